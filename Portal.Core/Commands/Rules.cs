@@ -1,0 +1,71 @@
+using Portal.Core.Snapshots;
+using Portal.Core.Vms;
+
+namespace Portal.Core.Commands;
+
+/// <summary>Small named checks that commands chain in their Validate; each returns the reason it refuses, or null.</summary>
+public static class Rules
+{
+    public static Refusal? VmIsDown(VmStatus status, string action) =>
+        status == VmStatus.Down ? null : new($"The VM must be Down to {action}. It is {Describe(status)}.");
+
+    public static Refusal? VmIsRunning(VmStatus status, string action) =>
+        status is VmStatus.Up or VmStatus.Paused ? null : new($"The VM must be running to {action}. It is {Describe(status)}.");
+
+    public static Refusal? VmCanStart(VmStatus status) =>
+        status is VmStatus.Down or VmStatus.Suspended ? null : new($"The VM cannot be run while it is {Describe(status)}.");
+
+    public static Refusal? SnapshotExists(Snapshot? s) =>
+        s is null ? Refusal.Missing("The snapshot does not exist (it may have been removed).") : null;
+
+    public static Refusal? NotInPreview(Vm vm) =>
+        vm.Snapshots.Any(s => s.Status == SnapshotStatus.InPreview)
+            ? new("The VM is in preview of a snapshot. Commit or undo the preview first.") : null;
+
+    public static Refusal? InPreview(Vm vm) =>
+        vm.Snapshots.Any(s => s.Status == SnapshotStatus.InPreview) ? null : new("The VM has no snapshot in preview.");
+
+    public static Refusal? NoSnapshotLocked(Vm vm) =>
+        vm.Snapshots.FirstOrDefault(s => s.Status == SnapshotStatus.Locked) is { } l
+            ? new($"The snapshot '{l.Description}' is locked by an operation in progress.") : null;
+
+    public static Refusal? NotLocked(VmStatus status) =>
+        status is VmStatus.ImageLocked or VmStatus.SavingState or VmStatus.RestoringState
+            ? new($"The VM is {Describe(status)}; wait until that has finished.") : null;
+
+    public static Refusal? NotRunningStateless(Vm vm) =>
+        vm.Snapshots.Any(s => s.Type == SnapshotType.Stateless)
+            ? new("The VM is running as Stateless. Snapshots cannot be taken of a stateless VM while it runs.") : null;
+
+    public static Refusal? SnapshotIsOk(Snapshot s, string action) => s.Status switch
+    {
+        SnapshotStatus.Locked => new($"Cannot {action}: the snapshot is locked by an operation in progress."),
+        SnapshotStatus.InPreview => new($"Cannot {action}: the snapshot is in preview. Commit or undo the preview first."),
+        _ => null,
+    };
+
+    public static Refusal? IsRegular(Snapshot s, string action) =>
+        s.Type == SnapshotType.Regular ? null : new($"Cannot {action}: '{s.Description}' is not a regular snapshot.");
+
+    public static Refusal? Description(string? description)
+    {
+        if (string.IsNullOrWhiteSpace(description)) return Refusal.BadInput("Enter a description for the snapshot.");
+        if (description.Length > Snapshot.MaxDescriptionLength)
+            return Refusal.BadInput($"The description is {description.Length} characters long; at most {Snapshot.MaxDescriptionLength} are allowed.");
+        if (description.Any(c => char.IsControl(c) && c is not '\n' and not '\r' and not '\t'))
+            return Refusal.BadInput("The description contains control characters.");
+        return null;
+    }
+
+    public static string Describe(VmStatus s) => s switch
+    {
+        VmStatus.PoweringUp => "Powering up",
+        VmStatus.RestoringState => "Restoring state",
+        VmStatus.SavingState => "Saving state",
+        VmStatus.PoweringDown => "Powering down",
+        VmStatus.ImageLocked => "Image locked",
+        VmStatus.WaitForLaunch => "Wait for launch",
+        VmStatus.NotResponding => "Not responding",
+        _ => s.ToString(),
+    };
+}

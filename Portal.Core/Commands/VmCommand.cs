@@ -1,0 +1,115 @@
+using Microsoft.EntityFrameworkCore;
+using Portal.Core.Audit;
+using Portal.Core.Auth;
+using Portal.Core.Persistence;
+using Portal.Core.Snapshots;
+using Portal.Core.Vms;
+
+namespace Portal.Core.Commands;
+
+/// <summary>Every VM operation's request names its VM.</summary>
+public interface IVmRequest
+{
+    Guid VmId { get; }
+}
+
+/// <summary>The state one run of a command works on: its own database context and the VM with its snapshots.</summary>
+public sealed class CommandContext<TRequest>(PortalDbContext db, Vm vm, TRequest request, Actor actor, VmStatus status)
+{
+    public PortalDbContext Db => db;
+    public Vm Vm => vm;
+    public TRequest Request => request;
+    public Actor Actor => actor;
+
+    /// <summary>The VM's status when the command started.</summary>
+    public VmStatus Status => status;
+
+    public Snapshot Active => vm.Snapshots.Single(s => s.Type == SnapshotType.Active);
+    public List<string> Warnings { get; } = [];
+
+    /// <summary>What the success audit entry says; set by the command while it runs.</summary>
+    public string? AuditMessage { get; set; }
+
+    /// <summary>What one run has done so far, for its compensation. Commands are shared, so this lives here.</summary>
+    public object? State { get; set; }
+
+    public T StateAs<T>() where T : class, new() => (T)(State ??= new T());
+}
+
+/// <summary>
+/// The template every VM operation follows, after oVirt's CommandBase: take the VM's lock, validate (a reason a
+/// user can read), execute, end with success or with compensation, write an audit entry either way, notify.
+/// </summary>
+public abstract class VmCommand<TRequest>(CommandServices services) where TRequest : IVmRequest
+{
+    protected CommandServices S => services;
+
+    /// <summary>A short name shown to users ("Create snapshot"), also the name of the lock while it runs.</summary>
+    public abstract string Operation { get; }
+
+    /// <summary>Helpdesk may run, stop, snapshot, preview and undo; the rest needs Admin.</summary>
+    protected virtual bool RequiresAdmin => true;
+
+    public async Task<CommandResult> ExecuteAsync(TRequest request, Actor actor, CancellationToken ct = default)
+    {
+        if (RequiresAdmin && !actor.IsAdmin)
+            return CommandResult.Forbidden($"{Operation} needs the Admin role; {actor.UserName} is Helpdesk.");
+        if (!actor.IsHelpdesk && !actor.IsAdmin)
+            return CommandResult.Forbidden($"{actor.UserName} has no role that may change VMs.");
+
+        var (vmLock, heldBy) = await AcquireLockAsync(request.VmId, ct);
+        using var _ = vmLock;
+        if (vmLock is null)
+            return CommandResult.Conflict($"Cannot {Operation.ToLowerInvariant()}: the operation '{heldBy}' is in progress on this VM. Try again when it has finished.");
+
+        await using var db = await S.Db.CreateDbContextAsync(ct);
+        var vm = await db.Vms.Include(v => v.Cluster).Include(v => v.Host)
+            .Include(v => v.Snapshots).ThenInclude(s => s.MemoryVolume).ThenInclude(m => m!.StorageDomain)
+            .AsSplitQuery().FirstOrDefaultAsync(v => v.Id == request.VmId, ct);
+        if (vm is null) return CommandResult.NotFound($"There is no VM with id {request.VmId}.");
+
+        var ctx = new CommandContext<TRequest>(db, vm, request, actor, S.Monitor.StatusOf(vm.Id));
+        var refusal = Validate(ctx).FirstOrDefault(r => r is not null) ?? await ValidateOnHostAsync(ctx, ct);
+        if (refusal is not null) return new CommandResult(refusal.Kind, refusal.Reason);
+
+        try
+        {
+            var value = await ExecuteCoreAsync(ctx, ct);
+            await S.Audit.WriteAsync(actor.UserName, vm.Id, vm.Name, Operation,
+                ctx.Warnings.Count == 0 ? AuditOutcome.Success : AuditOutcome.Warning,
+                ctx.AuditMessage ?? $"{Operation} on VM {vm.Name} has been completed.");
+            return CommandResult.Ok(value, ctx.AuditMessage, ctx.Warnings);
+        }
+        catch (Exception ex)
+        {
+            var reason = ex is OperationCanceledException ? "the operation was cancelled" : ex.Message;
+            string? compensationError = null;
+            try { await CompensateAsync(ctx, ex); }
+            catch (Exception cex) { compensationError = cex.Message; }
+            await S.Audit.WriteAsync(actor.UserName, vm.Id, vm.Name, Operation, AuditOutcome.Failure,
+                FailureMessage(ctx, reason) + (compensationError is null ? "" : $" Cleaning up also failed: {compensationError}"));
+            return CommandResult.Failed(FailureMessage(ctx, reason));
+        }
+    }
+
+    /// <summary>Background processing (a stateless VM going down) waits for the lock instead of being refused.</summary>
+    protected virtual Task<(IDisposable? Lock, string? HeldBy)> AcquireLockAsync(Guid vmId, CancellationToken ct)
+    {
+        var l = S.Locks.TryAcquire(vmId, Operation, out var heldBy);
+        return Task.FromResult((l, heldBy));
+    }
+
+    /// <summary>The checks, in order; the first non-null refusal wins. Written as <c>yield return</c> so later checks can rely on earlier ones.</summary>
+    protected abstract IEnumerable<Refusal?> Validate(CommandContext<TRequest> ctx);
+
+    /// <summary>Checks that ask the host (free space, say); they run only when every other check passed.</summary>
+    protected virtual Task<Refusal?> ValidateOnHostAsync(CommandContext<TRequest> ctx, CancellationToken ct) => Task.FromResult<Refusal?>(null);
+
+    protected abstract Task<object?> ExecuteCoreAsync(CommandContext<TRequest> ctx, CancellationToken ct);
+
+    /// <summary>Undo whatever <see cref="ExecuteCoreAsync"/> got done. Runs in a fresh state of mind: re-read what it needs.</summary>
+    protected abstract Task CompensateAsync(CommandContext<TRequest> ctx, Exception error);
+
+    protected virtual string FailureMessage(CommandContext<TRequest> ctx, string reason) =>
+        $"Failed to {Operation.ToLowerInvariant()} on VM {ctx.Vm.Name}: {reason}";
+}

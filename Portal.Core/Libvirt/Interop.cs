@@ -1,0 +1,111 @@
+using System.Runtime.InteropServices;
+
+namespace Portal.Core.Libvirt;
+
+/// <summary>
+/// The raw libvirt entry points the portal uses, after dotnet/runtime's interop layout: one static partial
+/// class, <see cref="LibraryImportAttribute"/>, and a <see cref="SafeHandle"/> per libvirt pointer type.
+/// Nothing outside <c>Portal.Core/Libvirt</c> calls these.
+/// </summary>
+internal static unsafe partial class Interop
+{
+    private const string Lib = "libvirt.so.0";
+
+    // ---- errors and event loop ----
+    [LibraryImport(Lib)] internal static partial IntPtr virGetLastErrorMessage();
+    [LibraryImport(Lib)] internal static partial IntPtr virGetLastError();
+    [LibraryImport(Lib)] internal static partial void virResetLastError();
+    [LibraryImport(Lib)] internal static partial void virSetErrorFunc(IntPtr userData, delegate* unmanaged[Cdecl]<IntPtr, IntPtr, void> handler);
+    [LibraryImport(Lib)] internal static partial int virEventRegisterDefaultImpl();
+    [LibraryImport(Lib)] internal static partial int virEventRunDefaultImpl();
+    [LibraryImport(Lib)] internal static partial int virEventAddTimeout(int frequency, delegate* unmanaged[Cdecl]<int, IntPtr, void> cb, IntPtr opaque, IntPtr ff);
+    [LibraryImport(Lib)] internal static partial int virEventUpdateTimeout(int timer, int frequency);
+    [LibraryImport(Lib)] internal static partial int virGetVersion(out ulong libVer, IntPtr type, IntPtr typeVer);
+
+    // ---- connections ----
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)] internal static partial ConnectHandle virConnectOpen(string name);
+    [LibraryImport(Lib)] internal static partial int virConnectClose(IntPtr conn);
+    [LibraryImport(Lib)] internal static partial int virConnectIsAlive(ConnectHandle conn);
+    [LibraryImport(Lib)] internal static partial IntPtr virConnectGetType(ConnectHandle conn);
+    [LibraryImport(Lib)] internal static partial int virConnectSetKeepAlive(ConnectHandle conn, int interval, uint count);
+    [LibraryImport(Lib)] internal static partial int virConnectListAllDomains(ConnectHandle conn, out IntPtr domains, uint flags);
+    [LibraryImport(Lib)] internal static partial int virConnectDomainEventRegisterAny(ConnectHandle conn, IntPtr dom, int eventId,
+        delegate* unmanaged[Cdecl]<IntPtr, IntPtr, int, int, IntPtr, int> cb, IntPtr opaque, IntPtr freecb);
+    [LibraryImport(Lib)] internal static partial int virConnectDomainEventDeregisterAny(ConnectHandle conn, int callbackId);
+    [LibraryImport(Lib)] internal static partial int virConnectRegisterCloseCallback(ConnectHandle conn,
+        delegate* unmanaged[Cdecl]<IntPtr, int, IntPtr, void> cb, IntPtr opaque, IntPtr freecb);
+
+    // ---- domains ----
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)] internal static partial DomainHandle virDomainLookupByUUIDString(ConnectHandle conn, string uuid);
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)] internal static partial DomainHandle virDomainLookupByName(ConnectHandle conn, string name);
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)] internal static partial DomainHandle virDomainDefineXML(ConnectHandle conn, string xml);
+    [LibraryImport(Lib)] internal static partial int virDomainUndefineFlags(DomainHandle dom, uint flags);
+    [LibraryImport(Lib)] internal static partial int virDomainFree(IntPtr dom);
+    [LibraryImport(Lib)] internal static partial int virDomainRef(IntPtr dom);
+    [LibraryImport(Lib)] internal static partial IntPtr virDomainGetName(DomainHandle dom);
+    [LibraryImport(Lib)] internal static partial int virDomainGetUUIDString(DomainHandle dom, byte* buf);
+    [LibraryImport(Lib)] internal static partial int virDomainGetState(DomainHandle dom, out int state, out int reason, uint flags);
+    [LibraryImport(Lib)] internal static partial IntPtr virDomainGetXMLDesc(DomainHandle dom, uint flags);
+    [LibraryImport(Lib)] internal static partial int virDomainCreate(DomainHandle dom);
+    [LibraryImport(Lib)] internal static partial int virDomainCreateWithFlags(DomainHandle dom, uint flags);
+    [LibraryImport(Lib)] internal static partial int virDomainDestroy(DomainHandle dom);
+    [LibraryImport(Lib)] internal static partial int virDomainShutdown(DomainHandle dom);
+    [LibraryImport(Lib)] internal static partial int virDomainSuspend(DomainHandle dom);
+    [LibraryImport(Lib)] internal static partial int virDomainResume(DomainHandle dom);
+
+    // ---- snapshots ----
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)] internal static partial SnapshotHandle virDomainSnapshotCreateXML(DomainHandle dom, string xml, uint flags);
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)] internal static partial SnapshotHandle virDomainSnapshotLookupByName(DomainHandle dom, string name, uint flags);
+    [LibraryImport(Lib)] internal static partial int virDomainListAllSnapshots(DomainHandle dom, out IntPtr snaps, uint flags);
+    [LibraryImport(Lib)] internal static partial IntPtr virDomainSnapshotGetXMLDesc(SnapshotHandle snap, uint flags);
+    [LibraryImport(Lib)] internal static partial IntPtr virDomainSnapshotGetName(SnapshotHandle snap);
+    [LibraryImport(Lib)] internal static partial int virDomainRevertToSnapshot(SnapshotHandle snap, uint flags);
+    [LibraryImport(Lib)] internal static partial int virDomainSnapshotDelete(SnapshotHandle snap, uint flags);
+    [LibraryImport(Lib)] internal static partial int virDomainSnapshotFree(IntPtr snap);
+
+    // ---- storage ----
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)] internal static partial StoragePoolHandle virStoragePoolLookupByName(ConnectHandle conn, string name);
+    [LibraryImport(Lib)] internal static partial int virStoragePoolGetInfo(StoragePoolHandle pool, out StoragePoolInfo info);
+    [LibraryImport(Lib)] internal static partial int virStoragePoolRefresh(StoragePoolHandle pool, uint flags);
+    [LibraryImport(Lib)] internal static partial IntPtr virStoragePoolGetXMLDesc(StoragePoolHandle pool, uint flags);
+    [LibraryImport(Lib)] internal static partial int virStoragePoolFree(IntPtr pool);
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)] internal static partial StorageVolHandle virStorageVolCreateXML(StoragePoolHandle pool, string xml, uint flags);
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)] internal static partial StorageVolHandle virStorageVolLookupByName(StoragePoolHandle pool, string name);
+    [LibraryImport(Lib)] internal static partial IntPtr virStorageVolGetPath(StorageVolHandle vol);
+    [LibraryImport(Lib)] internal static partial int virStorageVolDelete(StorageVolHandle vol, uint flags);
+    [LibraryImport(Lib)] internal static partial int virStorageVolFree(IntPtr vol);
+
+    [LibraryImport("libc", EntryPoint = "free")] internal static partial void Free(IntPtr p);
+
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct StoragePoolInfo
+    {
+        public int State;
+        public ulong Capacity;
+        public ulong Allocation;
+        public ulong Available;
+    }
+
+    /// <summary>Copies a libvirt-owned string (not freed: libvirt keeps it).</summary>
+    internal static string? Borrowed(IntPtr p) => p == IntPtr.Zero ? null : Marshal.PtrToStringUTF8(p);
+
+    /// <summary>Copies a string the caller owns, then frees it with libc's free as libvirt requires.</summary>
+    internal static string? Owned(IntPtr p)
+    {
+        if (p == IntPtr.Zero) return null;
+        try { return Marshal.PtrToStringUTF8(p); }
+        finally { Free(p); }
+    }
+}
+
+internal static unsafe partial class Interop
+{
+    // Raw-pointer variants used inside event callbacks, where libvirt owns the domain pointer.
+    [LibraryImport(Lib, EntryPoint = "virDomainGetUUIDString")] internal static partial int virDomainGetUUIDStringRaw(IntPtr dom, byte* buf);
+    [LibraryImport(Lib, EntryPoint = "virDomainGetName")] internal static partial IntPtr virDomainGetNameRaw(IntPtr dom);
+
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int virDomainRestoreFlags(ConnectHandle conn, string from, string? dxml, uint flags);
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial IntPtr virDomainSaveImageGetXMLDesc(ConnectHandle conn, string file, uint flags);
+}

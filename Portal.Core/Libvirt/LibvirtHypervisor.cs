@@ -1,0 +1,317 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Xml.Linq;
+using Microsoft.Extensions.Logging;
+using Portal.Core.Hypervisor;
+
+namespace Portal.Core.Libvirt;
+
+/// <summary>
+/// <see cref="IHypervisor"/> over one long-lived libvirt connection. The test driver keeps its whole state in
+/// that connection, so the portal must never open a second one to the same URI.
+/// </summary>
+public sealed unsafe partial class LibvirtHypervisor : IHypervisor, IDisposable
+{
+    // virDomainXMLFlags
+    private const uint XmlSecure = 1, XmlInactive = 2;
+    // virDomainSnapshotRevertFlags: PAUSED leaves the reverted domain paused, so RestoringState is real.
+    private const uint RevertPaused = 2, RevertForce = 4;
+    // virDomainSaveRestoreFlags: PAUSED starts the restored domain paused.
+    private const uint RestorePaused = 4;
+    // virDomainSnapshotDeleteFlags: METADATA_ONLY keeps files; memory volumes are the portal's to remove.
+    private const uint SnapshotDeleteMetadataOnly = 2;
+    // virDomainUndefineFlags: also drop snapshot metadata, else libvirt refuses a domain that has snapshots.
+    private const uint UndefineSnapshotsMetadata = 2;
+    private const int LifecycleEventId = 0;
+
+    private readonly ConnectHandle _conn;
+    private readonly GCHandle _self;
+    private readonly int _callbackId;
+    private readonly ILogger _log;
+
+    public string Uri { get; }
+    public bool IsTestDriver { get; }
+    public event Action<DomainLifecycleEvent>? LifecycleEvent;
+
+    private LibvirtHypervisor(string uri, ConnectHandle conn, ILogger log)
+    {
+        Uri = uri;
+        _conn = conn;
+        _log = log;
+        IsTestDriver = string.Equals(Interop.Borrowed(Interop.virConnectGetType(conn)), "TEST", StringComparison.OrdinalIgnoreCase);
+        _self = GCHandle.Alloc(this);
+        _callbackId = Interop.virConnectDomainEventRegisterAny(conn, IntPtr.Zero, LifecycleEventId, &OnLifecycle, GCHandle.ToIntPtr(_self), IntPtr.Zero);
+        if (_callbackId < 0) LogNoEvents(_log, uri, LastError());
+    }
+
+    /// <summary>Opens <paramref name="uri"/>; throws one sentence naming the URI when it cannot be reached.</summary>
+    public static LibvirtHypervisor Open(string uri, ILogger log)
+    {
+        LibvirtEventLoop.EnsureStarted();
+        var conn = Interop.virConnectOpen(uri);
+        if (conn.IsInvalid)
+            throw new HypervisorException("Connecting", $"libvirt could not open '{uri}': {LastError()}");
+        return new LibvirtHypervisor(uri, conn, log);
+    }
+
+    public void Dispose()
+    {
+        if (_callbackId >= 0) Interop.virConnectDomainEventDeregisterAny(_conn, _callbackId);
+        _conn.Dispose();
+        if (_self.IsAllocated) _self.Free();
+    }
+
+    internal static string LastError() => Interop.Borrowed(Interop.virGetLastErrorMessage()) ?? "unknown libvirt error";
+
+    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    internal static void IgnoreError(IntPtr userData, IntPtr error) { }
+
+    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    private static int OnLifecycle(IntPtr conn, IntPtr dom, int evt, int detail, IntPtr opaque)
+    {
+        try
+        {
+            if (GCHandle.FromIntPtr(opaque).Target is not LibvirtHypervisor self) return 0;
+            var buf = stackalloc byte[40];
+            Interop.virDomainGetUUIDStringRaw(dom, buf);
+            var id = Guid.Parse(Marshal.PtrToStringUTF8((IntPtr)buf)!);
+            var name = Interop.Borrowed(Interop.virDomainGetNameRaw(dom)) ?? "";
+            self.LifecycleEvent?.Invoke(new DomainLifecycleEvent(id, name, (DomainEventKind)evt, detail, DateTimeOffset.UtcNow));
+        }
+        catch (Exception ex)
+        {
+            // An exception must never unwind into libvirt's C frames.
+            Console.Error.WriteLine($"libvirt lifecycle handler failed: {ex}");
+        }
+        return 0;
+    }
+
+    // ---- the blocking calls, always run off the caller's thread ----
+
+    private static Task<T> Native<T>(Func<T> call, CancellationToken ct) => Task.Run(call, ct);
+    private static Task Native(Action call, CancellationToken ct) => Task.Run(call, ct);
+
+    private static void Check(int rc, string operation)
+    {
+        if (rc < 0) throw new HypervisorException(operation, LastError());
+    }
+
+    private DomainHandle Domain(Guid id, string operation)
+    {
+        var d = Interop.virDomainLookupByUUIDString(_conn, id.ToString());
+        if (d.IsInvalid) throw new HypervisorException(operation, LastError());
+        return d;
+    }
+
+    private static DomainInfo Describe(DomainHandle d)
+    {
+        var buf = stackalloc byte[40];
+        Interop.virDomainGetUUIDString(d, buf);
+        var id = Guid.Parse(Marshal.PtrToStringUTF8((IntPtr)buf)!);
+        var name = Interop.Borrowed(Interop.virDomainGetName(d)) ?? "";
+        Check(Interop.virDomainGetState(d, out var state, out var reason, 0), $"Reading the state of {name}");
+        return new DomainInfo(id, name, (DomainRunState)state, reason);
+    }
+
+    public Task<bool> IsAliveAsync(CancellationToken ct = default) => Native(() => Interop.virConnectIsAlive(_conn) == 1, ct);
+
+    public Task<IReadOnlyList<DomainInfo>> ListDomainsAsync(CancellationToken ct = default) => Native<IReadOnlyList<DomainInfo>>(() =>
+    {
+        var n = Interop.virConnectListAllDomains(_conn, out var array, 0);
+        Check(n, "Listing domains");
+        var result = new List<DomainInfo>(n);
+        try
+        {
+            for (var i = 0; i < n; i++)
+            {
+                using var d = DomainHandle.FromOwned(Marshal.ReadIntPtr(array, i * IntPtr.Size));
+                result.Add(Describe(d));
+            }
+        }
+        finally { Interop.Free(array); }
+        return result;
+    }, ct);
+
+    public Task<DomainInfo?> FindDomainAsync(Guid id, CancellationToken ct = default) => Native(() =>
+    {
+        using var d = Interop.virDomainLookupByUUIDString(_conn, id.ToString());
+        return d.IsInvalid ? null : Describe(d);
+    }, ct);
+
+    public Task<string> GetDomainXmlAsync(Guid id, bool inactive, CancellationToken ct = default) => Native(() =>
+    {
+        using var d = Domain(id, "Reading the domain XML");
+        return Interop.Owned(Interop.virDomainGetXMLDesc(d, XmlSecure | (inactive ? XmlInactive : 0)))
+               ?? throw new HypervisorException("Reading the domain XML", LastError());
+    }, ct);
+
+    public Task<DomainInfo> DefineDomainAsync(string xml, CancellationToken ct = default) => Native(() =>
+    {
+        using var d = Interop.virDomainDefineXML(_conn, xml);
+        if (d.IsInvalid) throw new HypervisorException("Defining the VM", LastError());
+        return Describe(d);
+    }, ct);
+
+    public Task UndefineDomainAsync(Guid id, CancellationToken ct = default) => Native(() =>
+    {
+        using var d = Domain(id, "Removing the VM");
+        Check(Interop.virDomainUndefineFlags(d, UndefineSnapshotsMetadata), "Removing the VM");
+    }, ct);
+
+    public Task StartAsync(Guid id, CancellationToken ct = default) => Native(() =>
+    {
+        using var d = Domain(id, "Starting the VM");
+        Check(Interop.virDomainCreate(d), "Starting the VM");
+    }, ct);
+
+    public Task DestroyAsync(Guid id, CancellationToken ct = default) => Native(() =>
+    {
+        using var d = Domain(id, "Powering off the VM");
+        Check(Interop.virDomainDestroy(d), "Powering off the VM");
+    }, ct);
+
+    public Task ShutdownAsync(Guid id, CancellationToken ct = default) => Native(() =>
+    {
+        using var d = Domain(id, "Shutting down the VM");
+        Check(Interop.virDomainShutdown(d), "Shutting down the VM");
+    }, ct);
+
+    public Task SuspendAsync(Guid id, CancellationToken ct = default) => Native(() =>
+    {
+        using var d = Domain(id, "Pausing the VM");
+        Check(Interop.virDomainSuspend(d), "Pausing the VM");
+    }, ct);
+
+    public Task ResumeAsync(Guid id, CancellationToken ct = default) => Native(() =>
+    {
+        using var d = Domain(id, "Resuming the VM");
+        Check(Interop.virDomainResume(d), "Resuming the VM");
+    }, ct);
+
+    public Task CreateSnapshotAsync(Guid id, SnapshotRequest request, CancellationToken ct = default) => Native(() =>
+    {
+        using var d = Domain(id, "Taking the snapshot");
+        var state = Describe(d).State;
+        var live = state is DomainRunState.Running or DomainRunState.Paused or DomainRunState.Blocked;
+        var domainXml = XDocument.Parse(Interop.Owned(Interop.virDomainGetXMLDesc(d, XmlInactive)) ?? "<domain/>");
+        var xml = SnapshotXml.Build(request, live, IsTestDriver, domainXml);
+        using var s = Interop.virDomainSnapshotCreateXML(d, xml, 0);
+        if (s.IsInvalid) throw new HypervisorException("Taking the snapshot", LastError());
+    }, ct);
+
+    public Task DeleteSnapshotAsync(Guid id, string name, CancellationToken ct = default) => Native(() =>
+    {
+        using var d = Domain(id, "Removing the snapshot");
+        using var s = Interop.virDomainSnapshotLookupByName(d, name, 0);
+        if (s.IsInvalid) return; // already gone: removal is idempotent
+        Check(Interop.virDomainSnapshotDelete(s, SnapshotDeleteMetadataOnly), "Removing the snapshot");
+    }, ct);
+
+    public Task<IReadOnlyList<string>> ListSnapshotNamesAsync(Guid id, CancellationToken ct = default) => Native<IReadOnlyList<string>>(() =>
+    {
+        using var d = Domain(id, "Listing snapshots");
+        return ListSnapshots(d).Select(x => x.Name).ToList();
+    }, ct);
+
+    public Task<string?> GetSnapshotXmlAsync(Guid id, string name, CancellationToken ct = default) => Native(() =>
+    {
+        using var d = Domain(id, "Reading the snapshot");
+        using var s = Interop.virDomainSnapshotLookupByName(d, name, 0);
+        return s.IsInvalid ? null : Interop.Owned(Interop.virDomainSnapshotGetXMLDesc(s, XmlSecure));
+    }, ct);
+
+    private static List<(string Name, string Xml)> ListSnapshots(DomainHandle d)
+    {
+        var n = Interop.virDomainListAllSnapshots(d, out var array, 0);
+        Check(n, "Listing snapshots");
+        var result = new List<(string, string)>(n);
+        try
+        {
+            for (var i = 0; i < n; i++)
+            {
+                using var s = SnapshotHandle.FromOwned(Marshal.ReadIntPtr(array, i * IntPtr.Size));
+                result.Add((Interop.Borrowed(Interop.virDomainSnapshotGetName(s)) ?? "", Interop.Owned(Interop.virDomainSnapshotGetXMLDesc(s, 0)) ?? ""));
+            }
+        }
+        finally { Interop.Free(array); }
+        return result;
+    }
+
+    public Task RestoreFromMemoryAsync(Guid id, MemoryRestoreRequest request, CancellationToken ct = default) => Native(() =>
+    {
+        if (IsTestDriver) RestoreByTestDriverRevert(id, request);
+        else
+        {
+            // virDomainRestoreFlags(PAUSED) with the saved configuration as the XML override, never without it:
+            // restoring onto the snapshot's own disk chain would write into it (LIBVIRT-NOTES.md).
+            Check(Interop.virDomainRestoreFlags(_conn, request.DumpPath, request.ConfigurationXml, RestorePaused), "Restoring the VM's memory");
+        }
+    }, ct);
+
+    /// <summary>
+    /// The test driver writes no memory file, so a dump path cannot be restored directly. It does keep the
+    /// running state inside the snapshot that recorded that path: revert to it, paused.
+    /// </summary>
+    private void RestoreByTestDriverRevert(Guid id, MemoryRestoreRequest request)
+    {
+        using var d = Domain(id, "Restoring the VM's memory");
+        var owner = ListSnapshots(d).FirstOrDefault(s => SnapshotXml.MemoryFile(s.Xml) == request.DumpPath);
+        if (owner.Name is null)
+            throw new HypervisorException("Restoring the VM's memory", $"no snapshot on the host holds the memory dump '{request.DumpPath}'");
+        using var s = Interop.virDomainSnapshotLookupByName(d, owner.Name, 0);
+        if (s.IsInvalid) throw new HypervisorException("Restoring the VM's memory", LastError());
+        Check(Interop.virDomainRevertToSnapshot(s, RevertPaused | RevertForce), "Restoring the VM's memory");
+    }
+
+    public Task<PoolInfo> GetPoolAsync(string pool, CancellationToken ct = default) => Native(() =>
+    {
+        using var p = Pool(pool, "Reading the storage domain");
+        Interop.virStoragePoolRefresh(p, 0); // best effort: a refresh failure still leaves the last known sizes
+        Check(Interop.virStoragePoolGetInfo(p, out var info), "Reading the storage domain");
+        var xml = Interop.Owned(Interop.virStoragePoolGetXMLDesc(p, 0));
+        var target = xml is null ? null : XDocument.Parse(xml).Root?.Element("target")?.Element("path")?.Value;
+        return new PoolInfo(pool, (long)info.Capacity, (long)info.Allocation, (long)info.Available, target);
+    }, ct);
+
+    private StoragePoolHandle Pool(string name, string operation)
+    {
+        var p = Interop.virStoragePoolLookupByName(_conn, name);
+        if (p.IsInvalid) throw new HypervisorException(operation, LastError());
+        return p;
+    }
+
+    public Task<string> CreateVolumeAsync(string pool, string name, long bytes, CancellationToken ct = default) => Native(() =>
+    {
+        using var p = Pool(pool, "Creating the memory volume");
+        // Mode 0600: a memory dump holds the guest's secrets, so only its owner may read it.
+        var xml = new XElement("volume",
+            new XElement("name", name),
+            new XElement("capacity", new XAttribute("unit", "bytes"), bytes),
+            new XElement("allocation", new XAttribute("unit", "bytes"), 0),
+            new XElement("target",
+                new XElement("format", new XAttribute("type", "raw")),
+                new XElement("permissions", new XElement("mode", "0600")))).ToString(SaveOptions.DisableFormatting);
+        using var v = Interop.virStorageVolCreateXML(p, xml, 0);
+        if (v.IsInvalid) throw new HypervisorException("Creating the memory volume", LastError());
+        return Interop.Owned(Interop.virStorageVolGetPath(v)) ?? throw new HypervisorException("Creating the memory volume", LastError());
+    }, ct);
+
+    public Task<bool> DeleteVolumeAsync(string pool, string name, CancellationToken ct = default) => Native(() =>
+    {
+        using var p = Pool(pool, "Removing the memory volume");
+        using var v = Interop.virStorageVolLookupByName(p, name);
+        if (v.IsInvalid) return false;
+        Check(Interop.virStorageVolDelete(v, 0), "Removing the memory volume");
+        return true;
+    }, ct);
+
+    public Task<string?> FindVolumePathAsync(string pool, string name, CancellationToken ct = default) => Native(() =>
+    {
+        using var p = Pool(pool, "Looking up a volume");
+        using var v = Interop.virStorageVolLookupByName(p, name);
+        return v.IsInvalid ? null : Interop.Owned(Interop.virStorageVolGetPath(v));
+    }, ct);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "libvirt at {Uri} refused lifecycle events ({Error}); VM status will not update live")]
+    private static partial void LogNoEvents(ILogger log, string uri, string error);
+}

@@ -1,0 +1,19 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+using Portal.Core.Audit;
+
+namespace Portal.Core.Persistence.Configurations;
+
+internal sealed class AuditEntryConfiguration : IEntityTypeConfiguration<AuditEntry>
+{
+    public void Configure(EntityTypeBuilder<AuditEntry> b)
+    {
+        b.Property(x => x.User).HasMaxLength(256);
+        b.Property(x => x.VmName).HasMaxLength(200);
+        b.Property(x => x.Operation).HasMaxLength(100);
+        b.Property(x => x.Outcome).HasConversion<string>().HasMaxLength(20);
+        b.Property(x => x.Message).HasMaxLength(4000);
+        b.HasIndex(x => x.At);
+        b.HasIndex(x => x.VmId);
+    }
+}

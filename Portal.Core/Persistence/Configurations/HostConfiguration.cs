@@ -1,0 +1,16 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+using Portal.Core.Hosts;
+
+namespace Portal.Core.Persistence.Configurations;
+
+internal sealed class HostConfiguration : IEntityTypeConfiguration<Host>
+{
+    public void Configure(EntityTypeBuilder<Host> b)
+    {
+        b.Property(x => x.Name).HasMaxLength(200);
+        b.HasIndex(x => x.Name).IsUnique();
+        b.Property(x => x.Uri).HasMaxLength(1000);
+        b.HasOne(x => x.Cluster).WithMany().HasForeignKey(x => x.ClusterId).OnDelete(DeleteBehavior.Restrict);
+    }
+}

@@ -1,0 +1,17 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+using Portal.Core.Storage;
+
+namespace Portal.Core.Persistence.Configurations;
+
+internal sealed class MemoryVolumeConfiguration : IEntityTypeConfiguration<MemoryVolume>
+{
+    public void Configure(EntityTypeBuilder<MemoryVolume> b)
+    {
+        b.Property(x => x.DumpPath).HasMaxLength(4000);
+        b.Property(x => x.ConfPath).HasMaxLength(4000);
+        b.Ignore(x => x.DumpVolumeName);
+        b.Ignore(x => x.ConfVolumeName);
+        b.HasOne(x => x.StorageDomain).WithMany().HasForeignKey(x => x.StorageDomainId).OnDelete(DeleteBehavior.Restrict);
+    }
+}

@@ -1,0 +1,44 @@
+using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
+using Portal.Core.Audit;
+using Portal.Core.Auth;
+using Portal.Core.Clusters;
+using Portal.Core.Hosts;
+using Portal.Core.Snapshots;
+using Portal.Core.Storage;
+using Portal.Core.Vms;
+
+namespace Portal.Core.Persistence;
+
+/// <summary>
+/// The unit of work: one context per operation, from <see cref="IDbContextFactory{TContext}"/>.
+/// New migration: <c>dotnet ef migrations add NAME --project Portal.Core --output-dir Persistence/Migrations</c>.
+/// </summary>
+public class PortalDbContext(DbContextOptions<PortalDbContext> options) : IdentityDbContext<PortalUser>(options)
+{
+    public DbSet<Cluster> Clusters => Set<Cluster>();
+    public DbSet<Host> Hosts => Set<Host>();
+    public DbSet<StorageDomain> StorageDomains => Set<StorageDomain>();
+    public DbSet<Vm> Vms => Set<Vm>();
+    public DbSet<VmStatusTransition> VmStatusTransitions => Set<VmStatusTransition>();
+    public DbSet<Snapshot> Snapshots => Set<Snapshot>();
+    public DbSet<MemoryVolume> MemoryVolumes => Set<MemoryVolume>();
+    public DbSet<AuditEntry> AuditEntries => Set<AuditEntry>();
+
+    protected override void OnModelCreating(ModelBuilder builder)
+    {
+        base.OnModelCreating(builder);
+        builder.ApplyConfigurationsFromAssembly(typeof(PortalDbContext).Assembly);
+    }
+
+    protected override void ConfigureConventions(ModelConfigurationBuilder builder)
+    {
+        // Every time is stored as UTC and comes back marked UTC (SQLite keeps no kind).
+        builder.Properties<DateTime>().HaveConversion<UtcDateTimeConverter>();
+    }
+
+    private sealed class UtcDateTimeConverter() : ValueConverter<DateTime, DateTime>(
+        v => v.Kind == DateTimeKind.Utc ? v : v.ToUniversalTime(),
+        v => DateTime.SpecifyKind(v, DateTimeKind.Utc));
+}

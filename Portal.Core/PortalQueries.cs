@@ -1,0 +1,95 @@
+using Microsoft.EntityFrameworkCore;
+using Portal.Core.Audit;
+using Portal.Core.Clusters;
+using Portal.Core.Hosts;
+using Portal.Core.Persistence;
+using Portal.Core.Snapshots;
+using Portal.Core.Storage;
+using Portal.Core.Vms;
+
+namespace Portal.Core;
+
+public sealed record VmRow(Guid Id, string Name, string Cluster, string CompatibilityVersion, bool ClusterSupportsMemory,
+    string? Host, int MemoryMiB, int VideoRamKiB, bool IsStateless, VmStatus Status, DateTime StatusSince, bool IsMissingOnHost,
+    bool InPreview, bool ActiveHasMemory, string? LockedBy);
+
+public sealed record SnapshotRow(Guid Id, Guid VmId, string Description, DateTime CreatedAt, SnapshotType Type, SnapshotStatus Status,
+    bool HasMemory, Guid? MemoryVolumeId, long? MemorySizeBytes, string? MemoryDomain, Guid? ParentId);
+
+/// <summary>The read side: plain projections, one context per query, statuses from the monitor.</summary>
+public sealed class PortalQueries(IDbContextFactory<PortalDbContext> dbFactory, VmMonitor monitor, VmLocks locks)
+{
+    public async Task<IReadOnlyList<VmRow>> VmsAsync(CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var vms = await db.Vms.AsNoTracking().Include(v => v.Cluster).Include(v => v.Host).Include(v => v.Snapshots)
+            .OrderBy(v => v.Name).AsSplitQuery().ToListAsync(ct);
+        return vms.Select(Row).ToList();
+    }
+
+    public async Task<VmRow?> VmAsync(Guid id, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var vm = await db.Vms.AsNoTracking().Include(v => v.Cluster).Include(v => v.Host).Include(v => v.Snapshots)
+            .AsSplitQuery().FirstOrDefaultAsync(v => v.Id == id, ct);
+        return vm is null ? null : Row(vm);
+    }
+
+    private VmRow Row(Vm v) => new(v.Id, v.Name, v.Cluster!.Name, v.Cluster.CompatibilityVersion, v.Cluster.SupportsMemorySnapshots,
+        v.Host?.Name, v.MemoryMiB, v.VideoRamKiB, v.IsStateless, monitor.StatusOf(v.Id), v.StatusSince, v.IsMissingOnHost,
+        v.Snapshots.Any(s => s.Status == SnapshotStatus.InPreview),
+        v.Snapshots.Any(s => s.Type == SnapshotType.Active && s.MemoryVolumeId != null), locks.HeldBy(v.Id));
+
+    /// <summary>The VM's snapshots, newest first, with the Active ("Current") one on top.</summary>
+    public async Task<IReadOnlyList<SnapshotRow>> SnapshotsAsync(Guid vmId, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var rows = await db.Snapshots.AsNoTracking().Where(s => s.VmId == vmId)
+            .Select(s => new SnapshotRow(s.Id, s.VmId, s.Description, s.CreatedAt, s.Type, s.Status, s.MemoryVolumeId != null,
+                s.MemoryVolumeId, s.MemoryVolume != null ? s.MemoryVolume.SizeBytes : null,
+                s.MemoryVolume != null ? s.MemoryVolume.StorageDomain!.Name : null, s.ParentId))
+            .ToListAsync(ct);
+        return rows.OrderBy(r => r.Type == SnapshotType.Active ? 0 : 1).ThenByDescending(r => r.CreatedAt).ToList();
+    }
+
+    public async Task<IReadOnlyList<VmStatusTransition>> TimelineAsync(Guid vmId, int max = 200, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var rows = await db.VmStatusTransitions.AsNoTracking().Where(t => t.VmId == vmId).OrderByDescending(t => t.Id).Take(max).ToListAsync(ct);
+        rows.Reverse();
+        return rows;
+    }
+
+    public async Task<IReadOnlyList<AuditEntry>> AuditAsync(int max = 200, Guid? vmId = null, long? beforeId = null, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var q = db.AuditEntries.AsNoTracking();
+        if (vmId is { } id) q = q.Where(a => a.VmId == id);
+        if (beforeId is { } b) q = q.Where(a => a.Id < b);
+        return await q.OrderByDescending(a => a.Id).Take(Math.Clamp(max, 1, 1000)).ToListAsync(ct);
+    }
+
+    public async Task<IReadOnlyList<Cluster>> ClustersAsync(CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await db.Clusters.AsNoTracking().OrderBy(c => c.Name).ToListAsync(ct);
+    }
+
+    public async Task<IReadOnlyList<Host>> HostsAsync(CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await db.Hosts.AsNoTracking().Include(h => h.Cluster).OrderBy(h => h.Name).ToListAsync(ct);
+    }
+
+    public async Task<IReadOnlyList<StorageDomain>> StorageDomainsAsync(CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await db.StorageDomains.AsNoTracking().OrderBy(d => d.Name).ToListAsync(ct);
+    }
+
+    public async Task<IReadOnlyList<MemoryVolume>> MemoryVolumesAsync(CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await db.MemoryVolumes.AsNoTracking().Include(m => m.StorageDomain).ToListAsync(ct);
+    }
+}

@@ -1,0 +1,93 @@
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Portal.Core.Clusters;
+using Portal.Core.Hosts;
+using Portal.Core.Hypervisor;
+using Portal.Core.Libvirt;
+using Portal.Core.Persistence;
+using Portal.Core.Storage;
+using Portal.Core.Vms;
+
+namespace Portal.Core;
+
+/// <summary>
+/// What must hold before the portal serves a request: the database migrated, the hypervisor reachable, the
+/// inventory seeded and reconciled. Every failure becomes one <see cref="PortalStartupException"/> sentence.
+/// </summary>
+public static class PortalStartup
+{
+    public static async Task InitializeAsync(IServiceProvider services, CancellationToken ct = default)
+    {
+        var options = services.GetRequiredService<IOptions<PortalOptions>>().Value;
+        var connection = services.GetRequiredService<PortalConnection>();
+        Directory.CreateDirectory(options.DataDirectory);
+        if (!OperatingSystem.IsWindows())
+            File.SetUnixFileMode(options.DataDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+
+        try
+        {
+            await using var db = await services.GetRequiredService<IDbContextFactory<PortalDbContext>>().CreateDbContextAsync(ct);
+            await db.Database.MigrateAsync(ct);
+        }
+        catch (SqliteException ex)
+        {
+            throw new PortalStartupException(ex.SqliteErrorCode switch
+            {
+                5 or 6 => $"The database '{connection.DatabaseDescription}' is locked by another process; stop the other portal or choose another ConnectionStrings:Portal.",
+                11 or 26 => $"The database '{connection.DatabaseDescription}' is corrupt or not a SQLite database; restore it from a backup or move it away to start empty.",
+                _ => $"The database '{connection.DatabaseDescription}' cannot be opened: {ex.SqliteErrorCode} {ex.Message}",
+            }, ex);
+        }
+
+        IHypervisor hypervisor;
+        try { hypervisor = services.GetRequiredService<IHypervisor>(); }
+        catch (LibvirtUnavailableException ex) { throw new PortalStartupException(ex.Message, ex); }
+        catch (HypervisorException ex) { throw new PortalStartupException(ex.LibvirtMessage + " Check Libvirt:Uri and that libvirtd is running there.", ex); }
+
+        await SeedAsync(services, hypervisor, ct);
+        await services.GetRequiredService<VmInventory>().ReconcileAsync(ct);
+    }
+
+    /// <summary>The first start: clusters, the host and its storage domains.</summary>
+    private static async Task SeedAsync(IServiceProvider services, IHypervisor hypervisor, CancellationToken ct)
+    {
+        var libvirt = services.GetRequiredService<IOptions<LibvirtOptions>>().Value;
+        await using var db = await services.GetRequiredService<IDbContextFactory<PortalDbContext>>().CreateDbContextAsync(ct);
+        if (!await db.Clusters.AnyAsync(ct))
+        {
+            db.Clusters.Add(new Cluster { Name = DemoNode.ModernCluster, CompatibilityVersion = DemoNode.ModernVersion });
+            if (hypervisor.IsTestDriver) db.Clusters.Add(new Cluster { Name = DemoNode.LegacyCluster, CompatibilityVersion = DemoNode.LegacyVersion });
+            await db.SaveChangesAsync(ct);
+        }
+        if (!await db.Hosts.AnyAsync(h => h.Uri == hypervisor.Uri, ct))
+        {
+            var cluster = await db.Clusters.OrderBy(c => c.Name == DemoNode.ModernCluster ? 0 : 1).FirstAsync(ct);
+            db.Hosts.Add(new Host { Name = hypervisor.IsTestDriver ? "embedded-test-host" : HostName(hypervisor.Uri), Uri = hypervisor.Uri, ClusterId = cluster.Id });
+            await db.SaveChangesAsync(ct);
+        }
+        var dataCenter = await db.StorageDomains.Select(d => (Guid?)d.DataCenterId).FirstOrDefaultAsync(ct) ?? Guid.NewGuid();
+        var pools = hypervisor.IsTestDriver
+            ? new[] { (DemoNode.DataPool, StorageRole.Data), (DemoNode.ExportPool, StorageRole.Export) }
+            : libvirt.DataPools.Select(p => (p, StorageRole.Data)).Concat(libvirt.ExportPools.Select(p => (p, StorageRole.Export))).ToArray();
+        foreach (var (pool, role) in pools)
+        {
+            if (await db.StorageDomains.AnyAsync(d => d.PoolName == pool, ct)) continue;
+            db.StorageDomains.Add(new StorageDomain { Name = pool, PoolName = pool, Kind = StorageKind.File, Role = role, DataCenterId = dataCenter });
+        }
+        await db.SaveChangesAsync(ct);
+    }
+
+    private static string HostName(string uri) =>
+        System.Uri.TryCreate(uri, UriKind.Absolute, out var u) && !string.IsNullOrEmpty(u.Host) ? u.Host : "localhost";
+}
+
+/// <summary>The resolved database and hypervisor addresses.</summary>
+public sealed class PortalConnection(string databaseConnectionString, string databaseDescription, string libvirtUri)
+{
+    public string DatabaseConnectionString => databaseConnectionString;
+    public string DatabaseDescription => databaseDescription;
+    public string LibvirtUri => libvirtUri;
+}

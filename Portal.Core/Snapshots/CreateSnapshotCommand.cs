@@ -1,0 +1,150 @@
+using Microsoft.Extensions.Logging;
+using Portal.Core.Audit;
+using Portal.Core.Commands;
+using Portal.Core.Hypervisor;
+using Portal.Core.Storage;
+using Portal.Core.Vms;
+
+namespace Portal.Core.Snapshots;
+
+/// <param name="SaveMemory">Save the guest's memory too. Ignored (with a warning) unless the VM runs in a 3.3+ cluster.</param>
+/// <param name="StorageDomainId">Where the memory goes; null picks the first data domain with room.</param>
+public sealed record CreateSnapshotRequest(Guid VmId, string Description, bool SaveMemory = true, Guid? StorageDomainId = null) : IVmRequest;
+
+/// <summary>
+/// Takes a snapshot, live or not, with or without memory (oVirt's CreateAllSnapshotsFromVmCommand). Returns the
+/// new snapshot's id; the row is Locked while the hypervisor works and Ok when done.
+/// </summary>
+public sealed partial class CreateSnapshotCommand(CommandServices s, ILogger<CreateSnapshotCommand> log) : VmCommand<CreateSnapshotRequest>(s)
+{
+    public override string Operation => "Create snapshot";
+    protected override bool RequiresAdmin => false;
+
+    private sealed class Run
+    {
+        public Snapshot? Snapshot;
+        public MemoryVolume? Memory;
+        public StorageDomain? Domain;
+        public bool HypervisorSnapshotTaken;
+    }
+
+    /// <summary>Whether memory will really be saved, with the reason when the request asked for it and it will not.</summary>
+    public static (bool Save, string? Ignored) MemoryDecision(Vm vm, VmStatus status, bool requested)
+    {
+        if (!requested) return (false, null);
+        if (vm.Cluster is { SupportsMemorySnapshots: false } c)
+            return (false, $"Memory was not saved: cluster {c.Name} is at compatibility {c.CompatibilityVersion}, and memory snapshots need {Clusters.Cluster.MemorySnapshotVersion} or later.");
+        if (status is not (VmStatus.Up or VmStatus.Paused))
+            return (false, "Memory was not saved: the VM is not running.");
+        return (true, null);
+    }
+
+    protected override IEnumerable<Refusal?> Validate(CommandContext<CreateSnapshotRequest> ctx)
+    {
+        yield return Rules.Description(ctx.Request.Description);
+        yield return Rules.NotLocked(ctx.Status);
+        yield return ctx.Status is VmStatus.Down or VmStatus.Up or VmStatus.Paused
+            ? null : new Refusal($"Cannot create a snapshot while the VM is {Rules.Describe(ctx.Status)}.");
+        yield return Rules.NoSnapshotLocked(ctx.Vm);
+        yield return Rules.NotInPreview(ctx.Vm);
+        yield return Rules.NotRunningStateless(ctx.Vm);
+        var (save, _) = MemoryDecision(ctx.Vm, ctx.Status, ctx.Request.SaveMemory);
+        if (save)
+        {
+            var devices = DomainXml.UnsavableDevices(DomainXml.Parse(ctx.Active.ConfigurationXml));
+            yield return devices.Count == 0 ? null
+                : new Refusal($"Memory cannot be saved for a VM with {string.Join(", ", devices)}. Take the snapshot without memory.");
+        }
+    }
+
+    protected override async Task<Refusal?> ValidateOnHostAsync(CommandContext<CreateSnapshotRequest> ctx, CancellationToken ct)
+    {
+        if (!MemoryDecision(ctx.Vm, ctx.Status, ctx.Request.SaveMemory).Save) return null;
+        var (domain, refusal) = await S.Memory.ChooseDomainAsync(ctx.Db, ctx.Vm, ctx.Request.StorageDomainId, ct);
+        ctx.StateAs<Run>().Domain = domain;
+        return refusal is null ? null : new Refusal(refusal);
+    }
+
+    protected override async Task<object?> ExecuteCoreAsync(CommandContext<CreateSnapshotRequest> ctx, CancellationToken ct)
+    {
+        var vm = ctx.Vm;
+        var run = ctx.StateAs<Run>();
+        var (save, ignored) = MemoryDecision(vm, ctx.Status, ctx.Request.SaveMemory);
+        if (ignored is not null && ctx.Request.SaveMemory) ctx.Warnings.Add(ignored);
+        var live = ctx.Status is VmStatus.Up or VmStatus.Paused;
+
+        var config = await S.Hypervisor.GetDomainXmlAsync(vm.Id, inactive: true, ct);
+        run.Snapshot = new Snapshot
+        {
+            VmId = vm.Id, Description = ctx.Request.Description.Trim(), CreatedAt = S.Now, Type = SnapshotType.Regular,
+            Status = SnapshotStatus.Locked, ConfigurationXml = config, ParentId = ctx.Active.ParentId,
+        };
+        run.Snapshot.HypervisorName = run.Snapshot.Id.ToString();
+        vm.Snapshots.Add(run.Snapshot);
+        await ctx.Db.SaveChangesAsync(ct);
+        S.Notifier.Publish(new SnapshotChanged(vm.Id, run.Snapshot.Id, "Locked"));
+        await S.Audit.WriteAsync(ctx.Actor.UserName, vm.Id, vm.Name, Operation, AuditOutcome.Success,
+            $"Snapshot '{run.Snapshot.Description}' creation for VM {vm.Name} was initiated by {ctx.Actor.UserName}.");
+
+        if (save)
+        {
+            await S.Monitor.SetStatusAsync(vm.Id, VmStatus.SavingState, "saving memory for a snapshot", ct);
+            run.Memory = await S.Memory.CreateAsync(run.Domain!, MemoryVolumeStore.EstimateBytes(vm), ct);
+            // The VM may have gone down since validation (rule 5): keep the snapshot, without memory.
+            var now = await S.Hypervisor.FindDomainAsync(vm.Id, ct);
+            if (now is null || VmMonitor.FromRunState(now.State) is not (VmStatus.Up or VmStatus.Paused))
+            {
+                await S.Memory.DeleteVolumesAsync(run.Memory, run.Domain!.PoolName);
+                run.Memory = null;
+                save = false;
+                live = false;
+                ctx.Warnings.Add($"Failed to save memory as part of Snapshot '{run.Snapshot.Description}' for VM {vm.Name}: the VM went down.");
+                await S.Audit.WriteAsync(ctx.Actor.UserName, vm.Id, vm.Name, Operation, AuditOutcome.Failure, ctx.Warnings[^1]);
+            }
+        }
+
+        await S.Hypervisor.CreateSnapshotAsync(vm.Id, new SnapshotRequest(run.Snapshot.HypervisorName, run.Snapshot.Description, run.Memory?.DumpPath), ct);
+        run.HypervisorSnapshotTaken = true;
+
+        if (run.Memory is not null)
+        {
+            ctx.Db.MemoryVolumes.Add(run.Memory);
+            run.Snapshot.MemoryVolumeId = run.Memory.Id;
+        }
+        run.Snapshot.Status = SnapshotStatus.Ok;
+        ctx.Active.ParentId = run.Snapshot.Id;
+        await ctx.Db.SaveChangesAsync(ct);
+        if (live || save) await S.Monitor.RefreshFromHostAsync(vm.Id, "snapshot taken", ct);
+        S.Notifier.Publish(new SnapshotChanged(vm.Id, run.Snapshot.Id, "Ok"));
+        LogCreated(log, run.Snapshot.Id, vm.Id, run.Memory is not null);
+        ctx.AuditMessage = $"Snapshot '{run.Snapshot.Description}' creation for VM {vm.Name} has been completed" +
+                           (run.Memory is null ? "." : $", with memory ({run.Memory.SizeBytes >> 20} MiB on {run.Domain!.Name}).");
+        return run.Snapshot.Id;
+    }
+
+    protected override async Task CompensateAsync(CommandContext<CreateSnapshotRequest> ctx, Exception error)
+    {
+        var run = ctx.StateAs<Run>();
+        // Roll back (rule 6): the previous Active stays as it was, created volumes go, the lock is freed by the template.
+        if (run.HypervisorSnapshotTaken && run.Snapshot?.HypervisorName is { } name)
+            await S.Hypervisor.DeleteSnapshotAsync(ctx.Vm.Id, name, CancellationToken.None);
+        if (run.Memory is not null && run.Domain is not null)
+            await S.Memory.DeleteVolumesAsync(run.Memory, run.Domain.PoolName);
+        if (run.Snapshot is not null)
+        {
+            ctx.Db.ChangeTracker.Clear();
+            var row = await ctx.Db.Snapshots.FindAsync(run.Snapshot.Id);
+            if (row is not null) ctx.Db.Snapshots.Remove(row);
+            if (run.Memory is not null && await ctx.Db.MemoryVolumes.FindAsync(run.Memory.Id) is { } mv) ctx.Db.MemoryVolumes.Remove(mv);
+            await ctx.Db.SaveChangesAsync();
+            S.Notifier.Publish(new SnapshotChanged(ctx.Vm.Id, run.Snapshot.Id, "Removed"));
+        }
+        await S.Monitor.RefreshFromHostAsync(ctx.Vm.Id, "snapshot failed", CancellationToken.None);
+    }
+
+    protected override string FailureMessage(CommandContext<CreateSnapshotRequest> ctx, string reason) =>
+        $"Failed to complete snapshot '{ctx.Request.Description}' creation for VM {ctx.Vm.Name}: {reason}";
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Snapshot {SnapshotId} of VM {VmId} created with memory {HasMemory}")]
+    private static partial void LogCreated(ILogger log, Guid snapshotId, Guid vmId, bool hasMemory);
+}

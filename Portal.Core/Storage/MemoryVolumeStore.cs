@@ -1,0 +1,101 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+using Portal.Core.Hypervisor;
+using Portal.Core.Persistence;
+using Portal.Core.Vms;
+
+namespace Portal.Core.Storage;
+
+/// <summary>Creates memory volumes on a storage domain and removes them when the last snapshot lets go.</summary>
+public sealed partial class MemoryVolumeStore(IHypervisor hypervisor, TimeProvider clock, ILogger<MemoryVolumeStore> log)
+{
+    private const long MiB = 1024 * 1024;
+
+    /// <summary>The configuration volume holds the domain XML; 1 MiB is far more than any domain needs.</summary>
+    public const long ConfigVolumeBytes = MiB;
+
+    /// <summary>oVirt's estimate of a memory dump: RAM + 200 MiB + video RAM.</summary>
+    public static long EstimateBytes(Vm vm) => vm.MemoryMiB * MiB + 200 * MiB + vm.VideoRamKiB * 1024L;
+
+    /// <summary>
+    /// The data domain that will take the memory: the one asked for, or the first with room.
+    /// Returns a reason instead when none has room.
+    /// </summary>
+    public async Task<(StorageDomain? Domain, string? Refusal)> ChooseDomainAsync(PortalDbContext db, Vm vm, Guid? wanted, CancellationToken ct)
+    {
+        var need = EstimateBytes(vm) + ConfigVolumeBytes;
+        var candidates = await db.StorageDomains.Where(d => d.Role == StorageRole.Data && (wanted == null || d.Id == wanted))
+            .OrderBy(d => d.Name).ToListAsync(ct);
+        if (candidates.Count == 0)
+            return (null, wanted is null ? "There is no data storage domain to hold the memory." : "The chosen storage domain does not exist or is not a data domain.");
+        var seen = new List<string>();
+        foreach (var d in candidates)
+        {
+            PoolInfo pool;
+            try { pool = await hypervisor.GetPoolAsync(d.PoolName, ct); }
+            catch (HypervisorException ex) { seen.Add($"{d.Name}: {ex.LibvirtMessage}"); continue; }
+            if (pool.AvailableBytes >= need) return (d, null);
+            seen.Add($"{d.Name} has {pool.AvailableBytes / MiB} MiB free");
+        }
+        return (null, $"No storage domain has room for the memory: {need / MiB} MiB are needed ({string.Join("; ", seen)}).");
+    }
+
+    /// <summary>Creates the dump and configuration volumes. On failure nothing is left behind.</summary>
+    public async Task<MemoryVolume> CreateAsync(StorageDomain domain, long dumpBytes, CancellationToken ct)
+    {
+        var mv = new MemoryVolume { StorageDomainId = domain.Id, DumpPath = "", ConfPath = "", SizeBytes = dumpBytes, CreatedAt = clock.GetUtcNow().UtcDateTime };
+        mv.DumpPath = await hypervisor.CreateVolumeAsync(domain.PoolName, mv.DumpVolumeName, dumpBytes, ct);
+        try
+        {
+            mv.ConfPath = await hypervisor.CreateVolumeAsync(domain.PoolName, mv.ConfVolumeName, ConfigVolumeBytes, ct);
+        }
+        catch
+        {
+            await hypervisor.DeleteVolumeAsync(domain.PoolName, mv.DumpVolumeName, CancellationToken.None);
+            throw;
+        }
+        return mv;
+    }
+
+    /// <summary>Removes both volumes of a memory volume from the host (idempotent).</summary>
+    public async Task DeleteVolumesAsync(MemoryVolume mv, string poolName)
+    {
+        await hypervisor.DeleteVolumeAsync(poolName, mv.DumpVolumeName, CancellationToken.None);
+        await hypervisor.DeleteVolumeAsync(poolName, mv.ConfVolumeName, CancellationToken.None);
+    }
+
+    /// <summary>
+    /// Deletes each memory volume no snapshot references any more (after the caller saved its changes).
+    /// Returns how many went. A volume the host refuses to delete stays in the database, so it is never lost track of.
+    /// </summary>
+    public async Task<int> ReleaseUnreferencedAsync(PortalDbContext db, IEnumerable<Guid?> candidates, CancellationToken ct)
+    {
+        var removed = 0;
+        foreach (var id in candidates.OfType<Guid>().Distinct())
+        {
+            if (await db.Snapshots.AnyAsync(s => s.MemoryVolumeId == id, ct)) continue;
+            var mv = await db.MemoryVolumes.Include(m => m.StorageDomain).FirstOrDefaultAsync(m => m.Id == id, ct);
+            if (mv is null) continue;
+            try
+            {
+                await DeleteVolumesAsync(mv, mv.StorageDomain!.PoolName);
+            }
+            catch (HypervisorException ex)
+            {
+                LogDeleteFailed(log, mv.Id, ex.Message);
+                continue;
+            }
+            db.MemoryVolumes.Remove(mv);
+            await db.SaveChangesAsync(ct);
+            LogReleased(log, mv.Id);
+            removed++;
+        }
+        return removed;
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Memory volume {MemoryVolumeId} removed: no snapshot references it")]
+    private static partial void LogReleased(ILogger log, Guid memoryVolumeId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Memory volume {MemoryVolumeId} could not be removed from the host: {Error}")]
+    private static partial void LogDeleteFailed(ILogger log, Guid memoryVolumeId, string error);
+}

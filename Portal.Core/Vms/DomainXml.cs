@@ -1,0 +1,66 @@
+using System.Xml;
+using System.Xml.Linq;
+
+namespace Portal.Core.Vms;
+
+/// <summary>Reads and rewrites libvirt domain XML. Everything is parsed with DTD processing off.</summary>
+public static class DomainXml
+{
+    /// <summary>The namespace of the portal's own &lt;metadata&gt; element in a domain.</summary>
+    public static readonly XNamespace PortalNs = "urn:ramsnap:portal";
+
+    public static XDocument Parse(string xml)
+    {
+        var settings = new XmlReaderSettings { DtdProcessing = DtdProcessing.Prohibit, XmlResolver = null, MaxCharactersInDocument = 16 * 1024 * 1024 };
+        using var reader = XmlReader.Create(new StringReader(xml), settings);
+        return XDocument.Load(reader);
+    }
+
+    public static int MemoryMiB(XDocument d)
+    {
+        var m = d.Root?.Element("memory");
+        if (m is null || !long.TryParse(m.Value, out var v)) return 0;
+        var unit = ((string?)m.Attribute("unit") ?? "KiB").ToLowerInvariant();
+        var bytes = unit switch
+        {
+            "b" or "bytes" => v, "k" or "kib" => v * 1024, "m" or "mib" => v << 20, "g" or "gib" => v << 30,
+            "kb" => v * 1000, "mb" => v * 1_000_000, "gb" => v * 1_000_000_000, _ => v * 1024,
+        };
+        return (int)(bytes >> 20);
+    }
+
+    /// <summary>Total video RAM in KiB (vram of every video device; libvirt's unit is KiB).</summary>
+    public static int VideoRamKiB(XDocument d) =>
+        d.Root?.Element("devices")?.Elements("video").Select(v => (int?)v.Element("model")?.Attribute("vram") ?? 0).Sum() ?? 0;
+
+    public static string? MetadataValue(XDocument d, string name) =>
+        d.Root?.Element("metadata")?.Element(PortalNs + "vm")?.Element(PortalNs + name)?.Value;
+
+    /// <summary>
+    /// Devices whose state cannot be saved with the memory: host devices (PCI/SCSI passthrough), NVDIMM, TPM.
+    /// Returns their names, empty when there are none.
+    /// </summary>
+    public static IReadOnlyList<string> UnsavableDevices(XDocument d)
+    {
+        var devices = d.Root?.Element("devices");
+        if (devices is null) return [];
+        var found = new List<string>();
+        foreach (var h in devices.Elements("hostdev")) found.Add($"host device ({(string?)h.Attribute("type") ?? "passthrough"})");
+        if (devices.Elements("memory").Any(m => (string?)m.Attribute("model") == "nvdimm")) found.Add("NVDIMM");
+        if (devices.Elements("tpm").Any()) found.Add("TPM");
+        return found;
+    }
+
+    /// <summary>The same configuration under a new name and id: for a clone.</summary>
+    public static string AsNewDomain(string xml, string name, Guid id)
+    {
+        var d = Parse(xml);
+        var root = d.Root!;
+        root.Attribute("id")?.Remove();
+        root.SetElementValue("name", name);
+        root.SetElementValue("uuid", id.ToString());
+        // Hardware addresses that must be unique per VM.
+        foreach (var mac in root.Descendants("mac").ToList()) mac.Remove();
+        return d.ToString(SaveOptions.DisableFormatting);
+    }
+}

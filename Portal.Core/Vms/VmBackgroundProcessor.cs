@@ -1,0 +1,39 @@
+using System.Threading.Channels;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Portal.Core.Auth;
+
+namespace Portal.Core.Vms;
+
+/// <summary>
+/// Reacts to what happens outside the portal: a VM that goes down gets oVirt's down-VM processing (stateless
+/// restore), and domains defined or undefined by another client are reconciled into the inventory.
+/// </summary>
+public sealed class VmBackgroundProcessor(PortalNotifier notifier, IServiceProvider services) : BackgroundService
+{
+    private readonly Channel<PortalEvent> _work = Channel.CreateUnbounded<PortalEvent>(new() { SingleReader = true });
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var sub = notifier.Subscribe(e =>
+        {
+            if (e is VmStatusChanged { To: VmStatus.Down } or VmInventoryChanged) _work.Writer.TryWrite(e);
+        });
+        try
+        {
+            await foreach (var e in _work.Reader.ReadAllAsync(stoppingToken))
+            {
+                switch (e)
+                {
+                    case VmStatusChanged down:
+                        await services.GetRequiredService<ProcessDownVmCommand>().ExecuteAsync(new ProcessDownVmRequest(down.VmId), Actor.System, stoppingToken);
+                        break;
+                    case VmInventoryChanged:
+                        await services.GetRequiredService<VmInventory>().ReconcileAsync(stoppingToken);
+                        break;
+                }
+            }
+        }
+        catch (OperationCanceledException) { }
+    }
+}

@@ -1,0 +1,102 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+using Portal.Core.Clusters;
+using Portal.Core.Hypervisor;
+using Portal.Core.Persistence;
+using Portal.Core.Snapshots;
+
+namespace Portal.Core.Vms;
+
+/// <summary>
+/// Brings the database's VMs in line with the host's domains: libvirt is the truth for what exists and runs.
+/// New domains become VMs (cluster and stateless flag from the portal's domain metadata), vanished ones are
+/// marked missing, and every VM's status is taken from the host.
+/// </summary>
+public sealed partial class VmInventory(IHypervisor hypervisor, IDbContextFactory<PortalDbContext> dbFactory, VmMonitor monitor,
+    PortalNotifier notifier, TimeProvider clock, ILogger<VmInventory> log)
+{
+    private readonly SemaphoreSlim _gate = new(1, 1);
+
+    public async Task ReconcileAsync(CancellationToken ct = default)
+    {
+        await _gate.WaitAsync(ct);
+        try { await ReconcileCoreAsync(ct); }
+        finally { _gate.Release(); }
+    }
+
+    private async Task ReconcileCoreAsync(CancellationToken ct)
+    {
+        var domains = await hypervisor.ListDomainsAsync(ct);
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var host = await db.Hosts.FirstOrDefaultAsync(h => h.Uri == hypervisor.Uri, ct);
+        var clusters = await db.Clusters.ToListAsync(ct);
+        var vms = await db.Vms.Include(v => v.Snapshots).ToDictionaryAsync(v => v.Id, ct);
+        var now = clock.GetUtcNow().UtcDateTime;
+        var changed = false;
+
+        foreach (var d in domains)
+        {
+            if (!vms.TryGetValue(d.Id, out var vm))
+            {
+                var xml = await hypervisor.GetDomainXmlAsync(d.Id, inactive: true, ct);
+                var doc = DomainXml.Parse(xml);
+                var cluster = ClusterFor(doc, clusters, host?.ClusterId);
+                if (cluster is null) { LogNoCluster(log, d.Name); continue; }
+                vm = new Vm
+                {
+                    Id = d.Id, Name = UniqueName(d.Name, vms.Values), ClusterId = cluster.Id, HostId = host?.Id,
+                    MemoryMiB = DomainXml.MemoryMiB(doc), VideoRamKiB = DomainXml.VideoRamKiB(doc),
+                    IsStateless = DomainXml.MetadataValue(doc, "stateless") == "true", Status = VmStatus.Down, StatusSince = now,
+                };
+                vm.Snapshots.Add(new Snapshot
+                {
+                    VmId = vm.Id, Description = Snapshot.ActiveDescription, CreatedAt = now, Type = SnapshotType.Active,
+                    Status = SnapshotStatus.Ok, ConfigurationXml = xml,
+                });
+                db.Vms.Add(vm);
+                vms[vm.Id] = vm;
+                changed = true;
+                LogAdded(log, vm.Name, cluster.Name);
+            }
+            else if (vm.IsMissingOnHost)
+            {
+                vm.IsMissingOnHost = false;
+                changed = true;
+            }
+            monitor.Prime(vm.Id, vm.Status);
+        }
+        var onHost = domains.Select(d => d.Id).ToHashSet();
+        foreach (var vm in vms.Values.Where(v => !onHost.Contains(v.Id) && !v.IsMissingOnHost && (host is null || v.HostId == host.Id)))
+        {
+            vm.IsMissingOnHost = true;
+            changed = true;
+        }
+        await db.SaveChangesAsync(ct);
+
+        foreach (var d in domains)
+            if (vms.ContainsKey(d.Id)) await monitor.SetStatusAsync(d.Id, VmMonitor.FromRunState(d.State), "reconciled with the host", ct);
+        foreach (var vm in vms.Values.Where(v => v.IsMissingOnHost))
+            await monitor.SetStatusAsync(vm.Id, VmStatus.Down, "the host no longer has this VM", ct);
+        if (changed) notifier.Publish(new VmInventoryChanged());
+    }
+
+    private static Cluster? ClusterFor(System.Xml.Linq.XDocument doc, List<Cluster> clusters, Guid? hostCluster)
+    {
+        var named = DomainXml.MetadataValue(doc, "cluster");
+        return clusters.FirstOrDefault(c => c.Name == named) ?? clusters.FirstOrDefault(c => c.Id == hostCluster) ?? clusters.FirstOrDefault();
+    }
+
+    private static string UniqueName(string name, IEnumerable<Vm> existing)
+    {
+        var taken = existing.Select(v => v.Name).ToHashSet();
+        var candidate = name;
+        for (var i = 2; taken.Contains(candidate); i++) candidate = $"{name}-{i}";
+        return candidate;
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "VM {VmName} found on the host, added to cluster {Cluster}")]
+    private static partial void LogAdded(ILogger log, string vmName, string cluster);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "VM {VmName} found on the host, but there is no cluster to put it in")]
+    private static partial void LogNoCluster(ILogger log, string vmName);
+}

@@ -1,0 +1,116 @@
+using System.Collections.Concurrent;
+using System.Threading.Channels;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Portal.Core.Hypervisor;
+using Portal.Core.Persistence;
+
+namespace Portal.Core.Vms;
+
+/// <summary>
+/// Keeps every VM's status in step with the host, from libvirt lifecycle events (no polling), records each
+/// transition with its time and publishes it. While a command holds a VM's lock the command drives the status
+/// (SavingState, RestoringState, ImageLocked…) and events for that VM are only logged.
+/// </summary>
+public sealed partial class VmMonitor(
+    IHypervisor hypervisor, IDbContextFactory<PortalDbContext> dbFactory, PortalNotifier notifier, VmLocks locks,
+    TimeProvider clock, ILogger<VmMonitor> log) : BackgroundService
+{
+    private readonly ConcurrentDictionary<Guid, VmStatus> _status = new();
+    private readonly SemaphoreSlim _writeGate = new(1, 1);
+    private readonly Channel<DomainLifecycleEvent> _events = Channel.CreateUnbounded<DomainLifecycleEvent>(new() { SingleReader = true });
+
+    public VmStatus StatusOf(Guid vmId) => _status.TryGetValue(vmId, out var s) ? s : VmStatus.Down;
+
+    /// <summary>Sets a VM's status, stores the transition with its time and tells every subscriber.</summary>
+    public async Task SetStatusAsync(Guid vmId, VmStatus to, string? reason = null, CancellationToken ct = default)
+    {
+        await _writeGate.WaitAsync(ct);
+        try
+        {
+            var from = StatusOf(vmId);
+            if (from == to && _status.ContainsKey(vmId)) return;
+            var at = clock.GetUtcNow().UtcDateTime;
+            await using var db = await dbFactory.CreateDbContextAsync(ct);
+            var vm = await db.Vms.FirstOrDefaultAsync(v => v.Id == vmId, ct);
+            if (vm is null) return;
+            vm.Status = to;
+            vm.StatusSince = at;
+            db.VmStatusTransitions.Add(new VmStatusTransition { VmId = vmId, From = from, To = to, At = at, Reason = reason });
+            await db.SaveChangesAsync(ct);
+            _status[vmId] = to;
+            LogTransition(log, vm.Name, from, to, reason);
+            notifier.Publish(new VmStatusChanged(vmId, vm.Name, from, to, at, reason));
+        }
+        finally { _writeGate.Release(); }
+    }
+
+    /// <summary>Sets the status from what libvirt says the domain is doing now.</summary>
+    public async Task<VmStatus> RefreshFromHostAsync(Guid vmId, string reason, CancellationToken ct = default)
+    {
+        var info = await hypervisor.FindDomainAsync(vmId, ct);
+        var status = info is null ? VmStatus.Down : FromRunState(info.State);
+        await SetStatusAsync(vmId, status, reason, ct);
+        return status;
+    }
+
+    /// <summary>Seeds the in-memory view from the database (used at start, before events flow).</summary>
+    public void Prime(Guid vmId, VmStatus status) => _status[vmId] = status;
+
+    public static VmStatus FromRunState(DomainRunState s) => s switch
+    {
+        DomainRunState.Running or DomainRunState.Blocked => VmStatus.Up,
+        DomainRunState.Paused => VmStatus.Paused,
+        DomainRunState.ShuttingDown => VmStatus.PoweringDown,
+        DomainRunState.PmSuspended => VmStatus.Suspended,
+        _ => VmStatus.Down,
+    };
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        // Runs on the libvirt event thread: only hand the event over.
+        void OnEvent(DomainLifecycleEvent e) => _events.Writer.TryWrite(e);
+        hypervisor.LifecycleEvent += OnEvent;
+        try
+        {
+            await foreach (var e in _events.Reader.ReadAllAsync(stoppingToken))
+            {
+                try { await HandleAsync(e, stoppingToken); }
+                catch (Exception ex) when (ex is not OperationCanceledException) { LogEventFailed(log, e.DomainName, ex); }
+            }
+        }
+        catch (OperationCanceledException) { }
+        finally { hypervisor.LifecycleEvent -= OnEvent; }
+    }
+
+    private async Task HandleAsync(DomainLifecycleEvent e, CancellationToken ct)
+    {
+        LogEvent(log, e.DomainName, e.Kind, e.Detail);
+        if (e.Kind is DomainEventKind.Defined or DomainEventKind.Undefined)
+        {
+            notifier.Publish(new VmInventoryChanged());
+            return;
+        }
+        if (locks.HeldBy(e.DomainId) is { } op)
+        {
+            LogHeld(log, e.DomainName, e.Kind, op);
+            return;
+        }
+        // The event is a trigger, the host's current state is the truth: events arrive after the fact, and a late
+        // one (a Suspended from a paused restore that has since been resumed) must not win.
+        await RefreshFromHostAsync(e.DomainId, $"libvirt event {e.Kind}", ct);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "VM {VmName}: {From} -> {To} ({Reason})")]
+    private static partial void LogTransition(ILogger log, string vmName, VmStatus from, VmStatus to, string? reason);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "libvirt event for {VmName}: {Kind} detail {Detail}")]
+    private static partial void LogEvent(ILogger log, string vmName, DomainEventKind kind, int detail);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "libvirt event {Kind} for {VmName} left to the running operation {Operation}")]
+    private static partial void LogHeld(ILogger log, string vmName, DomainEventKind kind, string operation);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Handling a libvirt event for {VmName} failed")]
+    private static partial void LogEventFailed(ILogger log, string vmName, Exception ex);
+}
