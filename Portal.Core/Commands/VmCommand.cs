@@ -34,7 +34,21 @@ public sealed class CommandContext<TRequest>(PortalDbContext db, Vm vm, TRequest
     public object? State { get; set; }
 
     public T StateAs<T>() where T : class, new() => (T)(State ??= new T());
+
+    internal TaskCompletionSource<object?>? StartedSignal { get; init; }
+
+    /// <summary>
+    /// Tells a caller that used <c>StartAsync</c> that the operation is under way (its row exists, Locked) and
+    /// will finish in the background.
+    /// </summary>
+    public void MarkStarted(object? value) => StartedSignal?.TrySetResult(value);
 }
+
+/// <summary>
+/// An operation begun with <c>StartAsync</c>: either it finished (or was refused) before it got under way, in
+/// <see cref="Finished"/>, or it is running and <see cref="StartedValue"/> says what it made so far.
+/// </summary>
+public sealed record StartedOperation(CommandResult? Finished, Task<CommandResult> Completion, object? StartedValue);
 
 /// <summary>
 /// The template every VM operation follows, after oVirt's CommandBase: take the VM's lock, validate (a reason a
@@ -50,7 +64,24 @@ public abstract class VmCommand<TRequest>(CommandServices services) where TReque
     /// <summary>Helpdesk may run, stop, snapshot, preview and undo; the rest needs Admin.</summary>
     protected virtual bool RequiresAdmin => true;
 
-    public async Task<CommandResult> ExecuteAsync(TRequest request, Actor actor, CancellationToken ct = default)
+    public Task<CommandResult> ExecuteAsync(TRequest request, Actor actor, CancellationToken ct = default) =>
+        ExecuteAsync(request, actor, null, ct);
+
+    /// <summary>
+    /// Runs the operation to the end in the background, but returns as soon as it is under way (or refused), so a
+    /// dialog can close and a REST call can answer 202 with the Locked snapshot.
+    /// </summary>
+    public async Task<StartedOperation> StartAsync(TRequest request, Actor actor)
+    {
+        var started = new TaskCompletionSource<object?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var completion = Task.Run(() => ExecuteAsync(request, actor, started, CancellationToken.None));
+        var first = await Task.WhenAny(started.Task, completion);
+        return first == completion
+            ? new StartedOperation(await completion, completion, null)
+            : new StartedOperation(null, completion, await started.Task);
+    }
+
+    private async Task<CommandResult> ExecuteAsync(TRequest request, Actor actor, TaskCompletionSource<object?>? started, CancellationToken ct)
     {
         if (RequiresAdmin && !actor.IsAdmin)
             return CommandResult.Forbidden($"{Operation} needs the Admin role; {actor.UserName} is Helpdesk.");
@@ -68,7 +99,7 @@ public abstract class VmCommand<TRequest>(CommandServices services) where TReque
             .AsSplitQuery().FirstOrDefaultAsync(v => v.Id == request.VmId, ct);
         if (vm is null) return CommandResult.NotFound($"There is no VM with id {request.VmId}.");
 
-        var ctx = new CommandContext<TRequest>(db, vm, request, actor, S.Monitor.StatusOf(vm.Id));
+        var ctx = new CommandContext<TRequest>(db, vm, request, actor, S.Monitor.StatusOf(vm.Id)) { StartedSignal = started };
         var refusal = Validate(ctx).FirstOrDefault(r => r is not null) ?? await ValidateOnHostAsync(ctx, ct);
         if (refusal is not null) return new CommandResult(refusal.Kind, refusal.Reason);
 

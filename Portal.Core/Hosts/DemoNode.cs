@@ -34,6 +34,7 @@ public static class DemoNode
     /// <summary>Writes the node file unless it exists, and returns the test-driver URI for it.</summary>
     public static string EnsureWritten(string dataDirectory)
     {
+        Directory.CreateDirectory(dataDirectory);
         var path = Path.GetFullPath(Path.Combine(dataDirectory, FileName));
         if (!File.Exists(path)) Build(Path.GetFullPath(dataDirectory)).Save(path);
         return "test://" + path;

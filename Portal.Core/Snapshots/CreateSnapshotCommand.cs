@@ -83,6 +83,7 @@ public sealed partial class CreateSnapshotCommand(CommandServices s, ILogger<Cre
         vm.Snapshots.Add(run.Snapshot);
         await ctx.Db.SaveChangesAsync(ct);
         S.Notifier.Publish(new SnapshotChanged(vm.Id, run.Snapshot.Id, "Locked"));
+        ctx.MarkStarted(run.Snapshot.Id);
         await S.Audit.WriteAsync(ctx.Actor.UserName, vm.Id, vm.Name, Operation, AuditOutcome.Success,
             $"Snapshot '{run.Snapshot.Description}' creation for VM {vm.Name} was initiated by {ctx.Actor.UserName}.");
 

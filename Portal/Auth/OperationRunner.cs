@@ -1,0 +1,37 @@
+using MudBlazor;
+using Portal.Core.Commands;
+
+namespace Portal.Auth;
+
+/// <summary>Runs a command as the signed-in user and tells them the outcome: a snackbar for success, warnings and failures.</summary>
+public sealed class OperationRunner(CurrentActor actor, ISnackbar snackbar)
+{
+    public async Task<CommandResult> RunAsync<TRequest>(VmCommand<TRequest> command, TRequest request) where TRequest : IVmRequest
+    {
+        var result = await command.ExecuteAsync(request, await actor.GetAsync());
+        Report(command.Operation, result);
+        return result;
+    }
+
+    /// <summary>Starts a long command; its outcome is reported when it ends, even if the dialog that began it has closed.</summary>
+    public async Task<StartedOperation> StartAsync<TRequest>(VmCommand<TRequest> command, TRequest request) where TRequest : IVmRequest
+    {
+        var started = await command.StartAsync(request, await actor.GetAsync());
+        if (started.Finished is null)
+            _ = started.Completion.ContinueWith(t => Report(command.Operation, t.Result), TaskContinuationOptions.OnlyOnRanToCompletion);
+        return started;
+    }
+
+    public void Report(string operation, CommandResult result)
+    {
+        if (result.Succeeded)
+        {
+            snackbar.Add(result.Message ?? $"{operation}: done.", Severity.Success);
+            foreach (var w in result.WarningList) snackbar.Add(w, Severity.Warning);
+        }
+        else
+        {
+            snackbar.Add($"{operation}: {result.Message}", Severity.Error);
+        }
+    }
+}

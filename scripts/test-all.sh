@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Runs every test project (core, bUnit, API, Playwright on the embedded libvirt) and prints one line
+# "N passed, N failed, N skipped" summed over every run. Exits non-zero when a test failed or none ran.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+source scripts/common.sh
+set +e
+need_apt libvirt0 libvirt-clients chromium parted || exit 1
+need_dotnet
+
+log=$(mktemp)
+passed=0; failed=0; skipped=0; runs_failed=0
+
+count() { # sums the MTP summary of one run's output
+  local out=$1
+  local t f s k
+  f=$(grep -E '^\s+failed: [0-9]+' "$out" | tail -1 | grep -oE '[0-9]+' || echo 0)
+  s=$(grep -E '^\s+succeeded: [0-9]+' "$out" | tail -1 | grep -oE '[0-9]+' || echo 0)
+  k=$(grep -E '^\s+skipped: [0-9]+' "$out" | tail -1 | grep -oE '[0-9]+' || echo 0)
+  passed=$((passed + ${s:-0})); failed=$((failed + ${f:-0})); skipped=$((skipped + ${k:-0}))
+}
+
+dotnet build Portal.sln -nologo -v q 2>&1 | tail -3
+echo ">> dotnet test --solution Portal.sln"
+dotnet test --solution Portal.sln --no-build 2>&1 | tee "$log"
+rc=${PIPESTATUS[0]}
+count "$log"
+[ "$rc" -ne 0 ] && runs_failed=1
+
+echo
+echo "$passed passed, $failed failed, $skipped skipped"
+rm -f "$log"
+if [ "$failed" -gt 0 ] || [ "$runs_failed" -ne 0 ]; then exit 1; fi
+if [ "$passed" -eq 0 ]; then echo "No test ran." >&2; exit 1; fi
+exit 0
