@@ -17,8 +17,35 @@ public sealed record SnapshotRow(Guid Id, Guid VmId, string Description, DateTim
     bool HasMemory, Guid? MemoryVolumeId, long? MemorySizeBytes, string? MemoryDomain, Guid? ParentId);
 
 /// <summary>The read side: plain projections, one context per query, statuses from the monitor.</summary>
-public sealed class PortalQueries(IDbContextFactory<PortalDbContext> dbFactory, VmMonitor monitor, VmLocks locks)
+public sealed record StorageDomainRow(Guid Id, string Name, StorageKind Kind, StorageRole Role, string PoolName,
+    long? CapacityBytes, long? FreeBytes, int MemoryVolumes, long MemoryBytes, string? Error);
+
+public sealed class PortalQueries(IDbContextFactory<PortalDbContext> dbFactory, VmMonitor monitor, VmLocks locks, Hypervisor.IHypervisor hypervisor)
 {
+    /// <summary>Every storage domain with the host's view of its size and free space, and the memory volumes it holds.</summary>
+    public async Task<IReadOnlyList<StorageDomainRow>> StorageDomainRowsAsync(CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var domains = await db.StorageDomains.AsNoTracking().OrderBy(d => d.Name).ToListAsync(ct);
+        var memory = await db.MemoryVolumes.AsNoTracking().GroupBy(m => m.StorageDomainId)
+            .Select(g => new { g.Key, Count = g.Count(), Bytes = g.Sum(m => m.SizeBytes) }).ToListAsync(ct);
+        var rows = new List<StorageDomainRow>();
+        foreach (var d in domains)
+        {
+            var m = memory.FirstOrDefault(x => x.Key == d.Id);
+            try
+            {
+                var pool = await hypervisor.GetPoolAsync(d.PoolName, ct);
+                rows.Add(new(d.Id, d.Name, d.Kind, d.Role, d.PoolName, pool.CapacityBytes, pool.AvailableBytes, m?.Count ?? 0, m?.Bytes ?? 0, null));
+            }
+            catch (Hypervisor.HypervisorException ex)
+            {
+                rows.Add(new(d.Id, d.Name, d.Kind, d.Role, d.PoolName, null, null, m?.Count ?? 0, m?.Bytes ?? 0, ex.LibvirtMessage));
+            }
+        }
+        return rows;
+    }
+
     public async Task<IReadOnlyList<VmRow>> VmsAsync(CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);

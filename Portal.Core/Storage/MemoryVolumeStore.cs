@@ -15,7 +15,9 @@ public sealed partial class MemoryVolumeStore(IHypervisor hypervisor, TimeProvid
     public const long ConfigVolumeBytes = MiB;
 
     /// <summary>oVirt's estimate of a memory dump: RAM + 200 MiB + video RAM.</summary>
-    public static long EstimateBytes(Vm vm) => vm.MemoryMiB * MiB + 200 * MiB + vm.VideoRamKiB * 1024L;
+    public static long EstimateBytes(Vm vm) => EstimateBytes(vm.MemoryMiB, vm.VideoRamKiB);
+
+    public static long EstimateBytes(int memoryMiB, int videoRamKiB) => memoryMiB * MiB + 200 * MiB + videoRamKiB * 1024L;
 
     /// <summary>
     /// The data domain that will take the memory: the one asked for, or the first with room.

@@ -6,10 +6,11 @@ namespace Portal.Auth;
 /// <summary>Runs a command as the signed-in user and tells them the outcome: a snackbar for success, warnings and failures.</summary>
 public sealed class OperationRunner(CurrentActor actor, ISnackbar snackbar)
 {
-    public async Task<CommandResult> RunAsync<TRequest>(VmCommand<TRequest> command, TRequest request) where TRequest : IVmRequest
+    /// <param name="failureInDialog">The caller shows a refusal itself (in its dialog), so only success goes to a snackbar.</param>
+    public async Task<CommandResult> RunAsync<TRequest>(VmCommand<TRequest> command, TRequest request, bool failureInDialog = false) where TRequest : IVmRequest
     {
         var result = await command.ExecuteAsync(request, await actor.GetAsync());
-        Report(command.Operation, result);
+        if (result.Succeeded || !failureInDialog) Report(command.Operation, result);
         return result;
     }
 
