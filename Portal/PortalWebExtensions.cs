@@ -18,6 +18,9 @@ public static class PortalWebExtensions
     public static WebApplicationBuilder AddPortalWeb(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
+        // Package assets (MudBlazor, the Blazor script) resolve from the build output in every environment, not only
+        // Development; a published portal carries its own copies and this is then a no-op.
+        builder.WebHost.UseStaticWebAssets();
         services.AddRazorComponents().AddInteractiveServerComponents();
         services.AddMudServices(c =>
         {

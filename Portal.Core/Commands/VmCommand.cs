@@ -89,9 +89,22 @@ public abstract class VmCommand<TRequest>(CommandServices services) where TReque
             return CommandResult.Forbidden($"{actor.UserName} has no role that may change VMs.");
 
         var (vmLock, heldBy) = await AcquireLockAsync(request.VmId, ct);
-        using var _ = vmLock;
         if (vmLock is null)
             return CommandResult.Conflict($"Cannot {Operation.ToLowerInvariant()}: the operation '{heldBy}' is in progress on this VM. Try again when it has finished.");
+        try
+        {
+            return await RunLockedAsync(request, actor, started, ct);
+        }
+        finally
+        {
+            vmLock.Dispose();
+            // Pages show "operation in progress" from the lock: tell them it is free again.
+            S.Notifier.Publish(new OperationProgress(request.VmId, Operation, 1, Done: true));
+        }
+    }
+
+    private async Task<CommandResult> RunLockedAsync(TRequest request, Actor actor, TaskCompletionSource<object?>? started, CancellationToken ct)
+    {
 
         await using var db = await S.Db.CreateDbContextAsync(ct);
         var vm = await db.Vms.Include(v => v.Cluster).Include(v => v.Host)

@@ -8,6 +8,8 @@ internal sealed class ClusterConfiguration : IEntityTypeConfiguration<Cluster>
 {
     public void Configure(EntityTypeBuilder<Cluster> b)
     {
+        // Ids are made by the portal (Guid.NewGuid), so an entity added through a navigation is new, not modified.
+        b.Property(x => x.Id).ValueGeneratedNever();
         b.Property(x => x.Name).HasMaxLength(200);
         b.HasIndex(x => x.Name).IsUnique();
         b.Property(x => x.CompatibilityVersion).HasMaxLength(10);

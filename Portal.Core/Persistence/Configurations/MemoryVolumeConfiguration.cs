@@ -8,6 +8,8 @@ internal sealed class MemoryVolumeConfiguration : IEntityTypeConfiguration<Memor
 {
     public void Configure(EntityTypeBuilder<MemoryVolume> b)
     {
+        // Ids are made by the portal (Guid.NewGuid), so an entity added through a navigation is new, not modified.
+        b.Property(x => x.Id).ValueGeneratedNever();
         b.Property(x => x.DumpPath).HasMaxLength(4000);
         b.Property(x => x.ConfPath).HasMaxLength(4000);
         b.Ignore(x => x.DumpVolumeName);

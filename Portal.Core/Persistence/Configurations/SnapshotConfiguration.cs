@@ -8,6 +8,8 @@ internal sealed class SnapshotConfiguration : IEntityTypeConfiguration<Snapshot>
 {
     public void Configure(EntityTypeBuilder<Snapshot> b)
     {
+        // Ids are made by the portal (Guid.NewGuid), so an entity added through a navigation is new, not modified.
+        b.Property(x => x.Id).ValueGeneratedNever();
         b.Property(x => x.Description).HasMaxLength(Snapshot.MaxDescriptionLength);
         b.Property(x => x.Type).HasConversion<string>().HasMaxLength(20);
         b.Property(x => x.Status).HasConversion<string>().HasMaxLength(20);

@@ -8,6 +8,8 @@ internal sealed class StorageDomainConfiguration : IEntityTypeConfiguration<Stor
 {
     public void Configure(EntityTypeBuilder<StorageDomain> b)
     {
+        // Ids are made by the portal (Guid.NewGuid), so an entity added through a navigation is new, not modified.
+        b.Property(x => x.Id).ValueGeneratedNever();
         b.Property(x => x.Name).HasMaxLength(200);
         b.HasIndex(x => x.Name).IsUnique();
         b.Property(x => x.PoolName).HasMaxLength(200);

@@ -257,7 +257,6 @@ namespace Portal.Core.Persistence.Migrations
             modelBuilder.Entity("Portal.Core.Clusters.Cluster", b =>
                 {
                     b.Property<Guid>("Id")
-                        .ValueGeneratedOnAdd()
                         .HasColumnType("TEXT");
 
                     b.Property<string>("CompatibilityVersion")
@@ -281,7 +280,6 @@ namespace Portal.Core.Persistence.Migrations
             modelBuilder.Entity("Portal.Core.Hosts.Host", b =>
                 {
                     b.Property<Guid>("Id")
-                        .ValueGeneratedOnAdd()
                         .HasColumnType("TEXT");
 
                     b.Property<Guid>("ClusterId")
@@ -310,7 +308,6 @@ namespace Portal.Core.Persistence.Migrations
             modelBuilder.Entity("Portal.Core.Snapshots.Snapshot", b =>
                 {
                     b.Property<Guid>("Id")
-                        .ValueGeneratedOnAdd()
                         .HasColumnType("TEXT");
 
                     b.Property<string>("ConfigurationXml")
@@ -360,7 +357,6 @@ namespace Portal.Core.Persistence.Migrations
             modelBuilder.Entity("Portal.Core.Storage.MemoryVolume", b =>
                 {
                     b.Property<Guid>("Id")
-                        .ValueGeneratedOnAdd()
                         .HasColumnType("TEXT");
 
                     b.Property<Guid>("ConfImageId")
@@ -404,7 +400,6 @@ namespace Portal.Core.Persistence.Migrations
             modelBuilder.Entity("Portal.Core.Storage.StorageDomain", b =>
                 {
                     b.Property<Guid>("Id")
-                        .ValueGeneratedOnAdd()
                         .HasColumnType("TEXT");
 
                     b.Property<Guid>("DataCenterId")

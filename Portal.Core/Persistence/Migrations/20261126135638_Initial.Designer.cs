@@ -11,7 +11,7 @@ using Portal.Core.Persistence;
 namespace Portal.Core.Persistence.Migrations
 {
     [DbContext(typeof(PortalDbContext))]
-    [Migration("20261126134639_Initial")]
+    [Migration("20261126135638_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -260,7 +260,6 @@ namespace Portal.Core.Persistence.Migrations
             modelBuilder.Entity("Portal.Core.Clusters.Cluster", b =>
                 {
                     b.Property<Guid>("Id")
-                        .ValueGeneratedOnAdd()
                         .HasColumnType("TEXT");
 
                     b.Property<string>("CompatibilityVersion")
@@ -284,7 +283,6 @@ namespace Portal.Core.Persistence.Migrations
             modelBuilder.Entity("Portal.Core.Hosts.Host", b =>
                 {
                     b.Property<Guid>("Id")
-                        .ValueGeneratedOnAdd()
                         .HasColumnType("TEXT");
 
                     b.Property<Guid>("ClusterId")
@@ -313,7 +311,6 @@ namespace Portal.Core.Persistence.Migrations
             modelBuilder.Entity("Portal.Core.Snapshots.Snapshot", b =>
                 {
                     b.Property<Guid>("Id")
-                        .ValueGeneratedOnAdd()
                         .HasColumnType("TEXT");
 
                     b.Property<string>("ConfigurationXml")
@@ -363,7 +360,6 @@ namespace Portal.Core.Persistence.Migrations
             modelBuilder.Entity("Portal.Core.Storage.MemoryVolume", b =>
                 {
                     b.Property<Guid>("Id")
-                        .ValueGeneratedOnAdd()
                         .HasColumnType("TEXT");
 
                     b.Property<Guid>("ConfImageId")
@@ -407,7 +403,6 @@ namespace Portal.Core.Persistence.Migrations
             modelBuilder.Entity("Portal.Core.Storage.StorageDomain", b =>
                 {
                     b.Property<Guid>("Id")
-                        .ValueGeneratedOnAdd()
                         .HasColumnType("TEXT");
 
                     b.Property<Guid>("DataCenterId")
