@@ -9,6 +9,7 @@ using Portal.Core.Audit;
 using Portal.Core.Commands;
 using Portal.Core.Hosts;
 using Portal.Core.Hypervisor;
+using Portal.Core.ImportExport;
 using Portal.Core.Libvirt;
 using Portal.Core.Persistence;
 using Portal.Core.Snapshots;
@@ -61,6 +62,10 @@ public static class PortalCoreExtensions
         services.AddSingleton<StopVmCommand>();
         services.AddSingleton<ProcessDownVmCommand>();
         services.AddSingleton<CloneVmFromSnapshotCommand>();
+        services.AddSingleton<RemoveVmCommand>();
+        services.AddSingleton<ExportDomainStore>();
+        services.AddSingleton<ExportVmCommand>();
+        services.AddSingleton<ImportVmCommand>();
         return builder;
     }
 

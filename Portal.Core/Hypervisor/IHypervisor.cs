@@ -39,6 +39,12 @@ public interface IHypervisor
     /// <summary>Removes the hypervisor's record of a snapshot. Memory volumes are removed separately.</summary>
     Task DeleteSnapshotAsync(Guid id, string name, CancellationToken ct = default);
 
+    /// <summary>
+    /// Re-creates the hypervisor's record of a snapshot from its saved XML (libvirt's REDEFINE): after an import, or
+    /// when the embedded test driver starts empty again.
+    /// </summary>
+    Task RedefineSnapshotAsync(Guid id, string snapshotXml, CancellationToken ct = default);
+
     Task<IReadOnlyList<string>> ListSnapshotNamesAsync(Guid id, CancellationToken ct = default);
     Task<string?> GetSnapshotXmlAsync(Guid id, string name, CancellationToken ct = default);
 
@@ -53,6 +59,14 @@ public interface IHypervisor
     /// <summary>Creates a raw volume of <paramref name="bytes"/> bytes and returns its path.</summary>
     Task<string> CreateVolumeAsync(string pool, string name, long bytes, CancellationToken ct = default);
     Task<bool> DeleteVolumeAsync(string pool, string name, CancellationToken ct = default);
+
+    /// <summary>
+    /// Copies a volume into another pool (libvirt's virStorageVolCreateXMLFrom), returning the new volume's path.
+    /// <paramref name="preallocateBytes"/> sizes the copy when the target cannot grow (block storage).
+    /// </summary>
+    Task<string> CopyVolumeAsync(string sourcePool, string sourceName, string targetPool, string targetName, long preallocateBytes, CancellationToken ct = default);
+
+    Task<IReadOnlyList<VolumeInfo>> ListVolumesAsync(string pool, CancellationToken ct = default);
     Task<string?> FindVolumePathAsync(string pool, string name, CancellationToken ct = default);
 }
 
@@ -69,6 +83,8 @@ public sealed record SnapshotRequest(string Name, string Description, string? Me
 
 /// <summary>Where a memory dump lives, and the configuration the VM had when it was taken.</summary>
 public sealed record MemoryRestoreRequest(string DumpPath, string ConfigurationXml);
+
+public sealed record VolumeInfo(string Name, string Path, long CapacityBytes);
 
 public sealed record PoolInfo(string Name, long CapacityBytes, long AllocationBytes, long AvailableBytes, string? TargetPath);
 

@@ -107,5 +107,19 @@ internal static unsafe partial class Interop
     [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
     internal static partial int virDomainRestoreFlags(ConnectHandle conn, string from, string? dxml, uint flags);
     [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial StorageVolHandle virStorageVolCreateXMLFrom(StoragePoolHandle pool, string xml, StorageVolHandle clonevol, uint flags);
+    [LibraryImport(Lib)] internal static partial int virStoragePoolListAllVolumes(StoragePoolHandle pool, out IntPtr vols, uint flags);
+    [LibraryImport(Lib)] internal static partial IntPtr virStorageVolGetName(StorageVolHandle vol);
+    [LibraryImport(Lib)] internal static partial int virStorageVolGetInfo(StorageVolHandle vol, out StorageVolInfo info);
+
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct StorageVolInfo
+    {
+        public int Type;
+        public ulong Capacity;
+        public ulong Allocation;
+    }
+
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
     internal static partial IntPtr virDomainSaveImageGetXMLDesc(ConnectHandle conn, string file, uint flags);
 }

@@ -106,6 +106,7 @@ public sealed partial class CreateSnapshotCommand(CommandServices s, ILogger<Cre
 
         await S.Hypervisor.CreateSnapshotAsync(vm.Id, new SnapshotRequest(run.Snapshot.HypervisorName, run.Snapshot.Description, run.Memory?.DumpPath), ct);
         run.HypervisorSnapshotTaken = true;
+        run.Snapshot.HypervisorXml = await S.Hypervisor.GetSnapshotXmlAsync(vm.Id, run.Snapshot.HypervisorName, ct);
 
         if (run.Memory is not null)
         {

@@ -25,6 +25,9 @@ public class Snapshot
     /// <summary>The libvirt snapshot name, when the hypervisor holds one for this snapshot.</summary>
     public string? HypervisorName { get; set; }
 
+    /// <summary>The hypervisor's own description of the snapshot, kept so it can be redefined (import, a fresh test driver).</summary>
+    public string? HypervisorXml { get; set; }
+
     public bool HasMemory => MemoryVolumeId is not null;
 
     public const string ActiveDescription = "Active VM";

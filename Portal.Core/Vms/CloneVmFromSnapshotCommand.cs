@@ -39,6 +39,8 @@ public sealed partial class CloneVmFromSnapshotCommand(CommandServices s) : VmCo
         var id = Guid.NewGuid();
         if (source.HasMemory) ctx.Warnings.Add(MemoryDiscardedWarning);
         var xml = DomainXml.AsNewDomain(source.ConfigurationXml, ctx.Request.NewName, id);
+        // Hold the new VM too, so the inventory does not record its domain before this command does.
+        using var cloneLock = S.Locks.TryAcquire(id, Operation, out _);
         var info = await S.Hypervisor.DefineDomainAsync(xml, ct);
         ctx.StateAs<CloneState>().Defined = info.Id;
         var doc = DomainXml.Parse(xml);

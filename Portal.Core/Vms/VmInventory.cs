@@ -13,7 +13,7 @@ namespace Portal.Core.Vms;
 /// marked missing, and every VM's status is taken from the host.
 /// </summary>
 public sealed partial class VmInventory(IHypervisor hypervisor, IDbContextFactory<PortalDbContext> dbFactory, VmMonitor monitor,
-    PortalNotifier notifier, TimeProvider clock, ILogger<VmInventory> log)
+    PortalNotifier notifier, VmLocks locks, TimeProvider clock, ILogger<VmInventory> log)
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
 
@@ -38,6 +38,8 @@ public sealed partial class VmInventory(IHypervisor hypervisor, IDbContextFactor
         {
             if (!vms.TryGetValue(d.Id, out var vm))
             {
+                // A domain an operation is creating right now (import, clone) is that operation's to record.
+                if (locks.HeldBy(d.Id) is not null) continue;
                 var xml = await hypervisor.GetDomainXmlAsync(d.Id, inactive: true, ct);
                 var doc = DomainXml.Parse(xml);
                 var cluster = ClusterFor(doc, clusters, host?.ClusterId);
@@ -73,12 +75,41 @@ public sealed partial class VmInventory(IHypervisor hypervisor, IDbContextFactor
         }
         await db.SaveChangesAsync(ct);
 
+        foreach (var d in domains.Where(d => vms.ContainsKey(d.Id) && locks.HeldBy(d.Id) is null))
+            await RestoreSnapshotRecordsAsync(vms[d.Id], ct);
+
         foreach (var d in domains)
             if (vms.ContainsKey(d.Id)) await monitor.SetStatusAsync(d.Id, VmMonitor.FromRunState(d.State), "reconciled with the host", ct);
         foreach (var vm in vms.Values.Where(v => v.IsMissingOnHost))
             await monitor.SetStatusAsync(vm.Id, VmStatus.Down, "the host no longer has this VM", ct);
         if (changed) notifier.Publish(new VmInventoryChanged());
     }
+
+    /// <summary>
+    /// Gives the host back the snapshot records it lost (the embedded test driver starts from its node file on every
+    /// start), so memory saved before a restart can still be restored.
+    /// </summary>
+    private async Task RestoreSnapshotRecordsAsync(Vm vm, CancellationToken ct)
+    {
+        var wanted = vm.Snapshots.Where(s => s.HypervisorName is not null && s.HypervisorXml is not null).OrderBy(s => s.CreatedAt).ToList();
+        if (wanted.Count == 0) return;
+        var present = (await hypervisor.ListSnapshotNamesAsync(vm.Id, ct)).ToHashSet();
+        foreach (var s in wanted.Where(s => !present.Contains(s.HypervisorName!)))
+        {
+            try
+            {
+                await hypervisor.RedefineSnapshotAsync(vm.Id, s.HypervisorXml!, ct);
+                LogRedefined(log, s.Description, vm.Name);
+            }
+            catch (HypervisorException ex) { LogRedefineFailed(log, s.Description, vm.Name, ex.LibvirtMessage); }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Snapshot '{Snapshot}' of {VmName} re-created on the host")]
+    private static partial void LogRedefined(ILogger log, string snapshot, string vmName);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Snapshot '{Snapshot}' of {VmName} could not be re-created on the host: {Error}")]
+    private static partial void LogRedefineFailed(ILogger log, string snapshot, string vmName, string error);
 
     private static Cluster? ClusterFor(System.Xml.Linq.XDocument doc, List<Cluster> clusters, Guid? hostCluster)
     {

@@ -326,6 +326,9 @@ namespace Portal.Core.Persistence.Migrations
                         .HasMaxLength(100)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("HypervisorXml")
+                        .HasColumnType("TEXT");
+
                     b.Property<Guid?>("MemoryVolumeId")
                         .HasColumnType("TEXT");
 

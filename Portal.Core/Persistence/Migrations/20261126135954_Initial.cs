@@ -295,7 +295,8 @@ namespace Portal.Core.Persistence.Migrations
                     MemoryVolumeId = table.Column<Guid>(type: "TEXT", nullable: true),
                     ConfigurationXml = table.Column<string>(type: "TEXT", nullable: false),
                     ParentId = table.Column<Guid>(type: "TEXT", nullable: true),
-                    HypervisorName = table.Column<string>(type: "TEXT", maxLength: 100, nullable: true)
+                    HypervisorName = table.Column<string>(type: "TEXT", maxLength: 100, nullable: true),
+                    HypervisorXml = table.Column<string>(type: "TEXT", nullable: true)
                 },
                 constraints: table =>
                 {

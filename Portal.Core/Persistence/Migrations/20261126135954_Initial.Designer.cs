@@ -11,7 +11,7 @@ using Portal.Core.Persistence;
 namespace Portal.Core.Persistence.Migrations
 {
     [DbContext(typeof(PortalDbContext))]
-    [Migration("20261126135638_Initial")]
+    [Migration("20261126135954_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -327,6 +327,9 @@ namespace Portal.Core.Persistence.Migrations
 
                     b.Property<string>("HypervisorName")
                         .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("HypervisorXml")
                         .HasColumnType("TEXT");
 
                     b.Property<Guid?>("MemoryVolumeId")
