@@ -54,6 +54,13 @@ public interface IHypervisor
     /// </summary>
     Task RestoreFromMemoryAsync(Guid id, MemoryRestoreRequest request, CancellationToken ct = default);
 
+    /// <summary>
+    /// The configuration with every file disk moved onto a new, empty qcow2 overlay of the image it names, so that a
+    /// VM previewing or restoring a snapshot never writes into the snapshot's own images. The test driver has no
+    /// disk images and returns the configuration unchanged.
+    /// </summary>
+    Task<string> WithFreshOverlaysAsync(string configurationXml, string tag, CancellationToken ct = default);
+
     Task<PoolInfo> GetPoolAsync(string pool, CancellationToken ct = default);
 
     /// <summary>Creates a raw volume of <paramref name="bytes"/> bytes and returns its path.</summary>
@@ -79,7 +86,8 @@ public sealed record DomainInfo(Guid Id, string Name, DomainRunState State, int 
 public sealed record DomainLifecycleEvent(Guid DomainId, string DomainName, DomainEventKind Kind, int Detail, DateTimeOffset At);
 
 /// <summary>A snapshot to take. <paramref name="MemoryFile"/> null means disks (and config) only.</summary>
-public sealed record SnapshotRequest(string Name, string Description, string? MemoryFile);
+/// <param name="Progress">Told the dump's progress (0..1) from libvirt's job info while memory is written.</param>
+public sealed record SnapshotRequest(string Name, string Description, string? MemoryFile, IProgress<double>? Progress = null);
 
 /// <summary>Where a memory dump lives, and the configuration the VM had when it was taken.</summary>
 public sealed record MemoryRestoreRequest(string DumpPath, string ConfigurationXml);

@@ -108,6 +108,17 @@ internal static unsafe partial class Interop
     internal static partial int virDomainRestoreFlags(ConnectHandle conn, string from, string? dxml, uint flags);
     [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
     internal static partial StorageVolHandle virStorageVolCreateXMLFrom(StoragePoolHandle pool, string xml, StorageVolHandle clonevol, uint flags);
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)] internal static partial StorageVolHandle virStorageVolLookupByPath(ConnectHandle conn, string path);
+    [LibraryImport(Lib)] internal static partial StoragePoolHandle virStoragePoolLookupByVolume(StorageVolHandle vol);
+    [LibraryImport(Lib)] internal static partial int virDomainGetJobInfo(DomainHandle dom, out DomainJobInfo info);
+
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct DomainJobInfo
+    {
+        public int Type;
+        public ulong TimeElapsed, TimeRemaining, DataTotal, DataProcessed, DataRemaining, MemTotal, MemProcessed, MemRemaining, FileTotal, FileProcessed, FileRemaining;
+    }
+
     [LibraryImport(Lib)] internal static partial int virStoragePoolListAllVolumes(StoragePoolHandle pool, out IntPtr vols, uint flags);
     [LibraryImport(Lib)] internal static partial IntPtr virStorageVolGetName(StorageVolHandle vol);
     [LibraryImport(Lib)] internal static partial int virStorageVolGetInfo(StorageVolHandle vol, out StorageVolInfo info);

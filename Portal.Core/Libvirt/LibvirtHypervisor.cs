@@ -194,10 +194,80 @@ public sealed unsafe partial class LibvirtHypervisor : IHypervisor, IDisposable
         var state = Describe(d).State;
         var live = state is DomainRunState.Running or DomainRunState.Paused or DomainRunState.Blocked;
         var domainXml = XDocument.Parse(Interop.Owned(Interop.virDomainGetXMLDesc(d, XmlInactive)) ?? "<domain/>");
-        var xml = SnapshotXml.Build(request, live, IsTestDriver, domainXml);
-        using var s = Interop.virDomainSnapshotCreateXML(d, xml, 0);
+        var (xml, flags) = SnapshotXml.Build(request, live, IsTestDriver, domainXml);
+        if (!live && !IsTestDriver && (flags & SnapshotXml.DiskOnly) == 0)
+            return; // a stopped VM without disks: the configuration in the portal is the whole snapshot
+        using var watch = request.Progress is null || request.MemoryFile is null ? null : WatchDumpProgress(id, request.Progress);
+        using var s = Interop.virDomainSnapshotCreateXML(d, xml, flags);
         if (s.IsInvalid) throw new HypervisorException("Taking the snapshot", LastError());
     }, ct);
+
+    /// <summary>Reports the running dump's progress from libvirt's job info until disposed.</summary>
+    private IDisposable WatchDumpProgress(Guid id, IProgress<double> progress)
+    {
+        var cts = new CancellationTokenSource();
+        var token = cts.Token;
+        new Thread(() =>
+        {
+            using var d = Interop.virDomainLookupByUUIDString(_conn, id.ToString());
+            if (d.IsInvalid) return;
+            while (!token.IsCancellationRequested)
+            {
+                if (Interop.virDomainGetJobInfo(d, out var job) == 0 && job.Type != 0)
+                {
+                    var total = job.MemTotal > 0 ? job.MemTotal : job.DataTotal;
+                    var done = job.MemTotal > 0 ? job.MemProcessed : job.DataProcessed;
+                    if (total > 0) progress.Report(Math.Clamp(done / (double)total, 0, 1));
+                }
+                token.WaitHandle.WaitOne(100);
+            }
+        }) { IsBackground = true, Name = "dump-progress" }.Start();
+        return new CancelOnDispose(cts);
+    }
+
+    // Cancel only: the watcher thread may still be waiting on the token's handle, so the source is not disposed.
+    private sealed class CancelOnDispose(CancellationTokenSource cts) : IDisposable
+    {
+        public void Dispose() => cts.Cancel();
+    }
+
+    public Task<string> WithFreshOverlaysAsync(string configurationXml, string tag, CancellationToken ct = default) => Native(() =>
+    {
+        if (IsTestDriver) return configurationXml;
+        var doc = XDocument.Parse(configurationXml);
+        foreach (var disk in doc.Root?.Element("devices")?.Elements("disk") ?? [])
+        {
+            var source = disk.Element("source");
+            var image = (string?)source?.Attribute("file");
+            if (image is null || (string?)disk.Attribute("device") is not (null or "disk")) continue;
+            var overlay = CreateOverlay(image, tag);
+            source!.SetAttributeValue("file", overlay);
+            disk.Element("driver")?.SetAttributeValue("type", "qcow2");
+            disk.Element("backingStore")?.Remove();
+        }
+        return doc.ToString(SaveOptions.DisableFormatting);
+    }, ct);
+
+    /// <summary>A new empty qcow2 volume backed by <paramref name="image"/>, in the same storage pool.</summary>
+    private string CreateOverlay(string image, string tag)
+    {
+        using var baseVol = Interop.virStorageVolLookupByPath(_conn, image);
+        if (baseVol.IsInvalid)
+            throw new HypervisorException("Preparing the disks", $"the disk image {image} is not in any storage pool of the host: {LastError()}");
+        using var pool = Interop.virStoragePoolLookupByVolume(baseVol);
+        if (pool.IsInvalid) throw new HypervisorException("Preparing the disks", LastError());
+        Check(Interop.virStorageVolGetInfo(baseVol, out var info), "Preparing the disks");
+        var name = Path.GetFileName(SnapshotXml.OverlayPath(image, tag));
+        var format = image.EndsWith(".qcow2", StringComparison.OrdinalIgnoreCase) ? "qcow2" : "raw";
+        var xml = new XElement("volume",
+            new XElement("name", name),
+            new XElement("capacity", new XAttribute("unit", "bytes"), info.Capacity),
+            new XElement("target", new XElement("format", new XAttribute("type", "qcow2"))),
+            new XElement("backingStore", new XElement("path", image), new XElement("format", new XAttribute("type", format)))).ToString(SaveOptions.DisableFormatting);
+        using var v = Interop.virStorageVolCreateXML(pool, xml, 0);
+        if (v.IsInvalid) throw new HypervisorException("Preparing the disks", LastError());
+        return Interop.Owned(Interop.virStorageVolGetPath(v)) ?? throw new HypervisorException("Preparing the disks", LastError());
+    }
 
     public Task DeleteSnapshotAsync(Guid id, string name, CancellationToken ct = default) => Native(() =>
     {
@@ -249,13 +319,18 @@ public sealed unsafe partial class LibvirtHypervisor : IHypervisor, IDisposable
 
     public Task RestoreFromMemoryAsync(Guid id, MemoryRestoreRequest request, CancellationToken ct = default) => Native(() =>
     {
-        if (IsTestDriver) RestoreByTestDriverRevert(id, request);
-        else
+        if (IsTestDriver)
         {
-            // virDomainRestoreFlags(PAUSED) with the saved configuration as the XML override, never without it:
-            // restoring onto the snapshot's own disk chain would write into it (LIBVIRT-NOTES.md).
-            Check(Interop.virDomainRestoreFlags(_conn, request.DumpPath, request.ConfigurationXml, RestorePaused), "Restoring the VM's memory");
+            RestoreByTestDriverRevert(id, request);
+            return;
         }
+        // The dump's own XML, with every disk moved to the disks the VM's configuration names now (fresh overlays on
+        // the snapshot's images, made at preview). Never restore without this override: restoring onto the
+        // snapshot's own chain would write into it (LIBVIRT-NOTES.md).
+        var saved = Interop.Owned(Interop.virDomainSaveImageGetXMLDesc(_conn, request.DumpPath, XmlSecure))
+                    ?? throw new HypervisorException("Restoring the VM's memory", LastError());
+        var dxml = SnapshotXml.RetargetDisks(saved, request.ConfigurationXml);
+        Check(Interop.virDomainRestoreFlags(_conn, request.DumpPath, dxml, RestorePaused), "Restoring the VM's memory");
     }, ct);
 
     /// <summary>

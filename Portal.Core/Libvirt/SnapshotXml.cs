@@ -6,11 +6,16 @@ namespace Portal.Core.Libvirt;
 /// <summary>Builds and reads libvirt &lt;domainsnapshot&gt; documents.</summary>
 internal static class SnapshotXml
 {
-    public static string Build(SnapshotRequest request, bool live, bool testDriver, XDocument domain)
+    /// <summary>virDomainSnapshotCreateFlags: DISK_ONLY (no memory state) and ATOMIC (all disks or none).</summary>
+    public const uint DiskOnly = 0x10, Atomic = 0x80;
+
+    /// <summary>The document, and the flags it must be created with.</summary>
+    public static (string Xml, uint Flags) Build(SnapshotRequest request, bool live, bool testDriver, XDocument domain)
     {
         var root = new XElement("domainsnapshot",
             new XElement("name", request.Name),
             new XElement("description", request.Description));
+        uint flags = 0;
 
         if (live)
         {
@@ -21,27 +26,64 @@ internal static class SnapshotXml
                 : new XElement("memory", new XAttribute("snapshot", "external"), new XAttribute("file", request.MemoryFile)));
         }
 
-        if (testDriver && request.MemoryFile is not null)
+        var disks = new XElement("disks");
+        foreach (var (target, source) in FileDisks(domain))
         {
-            // The test driver accepts external memory only when no disk takes part (snapshot='no' per disk).
-            var disks = new XElement("disks");
-            foreach (var target in DiskTargets(domain))
-                disks.Add(new XElement("disk", new XAttribute("name", target), new XAttribute("snapshot", "no")));
-            root.Add(disks);
+            if (testDriver)
+            {
+                // The test driver accepts external memory only when no disk takes part (snapshot='no' per disk).
+                if (request.MemoryFile is not null) disks.Add(new XElement("disk", new XAttribute("name", target), new XAttribute("snapshot", "no")));
+            }
+            else
+            {
+                // Real hosts: every file disk gets an external qcow2 overlay; the image it leaves is the snapshot's.
+                disks.Add(new XElement("disk", new XAttribute("name", target), new XAttribute("snapshot", "external"),
+                    new XElement("driver", new XAttribute("type", "qcow2")),
+                    new XElement("source", new XAttribute("file", OverlayPath(source, request.Name)))));
+            }
         }
-        return root.ToString(SaveOptions.DisableFormatting);
+        if (disks.HasElements) root.Add(disks);
+        if (!testDriver && request.MemoryFile is null && disks.HasElements) flags |= DiskOnly | Atomic;
+        return (root.ToString(SaveOptions.DisableFormatting), flags);
     }
 
-    public static IEnumerable<string> DiskTargets(XDocument domain) =>
+    /// <summary>Disk target and file source of every file-backed disk.</summary>
+    public static IEnumerable<(string Target, string Source)> FileDisks(XDocument domain) =>
         domain.Root?.Element("devices")?.Elements("disk")
             .Where(d => (string?)d.Attribute("device") is null or "disk")
-            .Select(d => (string?)d.Element("target")?.Attribute("dev"))
-            .OfType<string>() ?? [];
+            .Select(d => ((string?)d.Element("target")?.Attribute("dev"), (string?)d.Element("source")?.Attribute("file")))
+            .Where(x => x.Item1 is not null && x.Item2 is not null)
+            .Select(x => (x.Item1!, x.Item2!)) ?? [];
+
+    /// <summary>An overlay beside its backing image, named after the snapshot or run that made it.</summary>
+    public static string OverlayPath(string image, string tag)
+    {
+        var dir = Path.GetDirectoryName(image) ?? "/";
+        var stem = Path.GetFileNameWithoutExtension(image);
+        var dot = stem.IndexOf('.');
+        if (dot > 0) stem = stem[..dot];
+        return Path.Combine(dir, $"{stem}.{tag}.qcow2");
+    }
 
     public static string? MemoryFile(string snapshotXml)
     {
         if (string.IsNullOrEmpty(snapshotXml)) return null;
         var memory = XDocument.Parse(snapshotXml).Root?.Element("memory");
         return (string?)memory?.Attribute("snapshot") == "external" ? (string?)memory?.Attribute("file") : null;
+    }
+
+    /// <summary>The saved domain XML with each disk's source replaced by the one the configuration names for that target.</summary>
+    public static string RetargetDisks(string savedXml, string configurationXml)
+    {
+        var wanted = FileDisks(XDocument.Parse(configurationXml)).ToDictionary(d => d.Target, d => d.Source);
+        var saved = XDocument.Parse(savedXml);
+        foreach (var disk in saved.Root?.Element("devices")?.Elements("disk") ?? [])
+        {
+            var dev = (string?)disk.Element("target")?.Attribute("dev");
+            if (dev is null || !wanted.TryGetValue(dev, out var source)) continue;
+            disk.Element("source")?.SetAttributeValue("file", source);
+            disk.Element("backingStore")?.Remove();
+        }
+        return saved.ToString(SaveOptions.DisableFormatting);
     }
 }

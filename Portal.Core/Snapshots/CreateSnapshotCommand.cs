@@ -104,7 +104,8 @@ public sealed partial class CreateSnapshotCommand(CommandServices s, ILogger<Cre
             }
         }
 
-        await S.Hypervisor.CreateSnapshotAsync(vm.Id, new SnapshotRequest(run.Snapshot.HypervisorName, run.Snapshot.Description, run.Memory?.DumpPath), ct);
+        var progress = new Progress<double>(f => S.Notifier.Publish(new OperationProgress(vm.Id, Operation, f, false)));
+        await S.Hypervisor.CreateSnapshotAsync(vm.Id, new SnapshotRequest(run.Snapshot.HypervisorName, run.Snapshot.Description, run.Memory?.DumpPath, progress), ct);
         run.HypervisorSnapshotTaken = true;
         run.Snapshot.HypervisorXml = await S.Hypervisor.GetSnapshotXmlAsync(vm.Id, run.Snapshot.HypervisorName, ct);
 
@@ -115,6 +116,8 @@ public sealed partial class CreateSnapshotCommand(CommandServices s, ILogger<Cre
         }
         run.Snapshot.Status = SnapshotStatus.Ok;
         ctx.Active.ParentId = run.Snapshot.Id;
+        // On a real host the VM now writes to new overlays; the Active snapshot follows its configuration.
+        ctx.Active.ConfigurationXml = await S.Hypervisor.GetDomainXmlAsync(vm.Id, inactive: true, ct);
         await ctx.Db.SaveChangesAsync(ct);
         if (live || save) await S.Monitor.RefreshFromHostAsync(vm.Id, "snapshot taken", ct);
         S.Notifier.Publish(new SnapshotChanged(vm.Id, run.Snapshot.Id, "Ok"));

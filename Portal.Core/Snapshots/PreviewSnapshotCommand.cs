@@ -36,14 +36,17 @@ public sealed class PreviewSnapshotCommand(CommandServices s) : VmCommand<Previe
         var restore = ctx.Request.RestoreMemory && target.HasMemory && vm.Cluster!.SupportsMemorySnapshots;
         await S.Monitor.SetStatusAsync(vm.Id, VmStatus.ImageLocked, "previewing a snapshot", ct);
 
-        await SnapshotChain.RedefineAsync(S, vm, target, ct);
+        var newActiveId = Guid.NewGuid();
+        // Fresh overlays on the snapshot's images: the previewed VM never writes into the snapshot itself.
+        var config = await S.Hypervisor.WithFreshOverlaysAsync(target.ConfigurationXml, newActiveId.ToString(), ct);
+        await S.Hypervisor.DefineDomainAsync(config, ct);
         oldActive.Type = SnapshotType.Preview;
         oldActive.Description = Snapshot.PreviewDescription;
         target.Status = SnapshotStatus.InPreview;
         var newActive = new Snapshot
         {
-            VmId = vm.Id, Description = Snapshot.ActiveDescription, CreatedAt = S.Now, Type = SnapshotType.Active,
-            Status = SnapshotStatus.Ok, ConfigurationXml = target.ConfigurationXml, ParentId = target.Id,
+            Id = newActiveId, VmId = vm.Id, Description = Snapshot.ActiveDescription, CreatedAt = S.Now, Type = SnapshotType.Active,
+            Status = SnapshotStatus.Ok, ConfigurationXml = config, ParentId = target.Id,
             MemoryVolumeId = restore ? target.MemoryVolumeId : null,
         };
         vm.Snapshots.Add(newActive);

@@ -35,7 +35,15 @@ public sealed partial class RunVmCommand(CommandServices s, ILogger<RunVmCommand
         var active = ctx.Active;
         if (vm.IsStateless)
         {
-            ctx.StateAs<Run>().Stateless = StatelessSnapshots.Take(S, vm, active);
+            var stateless = StatelessSnapshots.Take(S, vm, active);
+            ctx.StateAs<Run>().Stateless = stateless;
+            // This run writes to throw-away overlays; stopping brings back the Stateless snapshot's configuration.
+            var runConfig = await S.Hypervisor.WithFreshOverlaysAsync(active.ConfigurationXml, stateless.Id.ToString(), ct);
+            if (runConfig != active.ConfigurationXml)
+            {
+                await S.Hypervisor.DefineDomainAsync(runConfig, ct);
+                active.ConfigurationXml = runConfig;
+            }
             await ctx.Db.SaveChangesAsync(ct);
         }
 

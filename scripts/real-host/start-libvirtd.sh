@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Starts virtlogd and libvirtd by hand (no systemd here) and waits until qemu:///system answers.
+# Writes their PIDs to $RUN/pids; stop-libvirtd.sh stops exactly those.
+set -euo pipefail
+RUN=${1:?usage: start-libvirtd.sh RUNDIR}
+mkdir -p "$RUN"
+if virsh -c qemu:///system version >/dev/null 2>&1; then echo ">> libvirtd already answers"; exit 0; fi
+cat > "$RUN/libvirtd.conf" <<CONF
+log_outputs="3:file:$RUN/libvirtd.log"
+CONF
+virtlogd -d -p "$RUN/virtlogd.pid"
+libvirtd -d -f "$RUN/libvirtd.conf" -p "$RUN/libvirtd.pid"
+for _ in $(seq 1 100); do
+  virsh -c qemu:///system version >/dev/null 2>&1 && break
+  sleep 0.2
+done
+virsh -c qemu:///system version >/dev/null || { echo "libvirtd did not answer; see $RUN/libvirtd.log" >&2; exit 1; }
+printf "%s\n%s\n" "$(cat "$RUN/virtlogd.pid")" "$(cat "$RUN/libvirtd.pid")" > "$RUN/pids"
+echo ">> libvirtd up (pids $(tr '\n' ' ' < "$RUN/pids"))"
