@@ -1,3 +1,4 @@
+using Portal.Core.Snapshots;
 using Portal.E2E.Infrastructure;
 using Portal.E2E.Pages;
 
@@ -32,7 +33,11 @@ public sealed class SignInTests(PortalFixture portal) : PortalTest(portal)
         var health = await Portal.Process.HealthAsync(TestContext.Current.CancellationToken);
         Assert.Equal((200, "healthy", "up", "up"), (health.HttpStatus, health.Status, health.Database, health.Libvirt));
         foreach (var (name, status, _) in DemoVms.All)
+        {
             Assert.Equal(status, (await Db.VmAsync(name)).Status.ToString());
+            var current = Assert.Single(await Db.SnapshotsAsync(name));
+            Assert.Equal((SnapshotType.Active, false), (current.Type, current.HasMemory));
+        }
     }
 
     [Fact]
