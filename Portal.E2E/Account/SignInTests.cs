@@ -75,7 +75,7 @@ public sealed class SignInTests(PortalFixture portal) : PortalTest(portal)
     {
         using var response = await Portal.Process.Http.GetAsync(VmsPage.Path, TestContext.Current.CancellationToken);
         Assert.Equal(System.Net.HttpStatusCode.Redirect, response.StatusCode);
-        Assert.StartsWith(LoginPage.Path, response.Headers.Location?.OriginalString.Replace(Portal.BaseUrl.ToString().TrimEnd('/'), ""));
+        Assert.Equal(LoginPage.Path, new Uri(Portal.BaseUrl, response.Headers.Location!).AbsolutePath);
 
         await Page.GotoAsync(VmsPage.Path);
 
@@ -87,6 +87,7 @@ public sealed class SignInTests(PortalFixture portal) : PortalTest(portal)
         await login.SubmitAsync(Portal.AdminUser, Portal.AdminPassword);
 
         await Expect(Page).ToHaveURLAsync(VmsUrl());
+        await Expect(new VmsPage(Page).Heading).ToBeVisibleAsync();
         await Expect(new VmsPage(Page).Grid).ToBeVisibleAsync();
     }
 }

@@ -4,7 +4,7 @@ namespace Portal.E2E.Pages;
 public sealed class VmsPage(IPage page)
 {
     public const string Path = "/vms";
-    public ILocator Heading => page.GetByText("Virtual machines", new() { Exact = true }).First;
+    public ILocator Heading => page.GetByRole(AriaRole.Heading, new() { Name = "Virtual machines", Exact = true });
     public ILocator Grid => page.GetByTestId("vms-grid");
     public ILocator Rows => Grid.Locator("tr.vm-row");
     public ILocator Row(string vm) => Grid.Locator($"tr.vm-{vm}");

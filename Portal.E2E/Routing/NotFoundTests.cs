@@ -37,5 +37,6 @@ public sealed class NotFoundTests(PortalFixture portal) : PortalTest(portal)
 
         await Expect(Page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/still/nothing/here$"));
         await Expect(new PortalShell(Page).NotFound).ToContainTextAsync("Page not found");
+        await ExpectNotReloadedAsync(Page);
     }
 }
