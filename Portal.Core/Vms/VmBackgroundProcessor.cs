@@ -1,5 +1,7 @@
 using System.Threading.Channels;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Portal.Core.Persistence;
 using Microsoft.Extensions.Hosting;
 using Portal.Core.Auth;
 
@@ -13,6 +15,13 @@ public sealed class VmBackgroundProcessor(PortalNotifier notifier, IServiceProvi
 {
     private readonly Channel<PortalEvent> _work = Channel.CreateUnbounded<PortalEvent>(new() { SingleReader = true });
 
+    /// <summary>Only a VM that ran stateless has anything to restore; the others are not locked for nothing.</summary>
+    private async Task<bool> HasStatelessSnapshotAsync(Guid vmId, CancellationToken ct)
+    {
+        await using var db = await services.GetRequiredService<IDbContextFactory<PortalDbContext>>().CreateDbContextAsync(ct);
+        return await db.Snapshots.AnyAsync(s => s.VmId == vmId && s.Type == Snapshots.SnapshotType.Stateless, ct);
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         using var sub = notifier.Subscribe(e =>
@@ -25,7 +34,7 @@ public sealed class VmBackgroundProcessor(PortalNotifier notifier, IServiceProvi
             {
                 switch (e)
                 {
-                    case VmStatusChanged down:
+                    case VmStatusChanged down when await HasStatelessSnapshotAsync(down.VmId, stoppingToken):
                         await services.GetRequiredService<ProcessDownVmCommand>().ExecuteAsync(new ProcessDownVmRequest(down.VmId), Actor.System, stoppingToken);
                         break;
                     case VmInventoryChanged:

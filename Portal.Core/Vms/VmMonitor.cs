@@ -19,6 +19,7 @@ public sealed partial class VmMonitor(
 {
     private readonly ConcurrentDictionary<Guid, VmStatus> _status = new();
     private readonly SemaphoreSlim _writeGate = new(1, 1);
+    private readonly ConcurrentDictionary<Guid, bool> _missedWhileLocked = new();
     private readonly Channel<DomainLifecycleEvent> _events = Channel.CreateUnbounded<DomainLifecycleEvent>(new() { SingleReader = true });
 
     public VmStatus StatusOf(Guid vmId) => _status.TryGetValue(vmId, out var s) ? s : VmStatus.Down;
@@ -72,6 +73,13 @@ public sealed partial class VmMonitor(
         // Runs on the libvirt event thread: only hand the event over.
         void OnEvent(DomainLifecycleEvent e) => _events.Writer.TryWrite(e);
         hypervisor.LifecycleEvent += OnEvent;
+        // An event that arrived while an operation held the VM may have been about something else (another client
+        // started it again): when the lock is released, read the host once more.
+        using var released = notifier.Subscribe(e =>
+        {
+            if (e is OperationProgress { Done: true } done && _missedWhileLocked.TryRemove(done.VmId, out _))
+                _events.Writer.TryWrite(new DomainLifecycleEvent(done.VmId, "", DomainEventKind.Resumed, -1, clock.GetUtcNow()));
+        });
         try
         {
             await foreach (var e in _events.Reader.ReadAllAsync(stoppingToken))
@@ -94,6 +102,7 @@ public sealed partial class VmMonitor(
         }
         if (locks.HeldBy(e.DomainId) is { } op)
         {
+            _missedWhileLocked[e.DomainId] = true;
             LogHeld(log, e.DomainName, e.Kind, op);
             return;
         }

@@ -11,9 +11,7 @@ public sealed class ProductionPortalFixture : PortalFixture
 
 public sealed class ProductionHostingTests(ProductionPortalFixture portal) : PortalTest(portal), IClassFixture<ProductionPortalFixture>
 {
-    [Fact(Skip = "Portal bug: run from its build output in Production (as scripts/run-portal.sh does), the portal serves "
-                 + "_framework/blazor.web.js and MudBlazor's css/js as empty 200s (static web assets are only enabled in "
-                 + "Development or a published folder), so no page ever becomes interactive. Unskip when fixed.")]
+    [Fact]
     public async Task SignIn_ProductionFromBuildOutput_PageBecomesInteractive()
     {
         await SignInAsync();

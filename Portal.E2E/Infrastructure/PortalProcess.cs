@@ -12,12 +12,9 @@ public sealed class PortalProcessOptions
     /// <remarks>Default: <c>E2e-admin-pass1</c>.</remarks>
     public string AdminPassword { get; set; } = "E2e-admin-pass1";
 
-    /// <summary>
-    /// ASPNETCORE_ENVIRONMENT. Development, because only there does ASP.NET serve the static web assets
-    /// (blazor.web.js, MudBlazor's css/js) from a build output folder; in Production they need a published folder.
-    /// </summary>
-    /// <remarks>Default: <c>Development</c>.</remarks>
-    public string Environment { get; set; } = "Development";
+    /// <summary>ASPNETCORE_ENVIRONMENT: Production, as scripts/run-portal.sh runs it (the portal serves its static web assets from a build output in every environment).</summary>
+    /// <remarks>Default: <c>Production</c>.</remarks>
+    public string Environment { get; set; } = "Production";
 
     /// <summary>Extra environment variables for the portal (<c>Libvirt__Uri</c>, <c>Logging__LogLevel__Default</c>…); null removes one.</summary>
     /// <remarks>Default: empty.</remarks>

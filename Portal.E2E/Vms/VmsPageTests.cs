@@ -51,9 +51,7 @@ public sealed class VmsPageTests(PortalFixture portal) : PortalTest(portal), ICl
         await ExpectNotReloadedAsync(secondPage);
     }
 
-    [Fact(Skip = "Portal bug: after Run/Stop the grid keeps the VM lock it read while the command was still running "
-                 + "(\"'Run VM' is in progress on this VM.\"), so Stop stays disabled until some other event refreshes it, "
-                 + "even on the page that clicked Run; releasing a VmLocks lock publishes nothing. Unskip when fixed.")]
+    [Fact]
     public async Task RunThenStop_DownVm_ButtonsFollowOnEveryOpenPage()
     {
         await SignInAsync();
