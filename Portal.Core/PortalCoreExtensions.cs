@@ -63,6 +63,8 @@ public static class PortalCoreExtensions
         services.AddSingleton<ProcessDownVmCommand>();
         services.AddSingleton<CloneVmFromSnapshotCommand>();
         services.AddSingleton<RemoveVmCommand>();
+        services.AddSingleton<SetVmStatelessCommand>();
+        services.AddSingleton<SerialConsole>();
         services.AddSingleton<ExportDomainStore>();
         services.AddSingleton<ExportVmCommand>();
         services.AddSingleton<ImportVmCommand>();

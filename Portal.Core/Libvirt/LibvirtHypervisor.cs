@@ -197,7 +197,7 @@ public sealed unsafe partial class LibvirtHypervisor : IHypervisor, IDisposable
         var (xml, flags) = SnapshotXml.Build(request, live, IsTestDriver, domainXml);
         if (!live && !IsTestDriver && (flags & SnapshotXml.DiskOnly) == 0)
             return; // a stopped VM without disks: the configuration in the portal is the whole snapshot
-        using var watch = request.Progress is null || request.MemoryFile is null ? null : WatchDumpProgress(id, request.Progress);
+        using var watch = IsTestDriver || request.Progress is null || request.MemoryFile is null ? null : WatchDumpProgress(id, request.Progress);
         using var s = Interop.virDomainSnapshotCreateXML(d, xml, flags);
         if (s.IsInvalid) throw new HypervisorException("Taking the snapshot", LastError());
     }, ct);
@@ -209,7 +209,10 @@ public sealed unsafe partial class LibvirtHypervisor : IHypervisor, IDisposable
         var token = cts.Token;
         new Thread(() =>
         {
-            using var d = Interop.virDomainLookupByUUIDString(_conn, id.ToString());
+            // Its own connection, so polling job info never queues behind other calls on the main one.
+            using var conn = Interop.virConnectOpen(Uri);
+            if (conn.IsInvalid) return;
+            using var d = Interop.virDomainLookupByUUIDString(conn, id.ToString());
             if (d.IsInvalid) return;
             while (!token.IsCancellationRequested)
             {

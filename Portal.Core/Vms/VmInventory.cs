@@ -78,8 +78,9 @@ public sealed partial class VmInventory(IHypervisor hypervisor, IDbContextFactor
         foreach (var d in domains.Where(d => vms.ContainsKey(d.Id) && locks.HeldBy(d.Id) is null))
             await RestoreSnapshotRecordsAsync(vms[d.Id], ct);
 
-        foreach (var d in domains)
-            if (vms.ContainsKey(d.Id)) await monitor.SetStatusAsync(d.Id, VmMonitor.FromRunState(d.State), "reconciled with the host", ct);
+        // A VM an operation holds has its status set by that operation.
+        foreach (var d in domains.Where(d => vms.ContainsKey(d.Id) && locks.HeldBy(d.Id) is null))
+            await monitor.SetStatusAsync(d.Id, VmMonitor.FromRunState(d.State), "reconciled with the host", ct);
         foreach (var vm in vms.Values.Where(v => v.IsMissingOnHost))
             await monitor.SetStatusAsync(vm.Id, VmStatus.Down, "the host no longer has this VM", ct);
         if (changed) notifier.Publish(new VmInventoryChanged());

@@ -1,0 +1,41 @@
+using System.Text;
+using Portal.Core.Hypervisor;
+
+namespace Portal.Core.Vms;
+
+/// <summary>A piece of a VM's serial console output, and where the next read starts.</summary>
+public sealed record ConsoleChunk(string Text, long NextOffset, string? Unavailable);
+
+/// <summary>
+/// Reads a VM's serial console from the log file its domain writes (&lt;serial type='file'&gt;), read-only. The
+/// file is on the host, so this works for local URIs (qemu:///system); the path comes from the domain XML only.
+/// </summary>
+public sealed class SerialConsole(IHypervisor hypervisor)
+{
+    public const int MaxChunkBytes = 64 * 1024;
+
+    public async Task<ConsoleChunk> ReadAsync(Guid vmId, long offset, CancellationToken ct = default)
+    {
+        if (!IsLocal(hypervisor.Uri)) return new("", offset, $"The console log is on the remote host of {hypervisor.Uri}.");
+        string xml;
+        try { xml = await hypervisor.GetDomainXmlAsync(vmId, inactive: false, ct); }
+        catch (HypervisorException ex) { return new("", offset, ex.LibvirtMessage); }
+        var path = DomainXml.Parse(xml).Root?.Element("devices")?.Elements("serial")
+            .Where(s => (string?)s.Attribute("type") == "file")
+            .Select(s => (string?)s.Element("source")?.Attribute("path")).FirstOrDefault(p => p is not null);
+        if (path is null) return new("", offset, "This VM has no serial console log (a <serial type='file'> device).");
+        if (!File.Exists(path)) return new("", 0, "The VM has not written to its console yet.");
+
+        await using var f = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        // A new file (or one truncated by a fresh start) begins again at the start; a long backlog shows its tail.
+        if (offset > f.Length) offset = 0;
+        var start = Math.Max(offset, f.Length - MaxChunkBytes);
+        f.Seek(start, SeekOrigin.Begin);
+        var buffer = new byte[f.Length - start];
+        var read = await f.ReadAtLeastAsync(buffer, buffer.Length, throwOnEndOfStream: false, ct);
+        return new(Encoding.UTF8.GetString(buffer, 0, read).Replace("\r", ""), start + read, null);
+    }
+
+    private static bool IsLocal(string uri) =>
+        uri.StartsWith("test://", StringComparison.Ordinal) || (Uri.TryCreate(uri, UriKind.Absolute, out var u) && string.IsNullOrEmpty(u.Host));
+}

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Prepares this machine as a real libvirt/QEMU host for the portal: packages, libvirtd started by hand, the tiny
+# busybox guest, two directory pools (portal-data, portal-export) and fresh guests (reset-guests.sh).
+# Usage: setup.sh [ROOT]   (ROOT defaults to /var/lib/portal-real; the daemon's run files go to ROOT/run)
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+ROOT=${1:-/var/lib/portal-real}
+source "$here/../common.sh"
+need_apt libvirt-daemon libvirt-daemon-driver-qemu libvirt-daemon-system qemu-system-x86 qemu-utils libvirt-clients cpio
+mkdir -p "$ROOT"/{data,export,console,guest,run}
+# QEMU runs as libvirt-qemu: it may traverse ROOT (711) but list nothing; dumps inside are 0600.
+chmod 711 "$ROOT"
+bash "$here/build-guest.sh" "$ROOT/guest"
+bash "$here/start-libvirtd.sh" "$ROOT/run"
+V="virsh -q -c qemu:///system"
+for pool in portal-data:data portal-export:export; do
+  name=${pool%%:*}; dir=$ROOT/${pool##*:}
+  if ! $V pool-info "$name" >/dev/null 2>&1; then
+    $V pool-define-as "$name" dir --target "$dir" >/dev/null
+  fi
+  $V pool-start "$name" >/dev/null 2>&1 || true
+done
+bash "$here/reset-guests.sh" "$ROOT"
+echo ">> real host ready: qemu:///system, pools portal-data and portal-export, guests tiny and tiny-stateless"
