@@ -81,8 +81,6 @@ public sealed partial class CreateSnapshotCommand(CommandServices s, ILogger<Cre
         };
         run.Snapshot.HypervisorName = run.Snapshot.Id.ToString();
         vm.Snapshots.Add(run.Snapshot);
-        // Its key is made here, so EF would take a row found only through the navigation for an existing one.
-        ctx.Db.Snapshots.Add(run.Snapshot);
         await ctx.Db.SaveChangesAsync(ct);
         S.Notifier.Publish(new SnapshotChanged(vm.Id, run.Snapshot.Id, "Locked"));
         ctx.MarkStarted(run.Snapshot.Id);

@@ -47,8 +47,6 @@ public sealed class PreviewSnapshotCommand(CommandServices s) : VmCommand<Previe
             MemoryVolumeId = restore ? target.MemoryVolumeId : null,
         };
         vm.Snapshots.Add(newActive);
-        // Its key is made here, so EF would take a row found only through the navigation for an existing one.
-        ctx.Db.Snapshots.Add(newActive);
         await ctx.Db.SaveChangesAsync(ct);
         await S.Monitor.SetStatusAsync(vm.Id, VmStatus.Down, "preview ready", ct);
         S.Notifier.Publish(new SnapshotChanged(vm.Id, target.Id, "InPreview"));

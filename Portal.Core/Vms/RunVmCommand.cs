@@ -36,8 +36,6 @@ public sealed partial class RunVmCommand(CommandServices s, ILogger<RunVmCommand
         if (vm.IsStateless)
         {
             ctx.StateAs<Run>().Stateless = StatelessSnapshots.Take(S, vm, active);
-            // Its key is made there, so EF would take a row found only through the navigation for an existing one.
-            ctx.Db.Snapshots.Add(ctx.StateAs<Run>().Stateless!);
             await ctx.Db.SaveChangesAsync(ct);
         }
 
