@@ -7,13 +7,25 @@ namespace Portal.Api;
 /// An error reply: the status and a <c>&lt;fault&gt;&lt;reason/&gt;&lt;detail/&gt;&lt;/fault&gt;</c> body. Thrown anywhere
 /// under an API endpoint, the API middleware writes it.
 /// </summary>
-public sealed class ApiFault(int status, string reason, string detail) : Exception(detail)
+public sealed class ApiFault(int status, string reason, string detail) : Exception(XmlSafe(detail))
 {
     public int Status => status;
     public string Reason => reason;
     public string Detail => Message;
 
     public Fault Body => new() { Reason = reason, Detail = Message };
+
+    /// <summary>A detail may quote the client's input, and XML 1.0 cannot carry every character: those become U+FFFD.</summary>
+    private static string XmlSafe(string text)
+    {
+        var safe = new System.Text.StringBuilder(text.Length);
+        for (var i = 0; i < text.Length; i++)
+        {
+            if (char.IsHighSurrogate(text[i]) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1])) safe.Append(text[i]).Append(text[++i]);
+            else safe.Append(System.Xml.XmlConvert.IsXmlChar(text[i]) ? text[i] : '\uFFFD');
+        }
+        return safe.ToString();
+    }
 
     public static ApiFault BadRequest(string detail) => new(StatusCodes.Status400BadRequest, "Bad Request", detail);
     public static ApiFault Incomplete(string detail) => new(StatusCodes.Status400BadRequest, "Incomplete parameters", detail);

@@ -14,7 +14,8 @@ namespace Portal.Api;
 internal sealed class ApiInput
 {
     /// <summary>Marks an element converted from JSON with the JSON kind it had, so wrong types can be refused.</summary>
-    private sealed record JsonKind(JsonValueKind Kind);
+    /// <param name="InArray">It was an item of a JSON array, where one value was expected: [true] is not true.</param>
+    private sealed record JsonKind(JsonValueKind Kind, bool InArray = false);
 
     private readonly XElement _element;
     private readonly string _path;
@@ -147,29 +148,29 @@ internal sealed class ApiInput
         {
             throw ApiFault.BadRequest("The request body is not valid JSON: " + ex.Message);
         }
-        catch (ArgumentException ex)
+        catch (InvalidOperationException ex)
         {
-            // Invalid UTF-8 surfaces as ArgumentException from the parser.
+            // The parser checks structure; invalid UTF-8 inside a string only shows when the string is read.
             throw ApiFault.BadRequest("The request body is not valid JSON: " + ex.Message);
         }
     }
 
-    private static XElement ToElement(string name, JsonElement value)
+    private static XElement ToElement(string name, JsonElement value, bool inArray = false)
     {
         var element = new XElement(XmlConvert.EncodeLocalName(name.Length == 0 ? "_" : name));
-        element.AddAnnotation(new JsonKind(value.ValueKind));
+        element.AddAnnotation(new JsonKind(value.ValueKind, inArray));
         switch (value.ValueKind)
         {
             case JsonValueKind.Object:
                 foreach (var p in value.EnumerateObject())
                 {
                     if (p.Value.ValueKind == JsonValueKind.Array)
-                        foreach (var item in p.Value.EnumerateArray()) element.Add(ToElement(p.Name, item));
+                        foreach (var item in p.Value.EnumerateArray()) element.Add(ToElement(p.Name, item, inArray: true));
                     else element.Add(ToElement(p.Name, p.Value));
                 }
                 break;
             case JsonValueKind.Array:
-                foreach (var item in value.EnumerateArray()) element.Add(ToElement(name, item));
+                foreach (var item in value.EnumerateArray()) element.Add(ToElement(name, item, inArray: true));
                 break;
             case JsonValueKind.String:
                 element.Value = value.GetString()!;
@@ -195,7 +196,7 @@ internal sealed class ApiInput
         if (_element.Attribute(name) is { } a) return a.Value;
         var e = Find(name);
         if (e is null || IsJsonNull(e)) return null;
-        if (e.HasElements || e.Annotation<JsonKind>() is { Kind: not JsonValueKind.String })
+        if (e.HasElements || e.Annotation<JsonKind>() is { Kind: not JsonValueKind.String } or { InArray: true })
             throw ApiFault.BadRequest($"{_path}.{name} must be text.");
         return e.Value;
     }
@@ -206,7 +207,7 @@ internal sealed class ApiInput
         if (_element.Attribute(name) is null && Find(name) is { } e)
         {
             if (IsJsonNull(e)) return null;
-            if (e.HasElements || e.Annotation<JsonKind>() is { Kind: JsonValueKind.Object or JsonValueKind.Array })
+            if (e.HasElements || e.Annotation<JsonKind>() is { Kind: JsonValueKind.Object or JsonValueKind.Array } or { InArray: true })
                 throw ApiFault.BadRequest($"{_path}.{name} must be true or false.");
         }
         var text = _element.Attribute(name)?.Value ?? Find(name)?.Value;
@@ -224,7 +225,7 @@ internal sealed class ApiInput
     {
         var e = Find(name);
         if (e is null || IsJsonNull(e)) return null;
-        if (e.Annotation<JsonKind>() is { Kind: not JsonValueKind.Object })
+        if (e.Annotation<JsonKind>() is { Kind: not JsonValueKind.Object } or { InArray: true })
             throw ApiFault.BadRequest($"{_path}.{name} must be an object with an id.");
         return new ApiInput(e, $"{_path}.{name}");
     }
