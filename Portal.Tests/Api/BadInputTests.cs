@@ -139,6 +139,16 @@ public sealed class BadInputTests(PortalApiFactory app) : IClassFixture<PortalAp
         Assert.StartsWith("action.disks is not supported", detail);
     }
 
+    [Theory]
+    [InlineData("<vm><initialization/></vm>", "action.vm is not supported")]
+    [InlineData("<pause>true</pause>", "action.pause is not supported")]
+    [InlineData("<volatile>true</volatile>", "action.volatile is not supported")]
+    public async Task StartVm_RunOnceOptions_Answers400InsteadOfIgnoringThem(string option, string expected)
+    {
+        Assert.StartsWith(expected, await RejectedAsync($"{Vm(PortalApiFactory.BuildAgent)}/start", Action(option), HttpStatusCode.BadRequest));
+        Assert.Equal("down", await StatusAsync(PortalApiFactory.BuildAgent));
+    }
+
     [Fact]
     public async Task StartVm_BodyNotAnAction_Answers400()
     {

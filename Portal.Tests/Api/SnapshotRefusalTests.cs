@@ -134,6 +134,15 @@ public sealed class SnapshotRefusalTests(PortalApiFactory app) : IClassFixture<P
     }
 
     [Fact]
+    public async Task StopVm_WithCurlsDefaultContentType_ReadsTheXmlBody()
+    {
+        // curl -d sends application/x-www-form-urlencoded; the body is recognised as XML and reaches the command.
+        var detail = await RefusedAsync(c => c.Post($"{BuildAgent}/stop",
+            new StringContent("<action/>", System.Text.Encoding.UTF8, "application/x-www-form-urlencoded")), HttpStatusCode.Conflict);
+        Assert.Equal("The VM is Down; only a running VM can be stopped.", detail);
+    }
+
+    [Fact]
     public async Task StartVm_Unknown_Answers404()
     {
         await RefusedAsync(c => c.Post($"{Vm(Guid.NewGuid())}/start", Action()), HttpStatusCode.NotFound);

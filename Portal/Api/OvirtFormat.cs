@@ -18,6 +18,8 @@ internal static class OvirtFormat
     {
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
         WriteIndented = true,
+        // The replies are application/json, never inlined in HTML: "Snapshot 'x'" need not become \u0027x\u0027.
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 
     private static readonly ConcurrentDictionary<Type, XmlSerializer> Serializers = new();

@@ -28,8 +28,16 @@ internal static class VmEndpoints
             .Describe("VMs", "Get a VM", "")
             .Returns<VmRepresentation>().Faults(404);
 
-        api.MapPost("/vms/{id}/start", (HttpContext http, string id, RunVmCommand run) =>
-                RunActionAsync(http, id, vmId => run.ExecuteAsync(new RunVmRequest(vmId), http.Actor())))
+        api.MapPost("/vms/{id}/start", async (HttpContext http, string id, RunVmCommand run) =>
+            {
+                var vmId = EndpointHelpers.PathId(id, "VM");
+                var body = await ApiInput.ReadAsync(http, "action", allowEmpty: true);
+                // Run-once options would silently mean something else here: say so instead.
+                body.Refuse("vm", "run-once configuration is not supported; the VM starts with its own configuration.");
+                if (body.Boolean("pause") == true) throw ApiFault.BadRequest("action.pause is not supported: the VM cannot be started paused.");
+                if (body.Boolean("volatile") == true) throw ApiFault.BadRequest("action.volatile is not supported: use a stateless VM instead.");
+                return ActionReply(await run.ExecuteAsync(new RunVmRequest(vmId), http.Actor()));
+            })
             .Describe("VMs", "Start a VM",
                 "Body: `<action/>`. When the VM's active snapshot holds memory (after a preview or commit with restore_memory) " +
                 "the VM is restored from it (restoring_state, then up) instead of booting (powering_up, then up). Admin and Helpdesk.")
