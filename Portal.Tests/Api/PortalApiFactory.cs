@@ -34,6 +34,19 @@ public sealed class PortalApiFactory : WebApplicationFactory<Program>, IAsyncLif
 
     public string DataDirectory { get; } = Directory.CreateTempSubdirectory("portal-api-").FullName;
 
+    /// <summary>The same portal on a real Kestrel socket (loopback, free port): real WebSockets, real header handling.</summary>
+    public static PortalApiFactory OnKestrel()
+    {
+        var app = new PortalApiFactory();
+        app.UseKestrel(0);
+        return app;
+    }
+
+    /// <summary>Where the app listens: the test server's address, or Kestrel's real one.</summary>
+    public Uri BaseAddress => Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>()
+        .Features.Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()?.Addresses.FirstOrDefault() is { } a
+        ? new Uri(a) : Server.BaseAddress;
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseSetting("Portal:DataDirectory", DataDirectory);
@@ -72,7 +85,7 @@ public sealed class PortalApiFactory : WebApplicationFactory<Program>, IAsyncLif
 
     public HttpClient Client((string User, string Password)? basic, bool json = false)
     {
-        var client = CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+        var client = CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, BaseAddress = BaseAddress });
         client.DefaultRequestHeaders.Accept.Add(new MediaTypeWithQualityHeaderValue(json ? "application/json" : "application/xml"));
         if (basic is { } b)
             client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{b.User}:{b.Password}")));

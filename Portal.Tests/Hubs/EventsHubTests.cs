@@ -32,6 +32,29 @@ public sealed partial class EventsHubTests
     }
 
     [Fact]
+    public async Task EventsHub_OverRealWebSockets_PushesTheStatusChange()
+    {
+        await using var app = PortalApiFactory.OnKestrel();
+        await app.InitializeAsync();
+        var token = await app.TokenAsync("admin@internal", PortalApiFactory.AdminPassword);
+        await using var hub = new HubConnectionBuilder()
+            .WithUrl(new Uri(app.BaseAddress, "hubs/events"), o =>
+            {
+                o.Transports = HttpTransportType.WebSockets;
+                o.SkipNegotiation = true;
+                o.AccessTokenProvider = () => Task.FromResult<string?>(token);
+            })
+            .Build();
+        var statuses = Listen<VmStatusMessage>(hub, EventsHubMessages.VmStatusChanged);
+        await hub.StartAsync(Ct);
+
+        using var client = app.Admin();
+        await (await client.Post($"{Vm(PortalApiFactory.DbPrimary)}/stop", Action())).XmlAsync(HttpStatusCode.OK);
+
+        await NextAsync(statuses, m => m.VmId == PortalApiFactory.DbPrimary && m.To == "down");
+    }
+
+    [Fact]
     public async Task EventsHub_WithBasicCredentials_PushesSnapshotLockedThenOkAndTheAuditEntry()
     {
         await using var app = await StartAsync();
