@@ -34,7 +34,6 @@ internal sealed class ApiInput
         IgnoreComments = true,
         IgnoreProcessingInstructions = true,
         MaxCharactersFromEntities = 1024,
-        Async = true,
     };
 
     private static readonly JsonDocumentOptions JsonSettings = new() { MaxDepth = 32 };
