@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.FileProviders;
 using MudBlazor;
 using MudBlazor.Services;
+using Portal.Api;
 using Portal.Auth;
 using Portal.Components;
 using Portal.Core;
@@ -56,6 +57,7 @@ public static class PortalWebExtensions
         services.AddDataProtection().PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(dataDirectory, "keys")));
         services.AddScoped<CurrentActor>();
         services.AddScoped<OperationRunner>();
+        services.AddPortalApi();
         return builder;
     }
 
@@ -63,6 +65,7 @@ public static class PortalWebExtensions
     {
         if (!app.Environment.IsDevelopment()) app.UseExceptionHandler("/Error", createScopeForErrors: true);
         app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
+        app.MapPortalApi();
 
         // Only wwwroot-assets is served as files; memory dumps live in storage pools and are never reachable over HTTP.
         var assets = Path.Combine(AppContext.BaseDirectory, "wwwroot-assets");

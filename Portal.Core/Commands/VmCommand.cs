@@ -35,20 +35,24 @@ public sealed class CommandContext<TRequest>(PortalDbContext db, Vm vm, TRequest
 
     public T StateAs<T>() where T : class, new() => (T)(State ??= new T());
 
-    internal TaskCompletionSource<object?>? StartedSignal { get; init; }
+    internal TaskCompletionSource<(object? Value, IReadOnlyList<string> Warnings)>? StartedSignal { get; init; }
 
     /// <summary>
     /// Tells a caller that used <c>StartAsync</c> that the operation is under way (its row exists, Locked) and
-    /// will finish in the background.
+    /// will finish in the background, with the warnings known so far.
     /// </summary>
-    public void MarkStarted(object? value) => StartedSignal?.TrySetResult(value);
+    public void MarkStarted(object? value) => StartedSignal?.TrySetResult((value, Warnings.ToArray()));
 }
 
 /// <summary>
 /// An operation begun with <c>StartAsync</c>: either it finished (or was refused) before it got under way, in
 /// <see cref="Finished"/>, or it is running and <see cref="StartedValue"/> says what it made so far.
 /// </summary>
-public sealed record StartedOperation(CommandResult? Finished, Task<CommandResult> Completion, object? StartedValue);
+public sealed record StartedOperation(CommandResult? Finished, Task<CommandResult> Completion, object? StartedValue)
+{
+    /// <summary>The warnings the operation had when it got under way (a REST reply that does not wait shows them).</summary>
+    public IReadOnlyList<string> StartedWarnings { get; init; } = [];
+}
 
 /// <summary>
 /// The template every VM operation follows, after oVirt's CommandBase: take the VM's lock, validate (a reason a
@@ -73,20 +77,30 @@ public abstract class VmCommand<TRequest>(CommandServices services) where TReque
     /// </summary>
     public async Task<StartedOperation> StartAsync(TRequest request, Actor actor)
     {
-        var started = new TaskCompletionSource<object?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var started = new TaskCompletionSource<(object? Value, IReadOnlyList<string> Warnings)>(TaskCreationOptions.RunContinuationsAsynchronously);
         var completion = Task.Run(() => ExecuteAsync(request, actor, started, CancellationToken.None));
         var first = await Task.WhenAny(started.Task, completion);
-        return first == completion
-            ? new StartedOperation(await completion, completion, null)
-            : new StartedOperation(null, completion, await started.Task);
+        if (first == completion) return new StartedOperation(await completion, completion, null);
+        var (value, warnings) = await started.Task;
+        return new StartedOperation(null, completion, value) { StartedWarnings = warnings };
     }
 
-    private async Task<CommandResult> ExecuteAsync(TRequest request, Actor actor, TaskCompletionSource<object?>? started, CancellationToken ct)
+    /// <summary>
+    /// Null when <paramref name="actor"/> may run this operation, otherwise the Forbidden result. Every run checks
+    /// it first; a caller that chains operations (REST restore = preview + commit) asks before starting the first.
+    /// </summary>
+    public CommandResult? Authorize(Actor actor)
     {
         if (RequiresAdmin && !actor.IsAdmin)
             return CommandResult.Forbidden($"{Operation} needs the Admin role; {actor.UserName} is Helpdesk.");
         if (!actor.IsHelpdesk && !actor.IsAdmin)
             return CommandResult.Forbidden($"{actor.UserName} has no role that may change VMs.");
+        return null;
+    }
+
+    private async Task<CommandResult> ExecuteAsync(TRequest request, Actor actor, TaskCompletionSource<(object? Value, IReadOnlyList<string> Warnings)>? started, CancellationToken ct)
+    {
+        if (Authorize(actor) is { } forbidden) return forbidden;
 
         var (vmLock, heldBy) = await AcquireLockAsync(request.VmId, ct);
         if (vmLock is null)

@@ -1,0 +1,121 @@
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using System.Xml.Linq;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Portal.Core.Auth;
+using Portal.Core.Persistence;
+
+namespace Portal.Tests.Api;
+
+/// <summary>
+/// The real portal (embedded libvirt test driver, SQLite) in a fresh data folder, with an admin, a Helpdesk user
+/// and a user with no role. Dispose it to stop the app and delete the folder.
+/// </summary>
+public sealed class PortalApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
+{
+    public const string AdminPassword = "Admin-pass-2026";
+    public const string HelpdeskUser = "helen";
+    public const string HelpdeskPassword = "Helpdesk-pass-2026";
+    public const string NoRoleUser = "norole";
+    public const string NoRolePassword = "Norole-pass-2026";
+
+    public static readonly Guid WebFrontend = Guid.Parse("5a1e0c52-0d3b-4a5e-9c51-2f0a7b1e0001");
+    public static readonly Guid DbPrimary = Guid.Parse("5a1e0c52-0d3b-4a5e-9c51-2f0a7b1e0002");
+    public static readonly Guid BuildAgent = Guid.Parse("5a1e0c52-0d3b-4a5e-9c51-2f0a7b1e0003");
+    public static readonly Guid KioskStateless = Guid.Parse("5a1e0c52-0d3b-4a5e-9c51-2f0a7b1e0004");
+    public static readonly Guid GpuRender = Guid.Parse("5a1e0c52-0d3b-4a5e-9c51-2f0a7b1e0005");
+    public static readonly Guid LegacyErp = Guid.Parse("5a1e0c52-0d3b-4a5e-9c51-2f0a7b1e0006");
+    public static readonly Guid LegacyReports = Guid.Parse("5a1e0c52-0d3b-4a5e-9c51-2f0a7b1e0007");
+
+    public string DataDirectory { get; } = Directory.CreateTempSubdirectory("portal-api-").FullName;
+
+    /// <summary>The same portal on a real Kestrel socket (loopback, free port): real WebSockets, real header handling.</summary>
+    public static PortalApiFactory OnKestrel()
+    {
+        var app = new PortalApiFactory();
+        app.UseKestrel(0);
+        return app;
+    }
+
+    /// <summary>Where the app listens: the test server's address, or Kestrel's real one.</summary>
+    public Uri BaseAddress => Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>()
+        .Features.Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()?.Addresses.FirstOrDefault() is { } a
+        ? new Uri(a) : Server.BaseAddress;
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseSetting("Portal:DataDirectory", DataDirectory);
+        builder.UseSetting("Portal:AdminPassword", AdminPassword);
+    }
+
+    /// <summary>Starts the app (initialization, first admin) and adds the other users.</summary>
+    public async ValueTask InitializeAsync()
+    {
+        using var scope = Services.CreateScope();
+        var users = scope.ServiceProvider.GetRequiredService<UserManager<PortalUser>>();
+        await CreateUserAsync(users, HelpdeskUser, HelpdeskPassword, Roles.Helpdesk);
+        await CreateUserAsync(users, NoRoleUser, NoRolePassword, role: null);
+    }
+
+    public static async Task CreateUserAsync(UserManager<PortalUser> users, string name, string password, string? role)
+    {
+        var user = new PortalUser { UserName = name, EmailConfirmed = true };
+        var created = await users.CreateAsync(user, password);
+        Assert.True(created.Succeeded, string.Join(" ", created.Errors.Select(e => e.Description)));
+        if (role is not null) Assert.True((await users.AddToRoleAsync(user, role)).Succeeded);
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        try { Directory.Delete(DataDirectory, recursive: true); }
+        catch (IOException) { }
+    }
+
+    public HttpClient Anonymous(bool json = false) => Client(null, json);
+
+    public HttpClient Admin(bool json = false) => Client(("admin@internal", AdminPassword), json);
+
+    public HttpClient Helpdesk(bool json = false) => Client((HelpdeskUser + "@internal", HelpdeskPassword), json);
+
+    public HttpClient Client((string User, string Password)? basic, bool json = false)
+    {
+        var client = CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, BaseAddress = BaseAddress });
+        client.DefaultRequestHeaders.Accept.Add(new MediaTypeWithQualityHeaderValue(json ? "application/json" : "application/xml"));
+        if (basic is { } b)
+            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{b.User}:{b.Password}")));
+        return client;
+    }
+
+    /// <summary>A client with a bearer token from the token endpoint (cheaper than Basic, which hashes the password each call).</summary>
+    public async Task<HttpClient> BearerAsync(string user, string password, bool json = false)
+    {
+        var token = await TokenAsync(user, password);
+        var client = Client(null, json);
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        return client;
+    }
+
+    public async Task<string> TokenAsync(string user, string password)
+    {
+        using var anonymous = Anonymous(json: true);
+        var response = await anonymous.PostAsync("/ovirt-engine/sso/oauth/token", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["grant_type"] = "password", ["username"] = user, ["password"] = password, ["scope"] = "ovirt-app-api",
+        }));
+        Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
+        using var doc = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        return doc.RootElement.GetProperty("access_token").GetString()!;
+    }
+
+    public async Task<(int Snapshots, int MemoryVolumes, int AuditEntries)> CountRowsAsync()
+    {
+        await using var db = await Services.GetRequiredService<IDbContextFactory<PortalDbContext>>().CreateDbContextAsync();
+        return (await db.Snapshots.CountAsync(), await db.MemoryVolumes.CountAsync(), await db.AuditEntries.CountAsync());
+    }
+}

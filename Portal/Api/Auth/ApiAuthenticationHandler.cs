@@ -1,0 +1,75 @@
+using System.Security.Claims;
+using System.Text;
+using System.Text.Encodings.Web;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.Options;
+using Microsoft.Net.Http.Headers;
+using Portal.Auth;
+using Portal.Core.Auth;
+
+namespace Portal.Api.Auth;
+
+/// <summary>
+/// The API's scheme: HTTP Basic (<c>user@internal</c>, as oVirt clients send it) or a bearer token from the token
+/// endpoint. On the event hub it also takes the token from <c>?access_token=</c> (browsers cannot set headers on
+/// WebSockets) and, with neither, the portal's sign-in cookie. It never redirects: a challenge is 401 with a fault,
+/// a refusal 403 with a fault.
+/// </summary>
+public sealed class ApiAuthenticationHandler(
+    IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, ApiTokens tokens)
+    : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+{
+    public const string SchemeName = "OvirtApi";
+
+    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
+    {
+        var header = Request.Headers.Authorization.ToString();
+        if (header.StartsWith("Basic ", StringComparison.OrdinalIgnoreCase)) return await BasicAsync(header["Basic ".Length..].Trim());
+        if (header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)) return await BearerAsync(header["Bearer ".Length..].Trim());
+        if (header.Length > 0) return AuthenticateResult.Fail("Only Basic and Bearer authorization are accepted.");
+        if (!ApiPaths.IsHub(Request.Path)) return AuthenticateResult.NoResult();
+
+        if (Request.Query["access_token"].ToString() is { Length: > 0 } token) return await BearerAsync(token);
+        var cookie = await Context.AuthenticateAsync(IdentityConstants.ApplicationScheme);
+        return cookie.Succeeded ? Success(cookie.Principal) : AuthenticateResult.NoResult();
+    }
+
+    private async Task<AuthenticateResult> BasicAsync(string encoded)
+    {
+        string decoded;
+        try { decoded = Encoding.UTF8.GetString(Convert.FromBase64String(encoded)); }
+        catch (FormatException) { return AuthenticateResult.Fail("The Basic credentials are not valid base64."); }
+        var colon = decoded.IndexOf(':');
+        if (colon <= 0) return AuthenticateResult.Fail("The Basic credentials must be user@internal:password.");
+        var (name, password) = (AccountEndpoints.NormalizeUserName(decoded[..colon]), decoded[(colon + 1)..]);
+
+        var (user, refusal) = await ApiSignIn.CheckPasswordAsync(Context.RequestServices, name, password);
+        if (user is null) return AuthenticateResult.Fail(refusal!);
+        var signIn = Context.RequestServices.GetRequiredService<SignInManager<PortalUser>>();
+        return Success(await signIn.CreateUserPrincipalAsync(user));
+    }
+
+    private async Task<AuthenticateResult> BearerAsync(string token)
+    {
+        var sp = Context.RequestServices;
+        var (principal, refusal) = await tokens.ValidateAsync(token, sp.GetRequiredService<UserManager<PortalUser>>(), sp.GetRequiredService<SignInManager<PortalUser>>());
+        return principal is null ? AuthenticateResult.Fail(refusal!) : Success(principal);
+    }
+
+    private AuthenticateResult Success(ClaimsPrincipal principal) =>
+        AuthenticateResult.Success(new AuthenticationTicket(principal, SchemeName));
+
+    protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
+    {
+        var result = await HandleAuthenticateOnceSafeAsync();
+        Response.Headers.Append(HeaderNames.WWWAuthenticate, "Basic realm=\"RESTAPI\"");
+        Response.Headers.Append(HeaderNames.WWWAuthenticate, "Bearer");
+        var detail = result.Failure?.Message ?? "Authentication is required: HTTP Basic with user@internal, or a bearer token from " + ApiPaths.Token + ".";
+        await OvirtFormat.WriteAsync(Context, StatusCodes.Status401Unauthorized, new ApiFault(401, "Unauthorized", detail).Body);
+    }
+
+    protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
+        OvirtFormat.WriteAsync(Context, StatusCodes.Status403Forbidden,
+            new ApiFault(403, "Forbidden", $"The user {Context.User.Identity?.Name} has neither the Admin nor the Helpdesk role.").Body);
+}

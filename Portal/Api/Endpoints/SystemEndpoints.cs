@@ -1,0 +1,123 @@
+using System.Reflection;
+using Portal.Api.Model;
+using Portal.Core;
+using Portal.Core.Hypervisor;
+
+namespace Portal.Api.Endpoints;
+
+/// <summary>The API root and the read-only collections: clusters, hosts, storage domains, events (the audit log).</summary>
+internal static class SystemEndpoints
+{
+    /// <summary>The oVirt API level whose shapes the portal follows.</summary>
+    public static readonly (int Major, int Minor) ApiLevel = (4, 5);
+
+    public static void MapSystemEndpoints(this RouteGroupBuilder api)
+    {
+        api.MapGet("", (TimeProvider clock) =>
+            {
+                string[] collections = ["clusters", "events", "hosts", "storagedomains", "vms"];
+                var build = typeof(SystemEndpoints).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "1.0.0";
+                return Ovirt.Ok(new ApiRoot
+                {
+                    Links = collections.Select(c => new Link { Href = $"{ApiPaths.Base}/{c}", Rel = c }).ToList(),
+                    ProductInfo = new ProductInfo
+                    {
+                        Name = "VirtPortal",
+                        Vendor = "VirtPortal",
+                        Version = new ProductVersion
+                        {
+                            Major = ApiLevel.Major, Minor = ApiLevel.Minor, Build = 0, Revision = 0,
+                            FullVersion = $"{ApiLevel.Major}.{ApiLevel.Minor}.0 (VirtPortal {build.Split('+')[0]})",
+                        },
+                    },
+                    Time = clock.GetUtcNow().UtcDateTime,
+                });
+            })
+            .Describe("System", "API root", "Links to the collections, and product_info (the oVirt API level emulated).")
+            .Returns<ApiRoot>().Faults();
+
+        api.MapGet("/clusters", async (PortalQueries q, CancellationToken ct) =>
+                Ovirt.Ok(new ClusterList { Items = (await q.ClustersAsync(ct)).Select(Representations.Cluster).ToList() }))
+            .Describe("Clusters", "List clusters", "Each with its compatibility `version` (major, minor). Memory snapshots need 3.3 or later.")
+            .Returns<ClusterList>().Faults();
+
+        api.MapGet("/clusters/{id}", async (string id, PortalQueries q, CancellationToken ct) =>
+            {
+                var clusterId = EndpointHelpers.PathId(id, "cluster");
+                var c = (await q.ClustersAsync(ct)).FirstOrDefault(x => x.Id == clusterId) ?? throw ApiFault.NotFound($"There is no cluster with id {clusterId}.");
+                return Ovirt.Ok(Representations.Cluster(c));
+            })
+            .Describe("Clusters", "Get a cluster", "")
+            .Returns<ClusterRepresentation>().Faults(404);
+
+        api.MapGet("/hosts", async (PortalQueries q, IHypervisor hypervisor, CancellationToken ct) =>
+            {
+                var alive = await IsAliveAsync(hypervisor, ct);
+                return Ovirt.Ok(new HostList { Items = (await q.HostsAsync(ct)).Select(h => Representations.Host(h, alive && h.Uri == hypervisor.Uri)).ToList() });
+            })
+            .Describe("Hosts", "List hosts", "`status` is up when the host's libvirt connection answers.")
+            .Returns<HostList>().Faults();
+
+        api.MapGet("/hosts/{id}", async (string id, PortalQueries q, IHypervisor hypervisor, CancellationToken ct) =>
+            {
+                var hostId = EndpointHelpers.PathId(id, "host");
+                var h = (await q.HostsAsync(ct)).FirstOrDefault(x => x.Id == hostId) ?? throw ApiFault.NotFound($"There is no host with id {hostId}.");
+                return Ovirt.Ok(Representations.Host(h, h.Uri == hypervisor.Uri && await IsAliveAsync(hypervisor, ct)));
+            })
+            .Describe("Hosts", "Get a host", "")
+            .Returns<HostRepresentation>().Faults(404);
+
+        api.MapGet("/storagedomains", async (PortalQueries q, IHypervisor hypervisor, CancellationToken ct) =>
+            {
+                var items = new List<StorageDomainRepresentation>();
+                foreach (var d in await q.StorageDomainsAsync(ct)) items.Add(Representations.StorageDomain(d, await PoolAsync(hypervisor, d.PoolName, ct)));
+                return Ovirt.Ok(new StorageDomainList { Items = items });
+            })
+            .Describe("Storage domains", "List storage domains", "`type` is data or export; `available` and `used` come from the backing libvirt pool.")
+            .Returns<StorageDomainList>().Faults();
+
+        api.MapGet("/storagedomains/{id}", async (string id, PortalQueries q, IHypervisor hypervisor, CancellationToken ct) =>
+            {
+                var domainId = EndpointHelpers.PathId(id, "storage domain");
+                var d = (await q.StorageDomainsAsync(ct)).FirstOrDefault(x => x.Id == domainId) ?? throw ApiFault.NotFound($"There is no storage domain with id {domainId}.");
+                return Ovirt.Ok(Representations.StorageDomain(d, await PoolAsync(hypervisor, d.PoolName, ct)));
+            })
+            .Describe("Storage domains", "Get a storage domain", "")
+            .Returns<StorageDomainRepresentation>().Faults(404);
+
+        api.MapGet("/events", async (HttpContext http, PortalQueries q, CancellationToken ct) =>
+            {
+                var max = 100;
+                if (http.Request.Query.TryGetValue("max", out var text) && (!int.TryParse(text, out max) || max < 1))
+                    throw ApiFault.BadRequest($"max must be a whole number of at least 1, not '{text}'.");
+                var entries = await q.AuditAsync(Math.Min(max, 1000), ct: ct);
+                return Ovirt.Ok(new EventList { Items = entries.Select(Representations.Event).ToList() });
+            })
+            .Describe("Events", "List the audit log, newest first",
+                "`?max=N` returns the N newest entries (default 100, at most 1000). `severity` is normal (success), warning or error (failure). " +
+                "Refusals by a validator are answered, not audited.")
+            .Returns<EventList>().Faults(400);
+
+        api.MapGet("/events/{id}", async (string id, PortalQueries q, CancellationToken ct) =>
+            {
+                if (!long.TryParse(id, out var index) || index < 1 || index == long.MaxValue) throw ApiFault.NotFound($"There is no event with id '{id}'.");
+                var entry = (await q.AuditAsync(1, beforeId: index + 1, ct: ct)).FirstOrDefault(a => a.Id == index)
+                            ?? throw ApiFault.NotFound($"There is no event with id {index}.");
+                return Ovirt.Ok(Representations.Event(entry));
+            })
+            .Describe("Events", "Get one audit entry", "")
+            .Returns<EventRepresentation>().Faults(404);
+    }
+
+    private static async Task<bool> IsAliveAsync(IHypervisor hypervisor, CancellationToken ct)
+    {
+        try { return await hypervisor.IsAliveAsync(ct); }
+        catch (HypervisorException) { return false; }
+    }
+
+    private static async Task<PoolInfo?> PoolAsync(IHypervisor hypervisor, string pool, CancellationToken ct)
+    {
+        try { return await hypervisor.GetPoolAsync(pool, ct); }
+        catch (HypervisorException) { return null; }
+    }
+}

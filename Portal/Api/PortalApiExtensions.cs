@@ -1,0 +1,109 @@
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.OpenApi;
+using Portal.Api.Auth;
+using Portal.Api.Endpoints;
+using Portal.Api.Model;
+using Portal.Core.Auth;
+using Portal.Hubs;
+using Scalar.AspNetCore;
+
+namespace Portal.Api;
+
+public static class PortalApiExtensions
+{
+    /// <summary>Endpoints of the API and the hub: the API scheme, and the Admin or Helpdesk role (commands check which).</summary>
+    public const string Policy = "PortalApi";
+
+    /// <summary>The default scheme: the API scheme on API and hub paths, the sign-in cookie everywhere else.</summary>
+    public const string SelectorScheme = "Portal";
+
+    /// <summary>The REST API (oVirt v4 shapes), its authentication, the events hub and the OpenAPI document.</summary>
+    public static IServiceCollection AddPortalApi(this IServiceCollection services)
+    {
+        services.AddOptions<ApiOptions>().BindConfiguration(ApiOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<ApiTokens>();
+        services.AddSingleton<InFlightSnapshots>();
+
+        services.AddAuthentication()
+            .AddScheme<AuthenticationSchemeOptions, ApiAuthenticationHandler>(ApiAuthenticationHandler.SchemeName, null)
+            // Paths with no endpoint of their own (an unknown API path, a wrong method) fall to the default scheme;
+            // on API paths it must answer 401 with a fault, never redirect to the login page.
+            .AddPolicyScheme(SelectorScheme, null, o => o.ForwardDefaultSelector = http =>
+                ApiPaths.IsApi(http.Request.Path) || ApiPaths.IsHub(http.Request.Path) ? ApiAuthenticationHandler.SchemeName : IdentityConstants.ApplicationScheme);
+        services.Configure<AuthenticationOptions>(o => o.DefaultScheme = SelectorScheme);
+        services.AddAuthorizationBuilder().AddPolicy(Policy, p => p
+            .AddAuthenticationSchemes(ApiAuthenticationHandler.SchemeName)
+            .RequireAuthenticatedUser()
+            .RequireRole(Roles.Admin, Roles.Helpdesk));
+
+        services.AddSignalR();
+        services.AddHostedService<HubEventForwarder>();
+        services.AddOpenApi("v1", o =>
+        {
+            o.ShouldInclude = d => d.RelativePath?.StartsWith("ovirt-engine/", StringComparison.OrdinalIgnoreCase) == true;
+            o.AddDocumentTransformer((doc, _, _) =>
+            {
+                doc.Info = new OpenApiInfo
+                {
+                    Title = "VirtPortal REST API",
+                    Version = "v1",
+                    Description = "oVirt v4 resource shapes for VMs and RAM snapshots. XML by default; JSON with `Accept: application/json`. " +
+                                  "Authenticate with HTTP Basic (`admin@internal`) or a bearer token from `POST /ovirt-engine/sso/oauth/token`. " +
+                                  "Errors are `<fault><reason/><detail/></fault>`. `/api` is an alias of `/ovirt-engine/api`. " +
+                                  "Live events: the SignalR hub `/hubs/events` (see docs/API.md).",
+                };
+                doc.Components ??= new OpenApiComponents();
+                doc.Components.SecuritySchemes ??= new Dictionary<string, IOpenApiSecurityScheme>();
+                doc.Components.SecuritySchemes["basic"] = new OpenApiSecurityScheme
+                    { Type = SecuritySchemeType.Http, Scheme = "basic", Description = "user@internal and password" };
+                doc.Components.SecuritySchemes["bearer"] = new OpenApiSecurityScheme
+                    { Type = SecuritySchemeType.Http, Scheme = "bearer", Description = "access_token from POST /ovirt-engine/sso/oauth/token" };
+                doc.Security ??= [];
+                doc.Security.Add(new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference("basic", doc)] = [] });
+                doc.Security.Add(new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference("bearer", doc)] = [] });
+                return Task.CompletedTask;
+            });
+            // JSON dates are epoch milliseconds, as oVirt writes them.
+            o.AddSchemaTransformer((schema, context, _) =>
+            {
+                if (context.JsonPropertyInfo?.CustomConverter is EpochMillisecondsConverter)
+                {
+                    schema.Type = JsonSchemaType.Integer;
+                    schema.Format = "int64";
+                    schema.Description = "Epoch milliseconds in JSON; xsd:dateTime in XML.";
+                }
+                return Task.CompletedTask;
+            });
+        });
+        return services;
+    }
+
+    /// <summary>
+    /// The API under <c>/ovirt-engine/api</c> and <c>/api</c>, the token endpoint, the hub at <c>/hubs/events</c>,
+    /// <c>/openapi/v1.json</c> and the reference page <c>/api-reference</c>. Call it before authentication, so its
+    /// fault middleware also covers what happens there.
+    /// </summary>
+    public static WebApplication MapPortalApi(this WebApplication app)
+    {
+        app.UseMiddleware<ApiFaultMiddleware>();
+        foreach (var (prefix, documented) in new[] { (ApiPaths.Base, true), (ApiPaths.Alias, false) })
+        {
+            var api = app.MapGroup(prefix).RequireAuthorization(Policy);
+            if (!documented) api.ExcludeFromDescription();
+            api.MapSystemEndpoints();
+            api.MapVmEndpoints();
+            api.MapSnapshotEndpoints();
+        }
+        app.MapTokenEndpoint();
+        app.MapHub<EventsHub>(ApiPaths.Hub).RequireAuthorization(Policy);
+        app.MapOpenApi().AllowAnonymous();
+        app.MapScalarApiReference("/api-reference", o => o
+                .WithTitle("VirtPortal API reference")
+                .DisableTelemetry()
+                .AddPreferredSecuritySchemes("basic"))
+            .AllowAnonymous();
+        return app;
+    }
+}
