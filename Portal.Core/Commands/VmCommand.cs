@@ -117,9 +117,8 @@ public abstract class VmCommand<TRequest>(CommandServices services) where TReque
         }
     }
 
-    private async Task<CommandResult> RunLockedAsync(TRequest request, Actor actor, TaskCompletionSource<object?>? started, CancellationToken ct)
+    private async Task<CommandResult> RunLockedAsync(TRequest request, Actor actor, TaskCompletionSource<(object? Value, IReadOnlyList<string> Warnings)>? started, CancellationToken ct)
     {
-
         await using var db = await S.Db.CreateDbContextAsync(ct);
         var vm = await db.Vms.Include(v => v.Cluster).Include(v => v.Host)
             .Include(v => v.Snapshots).ThenInclude(s => s.MemoryVolume).ThenInclude(m => m!.StorageDomain)
