@@ -11,6 +11,8 @@ using MudBlazor.Services;
 using Portal.Auth;
 using Portal.Core;
 using Portal.Core.Auth;
+using Portal.Core.Commands;
+using Portal.Core.Snapshots;
 
 namespace Portal.Tests.Components.Support;
 
@@ -24,9 +26,18 @@ public abstract class PortalComponentTest : BunitContext, IAsyncLifetime
     private readonly string _dataDirectory = Path.Combine(Path.GetTempPath(), "portal-bunit-" + Guid.NewGuid().ToString("N"));
     private IHost? _backend;
 
+    static PortalComponentTest()
+    {
+        // Process-wide MudBlazor defaults; every component test wants tooltips that open at once.
+        MudGlobal.TooltipDefaults.Delay = TimeSpan.Zero;
+        MudGlobal.TooltipDefaults.Duration = TimeSpan.Zero;
+    }
+
     protected PortalComponentTest()
     {
         JSInterop.Mode = JSRuntimeMode.Loose;
+        // Waits end on a condition; the long limit only keeps a loaded CI machine from failing a test that would pass.
+        DefaultWaitTimeout = TimeSpan.FromSeconds(10);
         Services.AddMudServices(o =>
         {
             o.SnackbarConfiguration.ShowTransitionDuration = 0;
@@ -55,33 +66,52 @@ public abstract class PortalComponentTest : BunitContext, IAsyncLifetime
         builder.Logging.ClearProviders();
         builder.AddPortalCore();
         _backend = builder.Build();
-        // Not started: no libvirt event pump and no background processor, so nothing changes a VM behind a test's back.
-        await PortalStartup.InitializeAsync(_backend.Services, Xunit.TestContext.Current.CancellationToken);
+        // Built, not started: VmMonitor does not act on libvirt events and the background processor does not run, so a
+        // status changes only when a test or a command changes it.
+        await PortalStartup.InitializeAsync(_backend.Services, Ct);
         Services.AddFallbackServiceProvider(_backend.Services);
     }
 
     protected override async ValueTask DisposeAsyncCore()
     {
         await base.DisposeAsyncCore();
-        if (_backend is not null)
+        if (_backend is IAsyncDisposable backend)
         {
-            _backend.Dispose();
+            await backend.DisposeAsync();
             SqliteConnection.ClearAllPools();
         }
         try { Directory.Delete(_dataDirectory, recursive: true); }
-        catch (IOException) { }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { }
+    }
+
+    protected static CancellationToken Ct => Xunit.TestContext.Current.CancellationToken;
+
+    /// <summary>Arranges state the way a user would reach it: a command run by an admin, which must succeed.</summary>
+    protected static async Task<CommandResult> AdminRunsAsync<TRequest>(VmCommand<TRequest> command, TRequest request) where TRequest : IVmRequest
+    {
+        var result = await command.ExecuteAsync(request, Actor.Admin("admin"), Ct);
+        Assert.True(result.Succeeded, $"{command.Operation}: {result.Message}");
+        return result;
     }
 
     /// <summary>A VM of the demo host by name, as the pages see it.</summary>
-    protected async Task<VmRow> VmAsync(string name) =>
-        (await Get<PortalQueries>().VmsAsync(Xunit.TestContext.Current.CancellationToken)).Single(v => v.Name == name);
+    protected async Task<VmRow> VmAsync(string name) => (await Get<PortalQueries>().VmsAsync(Ct)).Single(v => v.Name == name);
 
-    /// <summary>The providers MainLayout renders; dialogs and open tooltips appear inside them.</summary>
+    /// <summary>A VM as the pages see it now.</summary>
+    protected async Task<VmRow> VmAsync(Guid id) => (await Get<PortalQueries>().VmAsync(id, Ct))!;
+
+    /// <summary>Takes a snapshot as an admin and returns its id.</summary>
+    protected async Task<Guid> SnapshotAsync(Guid vmId, string description, bool saveMemory) =>
+        (await AdminRunsAsync(Get<CreateSnapshotCommand>(), new CreateSnapshotRequest(vmId, description, saveMemory))).ValueAs<Guid>();
+
+    /// <summary>The providers MainLayout renders; dialogs, snackbars and open tooltips appear inside them.</summary>
     protected IRenderedComponent<IComponent> RenderProviders() => Render(b =>
     {
         b.OpenComponent<MudPopoverProvider>(0);
         b.CloseComponent();
         b.OpenComponent<MudDialogProvider>(1);
+        b.CloseComponent();
+        b.OpenComponent<MudSnackbarProvider>(2);
         b.CloseComponent();
     });
 

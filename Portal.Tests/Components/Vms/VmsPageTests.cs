@@ -60,8 +60,8 @@ public sealed class VmsPageTests : PortalComponentTest
         var vm = await VmAsync("build-agent");
 
         // What VmMonitor does on a libvirt lifecycle event: read the host, record and publish the transition.
-        await Get<IHypervisor>().StartAsync(vm.Id, Xunit.TestContext.Current.CancellationToken);
-        await Get<VmMonitor>().RefreshFromHostAsync(vm.Id, "libvirt event Started", Xunit.TestContext.Current.CancellationToken);
+        await Get<IHypervisor>().StartAsync(vm.Id, Ct);
+        await Get<VmMonitor>().RefreshFromHostAsync(vm.Id, "libvirt event Started", Ct);
 
         cut.WaitForAssertion(() => Assert.Equal("Up", Status(cut, "build-agent")));
         Assert.True(Button(cut, "build-agent", "run").HasAttribute("disabled"));
