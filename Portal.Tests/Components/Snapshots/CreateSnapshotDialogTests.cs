@@ -1,0 +1,97 @@
+using Bunit;
+using Microsoft.AspNetCore.Components;
+using MudBlazor;
+using Portal.Components.Pages.Snapshots;
+using Portal.Core;
+using Portal.Core.Vms;
+using Portal.Tests.Components.Support;
+
+namespace Portal.Tests.Components.Snapshots;
+
+public sealed class CreateSnapshotDialogTests : PortalComponentTest
+{
+    private const string SaveMemory = "[data-testid=create-snapshot-save-memory]";
+    private const string PauseWarning = "[data-testid=create-snapshot-pause-warning]";
+    private const string NoMemoryReason = "[data-testid=create-snapshot-no-memory-reason]";
+
+    [Theory]
+    [InlineData(VmStatus.Up)]
+    [InlineData(VmStatus.Paused)]
+    public async Task SaveMemory_RunningVmInModernCluster_OfferedAndChecked(VmStatus status)
+    {
+        var vm = await VmAsync("web-frontend") with { Status = status };
+
+        var providers = await OpenAsync(vm);
+
+        Assert.True(providers.Find(SaveMemory).HasAttribute("checked"));
+        Assert.Empty(providers.FindAll(NoMemoryReason));
+    }
+
+    [Fact]
+    public async Task SaveMemory_DownVm_HiddenWithTheReason()
+    {
+        var providers = await OpenAsync(await VmAsync("build-agent"));
+
+        Assert.Empty(providers.FindAll(SaveMemory));
+        Assert.Empty(providers.FindAll(PauseWarning));
+        Assert.Contains("not running", providers.Find(NoMemoryReason).TextContent);
+    }
+
+    [Fact]
+    public async Task SaveMemory_RunningVmInA32Cluster_HiddenWithTheClusterVersion()
+    {
+        var vm = await VmAsync("legacy-erp");
+        Assert.Equal(VmStatus.Up, vm.Status);
+
+        var providers = await OpenAsync(vm);
+
+        Assert.Empty(providers.FindAll(SaveMemory));
+        var reason = providers.Find(NoMemoryReason).TextContent;
+        Assert.Contains("compatibility 3.2", reason);
+        Assert.Contains("3.3 or later", reason);
+    }
+
+    [Fact]
+    public async Task PauseWarning_SaveMemoryChecked_ShowsTheEstimatedSize()
+    {
+        // 1024 MiB of RAM + 200 MiB + 16 MiB of video RAM.
+        var providers = await OpenAsync(await VmAsync("web-frontend"));
+
+        var warning = providers.Find(PauseWarning).TextContent;
+        Assert.Contains("paused", warning);
+        Assert.Contains("1240 MiB", warning);
+    }
+
+    [Fact]
+    public async Task PauseWarning_SaveMemoryUnchecked_Disappears()
+    {
+        var providers = await OpenAsync(await VmAsync("web-frontend"));
+
+        await providers.Find(SaveMemory).ChangeAsync(new ChangeEventArgs { Value = false });
+
+        providers.WaitForAssertion(() => Assert.Empty(providers.FindAll(PauseWarning)));
+        Assert.False(providers.Find(SaveMemory).HasAttribute("checked"));
+    }
+
+    [Fact]
+    public async Task Create_EmptyDescription_ShowsTheRefusalInTheDialog()
+    {
+        var vm = await VmAsync("web-frontend");
+        var providers = await OpenAsync(vm);
+
+        await providers.Find("[data-testid=create-snapshot-ok]").ClickAsync(new());
+
+        var error = providers.WaitForElement("[data-testid=create-snapshot-error]");
+        Assert.Equal("Enter a description for the snapshot.", error.TextContent.Trim());
+        Assert.NotEmpty(providers.FindAll("[data-testid=create-snapshot-dialog]"));
+        Assert.Single(await Get<PortalQueries>().SnapshotsAsync(vm.Id, Ct));
+    }
+
+    private async Task<IRenderedComponent<IComponent>> OpenAsync(VmRow vm)
+    {
+        var providers = RenderProviders();
+        await ShowDialogAsync(providers, new DialogParameters<CreateSnapshotDialog> { { d => d.Vm, vm } });
+        providers.WaitForElement("[data-testid=create-snapshot-dialog]");
+        return providers;
+    }
+}

@@ -1,0 +1,125 @@
+using Bunit;
+using Bunit.TestDoubles;
+using Microsoft.AspNetCore.Components;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using MudBlazor;
+using MudBlazor.Services;
+using Portal.Auth;
+using Portal.Core;
+using Portal.Core.Auth;
+using Portal.Core.Commands;
+using Portal.Core.Snapshots;
+
+namespace Portal.Tests.Components.Support;
+
+/// <summary>
+/// bUnit with MudBlazor (loose JS interop, zero transition times) over the real portal core: a fresh data folder,
+/// the libvirt test driver with the demo VMs, a migrated SQLite file. The signed-in user is an Admin unless a test
+/// says otherwise with <see cref="SignInAs"/>.
+/// </summary>
+public abstract class PortalComponentTest : BunitContext, IAsyncLifetime
+{
+    private readonly string _dataDirectory = Path.Combine(Path.GetTempPath(), "portal-bunit-" + Guid.NewGuid().ToString("N"));
+    private IHost? _backend;
+
+    static PortalComponentTest()
+    {
+        // Process-wide MudBlazor defaults; every component test wants tooltips that open at once.
+        MudGlobal.TooltipDefaults.Delay = TimeSpan.Zero;
+        MudGlobal.TooltipDefaults.Duration = TimeSpan.Zero;
+    }
+
+    protected PortalComponentTest()
+    {
+        JSInterop.Mode = JSRuntimeMode.Loose;
+        // Waits end on a condition; the long limit only keeps a loaded CI machine from failing a test that would pass.
+        DefaultWaitTimeout = TimeSpan.FromSeconds(10);
+        Services.AddMudServices(o =>
+        {
+            o.SnackbarConfiguration.ShowTransitionDuration = 0;
+            o.SnackbarConfiguration.HideTransitionDuration = 0;
+        });
+        Auth = AddAuthorization();
+        SignInAs(Roles.Admin);
+        // Scoped per circuit in the app (PortalWebExtensions.AddPortalWeb); here per test.
+        Services.AddScoped<CurrentActor>();
+        Services.AddScoped<OperationRunner>();
+    }
+
+    protected BunitAuthorizationContext Auth { get; }
+
+    /// <summary>The app's singletons (queries, commands, notifier, monitor, locks), after start-up.</summary>
+    protected IServiceProvider Backend => _backend?.Services ?? throw new InvalidOperationException("The backend starts in InitializeAsync.");
+
+    protected T Get<T>() where T : notnull => Backend.GetRequiredService<T>();
+
+    protected void SignInAs(string role) => Auth.SetAuthorized(role == Roles.Admin ? "admin" : "helpdesk").SetRoles(role);
+
+    public async ValueTask InitializeAsync()
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, EnvironmentName = "Test" });
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["Portal:DataDirectory"] = _dataDirectory });
+        builder.Logging.ClearProviders();
+        builder.AddPortalCore();
+        _backend = builder.Build();
+        // Built, not started: VmMonitor does not act on libvirt events and the background processor does not run, so a
+        // status changes only when a test or a command changes it.
+        await PortalStartup.InitializeAsync(_backend.Services, Ct);
+        Services.AddFallbackServiceProvider(_backend.Services);
+    }
+
+    protected override async ValueTask DisposeAsyncCore()
+    {
+        await base.DisposeAsyncCore();
+        if (_backend is IAsyncDisposable backend)
+        {
+            await backend.DisposeAsync();
+            SqliteConnection.ClearAllPools();
+        }
+        try { Directory.Delete(_dataDirectory, recursive: true); }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { }
+    }
+
+    protected static CancellationToken Ct => Xunit.TestContext.Current.CancellationToken;
+
+    /// <summary>Arranges state the way a user would reach it: a command run by an admin, which must succeed.</summary>
+    protected static async Task<CommandResult> AdminRunsAsync<TRequest>(VmCommand<TRequest> command, TRequest request) where TRequest : IVmRequest
+    {
+        var result = await command.ExecuteAsync(request, Actor.Admin("admin"), Ct);
+        Assert.True(result.Succeeded, $"{command.Operation}: {result.Message}");
+        return result;
+    }
+
+    /// <summary>A VM of the demo host by name, as the pages see it.</summary>
+    protected async Task<VmRow> VmAsync(string name) => (await Get<PortalQueries>().VmsAsync(Ct)).Single(v => v.Name == name);
+
+    /// <summary>A VM as the pages see it now.</summary>
+    protected async Task<VmRow> VmAsync(Guid id) => (await Get<PortalQueries>().VmAsync(id, Ct))!;
+
+    /// <summary>Takes a snapshot as an admin and returns its id.</summary>
+    protected async Task<Guid> SnapshotAsync(Guid vmId, string description, bool saveMemory) =>
+        (await AdminRunsAsync(Get<CreateSnapshotCommand>(), new CreateSnapshotRequest(vmId, description, saveMemory))).ValueAs<Guid>();
+
+    /// <summary>The providers MainLayout renders; dialogs, snackbars and open tooltips appear inside them.</summary>
+    protected IRenderedComponent<IComponent> RenderProviders() => Render(b =>
+    {
+        b.OpenComponent<MudPopoverProvider>(0);
+        b.CloseComponent();
+        b.OpenComponent<MudDialogProvider>(1);
+        b.CloseComponent();
+        b.OpenComponent<MudSnackbarProvider>(2);
+        b.CloseComponent();
+    });
+
+    /// <summary>Opens a dialog the way the pages do, through <see cref="IDialogService"/>.</summary>
+    protected async Task<IDialogReference> ShowDialogAsync<TDialog>(IRenderedComponent<IComponent> providers, DialogParameters<TDialog> parameters)
+        where TDialog : IComponent
+    {
+        var dialogs = Services.GetRequiredService<IDialogService>();
+        return await providers.InvokeAsync(() => dialogs.ShowAsync<TDialog>(typeof(TDialog).Name, parameters));
+    }
+}

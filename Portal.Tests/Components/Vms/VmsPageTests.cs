@@ -1,0 +1,88 @@
+using AngleSharp.Dom;
+using Bunit;
+using Portal.Components.Pages.Vms;
+using Portal.Core.Hypervisor;
+using Portal.Core.Vms;
+using Portal.Tests.Components.Support;
+
+namespace Portal.Tests.Components.Vms;
+
+public sealed class VmsPageTests : PortalComponentTest
+{
+    [Fact]
+    public void Grid_DemoHost_ShowsEachVmsStatus()
+    {
+        var cut = Render<VmsPage>();
+
+        cut.WaitForAssertion(() => Assert.Equal("Up", Status(cut, "web-frontend")));
+        Assert.Equal("Down", Status(cut, "build-agent"));
+        Assert.Equal("Up", Status(cut, "legacy-erp"));
+        Assert.Equal("Down", Status(cut, "legacy-reports"));
+    }
+
+    [Fact]
+    public void Grid_DownAndUpVms_RunOnlyForDownAndStopOnlyForUp()
+    {
+        var cut = Render<VmsPage>();
+        cut.WaitForElement("[data-testid=vm-build-agent-run]");
+
+        Assert.False(Button(cut, "build-agent", "run").HasAttribute("disabled"));
+        Assert.True(Button(cut, "build-agent", "stop").HasAttribute("disabled"));
+        Assert.Equal("The VM is Down; only a running VM can be stopped.", Button(cut, "build-agent", "stop").GetAttribute("title"));
+        Assert.True(Button(cut, "web-frontend", "run").HasAttribute("disabled"));
+        Assert.Equal("The VM cannot be run while it is Up.", Button(cut, "web-frontend", "run").GetAttribute("title"));
+        Assert.False(Button(cut, "web-frontend", "stop").HasAttribute("disabled"));
+    }
+
+    [Fact]
+    public async Task Grid_VmLockedByAnOperation_DisablesRunAndStopSayingWhich()
+    {
+        var vm = await VmAsync("web-frontend");
+        using var held = Get<VmLocks>().TryAcquire(vm.Id, "Create snapshot", out _);
+
+        var cut = Render<VmsPage>();
+        cut.WaitForElement("[data-testid=vm-web-frontend-run]");
+
+        foreach (var action in new[] { "run", "stop" })
+        {
+            var button = Button(cut, "web-frontend", action);
+            Assert.True(button.HasAttribute("disabled"), action);
+            Assert.Equal("'Create snapshot' is in progress on this VM.", button.GetAttribute("title"));
+        }
+        Assert.False(Button(cut, "build-agent", "run").HasAttribute("disabled"));
+    }
+
+    [Fact]
+    public async Task Grid_VmStartedOnTheHost_StatusAndButtonsUpdateLive()
+    {
+        var cut = Render<VmsPage>();
+        cut.WaitForAssertion(() => Assert.Equal("Down", Status(cut, "build-agent")));
+        var vm = await VmAsync("build-agent");
+
+        // What VmMonitor does on a libvirt lifecycle event: read the host, record and publish the transition.
+        await Get<IHypervisor>().StartAsync(vm.Id, Ct);
+        await Get<VmMonitor>().RefreshFromHostAsync(vm.Id, "libvirt event Started", Ct);
+
+        cut.WaitForAssertion(() => Assert.Equal("Up", Status(cut, "build-agent")));
+        Assert.True(Button(cut, "build-agent", "run").HasAttribute("disabled"));
+        Assert.False(Button(cut, "build-agent", "stop").HasAttribute("disabled"));
+    }
+
+    [Fact]
+    public async Task RunButton_DownVm_RunsItAndTheRowTurnsUp()
+    {
+        var cut = Render<VmsPage>();
+        cut.WaitForElement("[data-testid=vm-build-agent-run]");
+
+        await Button(cut, "build-agent", "run").ClickAsync(new());
+
+        cut.WaitForAssertion(() => Assert.Equal("Up", Status(cut, "build-agent")));
+        Assert.Equal(VmStatus.Up, (await VmAsync("build-agent")).Status);
+    }
+
+    private static string? Status(IRenderedComponent<VmsPage> cut, string vm) =>
+        cut.Find($"[data-testid=vm-{vm}-status]").GetAttribute("data-status");
+
+    private static IElement Button(IRenderedComponent<VmsPage> cut, string vm, string action) =>
+        cut.Find($"[data-testid=vm-{vm}-{action}]");
+}
