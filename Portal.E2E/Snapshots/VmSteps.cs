@@ -133,13 +133,16 @@ public sealed class VmSteps(IPage page, PortalDatabase db, string vm)
         await Expect(Snapshots.Grid).ToBeVisibleAsync();
     }
 
-    /// <summary>The successful audit entry of <paramref name="operation"/> on this VM after <paramref name="mark"/>: the command has ended.</summary>
-    public async Task<AuditEntry> WaitForAsync(long mark, string operation, Func<AuditEntry, bool>? which = null)
+    /// <summary>
+    /// The audit entry of <paramref name="operation"/> on this VM after <paramref name="mark"/> (the command has ended),
+    /// asserting its outcome: <paramref name="outcome"/>, Success unless told.
+    /// </summary>
+    public async Task<AuditEntry> WaitForAsync(long mark, string operation, Func<AuditEntry, bool>? which = null, AuditOutcome outcome = AuditOutcome.Success)
     {
         var entries = await Poll.UntilAsync(() => db.AuditAsync(mark, vm),
             a => a.Any(e => e.Operation == operation && (which?.Invoke(e) ?? true)), $"the audit entry of '{operation}' on {vm}");
         var entry = entries.Last(e => e.Operation == operation && (which?.Invoke(e) ?? true));
-        Assert.True(entry.Outcome == AuditOutcome.Success, $"{operation} on {vm}: {entry.Outcome}: {entry.Message}");
+        Assert.True(entry.Outcome == outcome, $"{operation} on {vm}: {entry.Outcome}: {entry.Message}");
         return entry;
     }
 }
