@@ -27,6 +27,7 @@ public sealed class SnapshotsTab(IPage page)
     public static ILocator Status(ILocator row) => row.GetByTestId(new Regex("^snapshot-.+-status$"));
 
     public ILocator PreviewButton(string description) => Grid.GetByRole(AriaRole.Button, new() { Name = $"Preview {description}", Exact = true });
+    public ILocator GridView => page.GetByRole(AriaRole.Checkbox, new() { Name = "Grid", Exact = true });
     public ILocator TreeView => page.GetByRole(AriaRole.Checkbox, new() { Name = "Tree", Exact = true });
     public ILocator Tree => page.GetByRole(AriaRole.Tree, new() { Name = "Snapshot tree" });
     public ILocator YouAreHere => page.GetByTestId("tree-you-are-here");

@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using Portal.Core.Snapshots;
 using Portal.Core.Vms;
 using Portal.E2E.Infrastructure;
@@ -31,6 +32,11 @@ public sealed class CommitSnapshotTests(PortalFixture portal) : PortalTest(porta
         await Expect(SnapshotsTab.Status(steps.Snapshots.Row("Known good"))).ToHaveAttributeAsync("data-status", "Ok");
         await Expect(SnapshotsTab.Memory(steps.Snapshots.CurrentRow)).ToHaveAccessibleNameAsync("Has memory");
         await Expect(steps.Snapshots.Rows).ToHaveCountAsync(2);
+        await steps.Snapshots.TreeView.ClickAsync();
+        // "You are here", with memory to restore, under the committed snapshot.
+        await Expect(steps.Snapshots.Tree.GetByRole(AriaRole.Treeitem, new() { NameRegex = new Regex("^Known good ") })
+            .GetByRole(AriaRole.Treeitem, new() { Name = "You are here · memory will be restored", Exact = true })).ToBeVisibleAsync();
+        await steps.Snapshots.GridView.ClickAsync();
         await steps.WaitForAsync(audit, "Commit snapshot");
         var snapshots = await Db.SnapshotsAsync(vm);
         Assert.Equal([SnapshotType.Regular, SnapshotType.Active], snapshots.Select(s => s.Type));
