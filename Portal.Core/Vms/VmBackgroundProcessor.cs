@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Portal.Core.Persistence;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Portal.Core.Auth;
 
 namespace Portal.Core.Vms;
@@ -11,7 +12,7 @@ namespace Portal.Core.Vms;
 /// Reacts to what happens outside the portal: a VM that goes down gets oVirt's down-VM processing (stateless
 /// restore), and domains defined or undefined by another client are reconciled into the inventory.
 /// </summary>
-public sealed class VmBackgroundProcessor(PortalNotifier notifier, IServiceProvider services) : BackgroundService
+public sealed partial class VmBackgroundProcessor(PortalNotifier notifier, IServiceProvider services, ILogger<VmBackgroundProcessor> log) : BackgroundService
 {
     private readonly Channel<PortalEvent> _work = Channel.CreateUnbounded<PortalEvent>(new() { SingleReader = true });
 
@@ -32,17 +33,26 @@ public sealed class VmBackgroundProcessor(PortalNotifier notifier, IServiceProvi
         {
             await foreach (var e in _work.Reader.ReadAllAsync(stoppingToken))
             {
-                switch (e)
+                // One failed item must not end the service: an unhandled exception here stops the whole portal
+                // (BackgroundServiceExceptionBehavior.StopHost). The next event tries again.
+                try
                 {
-                    case VmStatusChanged down when await HasStatelessSnapshotAsync(down.VmId, stoppingToken):
-                        await services.GetRequiredService<ProcessDownVmCommand>().ExecuteAsync(new ProcessDownVmRequest(down.VmId), Actor.System, stoppingToken);
-                        break;
-                    case VmInventoryChanged:
-                        await services.GetRequiredService<VmInventory>().ReconcileAsync(stoppingToken);
-                        break;
+                    switch (e)
+                    {
+                        case VmStatusChanged down when await HasStatelessSnapshotAsync(down.VmId, stoppingToken):
+                            await services.GetRequiredService<ProcessDownVmCommand>().ExecuteAsync(new ProcessDownVmRequest(down.VmId), Actor.System, stoppingToken);
+                            break;
+                        case VmInventoryChanged:
+                            await services.GetRequiredService<VmInventory>().ReconcileAsync(stoppingToken);
+                            break;
+                    }
                 }
+                catch (Exception ex) when (ex is not OperationCanceledException) { LogFailed(log, e.GetType().Name, ex); }
             }
         }
         catch (OperationCanceledException) { }
     }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Background processing of {Event} failed")]
+    private static partial void LogFailed(ILogger log, string @event, Exception ex);
 }

@@ -68,7 +68,9 @@ public sealed partial class VmInventory(IHypervisor hypervisor, IDbContextFactor
             monitor.Prime(vm.Id, vm.Status);
         }
         var onHost = domains.Select(d => d.Id).ToHashSet();
-        foreach (var vm in vms.Values.Where(v => !onHost.Contains(v.Id) && !v.IsMissingOnHost && (host is null || v.HostId == host.Id)))
+        // A domain an operation is removing right now (Remove VM) is that operation's to record, as for one being created.
+        foreach (var vm in vms.Values.Where(v => !onHost.Contains(v.Id) && !v.IsMissingOnHost && (host is null || v.HostId == host.Id)
+                                                 && locks.HeldBy(v.Id) is null))
         {
             vm.IsMissingOnHost = true;
             changed = true;
