@@ -12,13 +12,29 @@ namespace Portal.Core.Vms;
 public sealed class VmBackgroundProcessor(PortalNotifier notifier, IServiceProvider services) : BackgroundService
 {
     private readonly Channel<PortalEvent> _work = Channel.CreateUnbounded<PortalEvent>(new() { SingleReader = true });
+    private IDisposable? _subscription;
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    /// <summary>
+    /// Subscribes before the host finishes starting: since .NET 10 all of ExecuteAsync runs later on the thread
+    /// pool, and an event published before it got there would be lost.
+    /// </summary>
+    public override Task StartAsync(CancellationToken cancellationToken)
     {
-        using var sub = notifier.Subscribe(e =>
+        _subscription = notifier.Subscribe(e =>
         {
             if (e is VmStatusChanged { To: VmStatus.Down } or VmInventoryChanged) _work.Writer.TryWrite(e);
         });
+        return base.StartAsync(cancellationToken);
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        _subscription?.Dispose();
+        await base.StopAsync(cancellationToken);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
         try
         {
             await foreach (var e in _work.Reader.ReadAllAsync(stoppingToken))

@@ -67,11 +67,27 @@ public sealed partial class VmMonitor(
         _ => VmStatus.Down,
     };
 
+    // Runs on the libvirt event thread: only hand the event over.
+    private void OnEvent(DomainLifecycleEvent e) => _events.Writer.TryWrite(e);
+
+    /// <summary>
+    /// Subscribes before the host finishes starting: since .NET 10 all of ExecuteAsync runs later on the thread
+    /// pool, and an event raised before it got there would be lost.
+    /// </summary>
+    public override Task StartAsync(CancellationToken cancellationToken)
+    {
+        hypervisor.LifecycleEvent += OnEvent;
+        return base.StartAsync(cancellationToken);
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        hypervisor.LifecycleEvent -= OnEvent;
+        await base.StopAsync(cancellationToken);
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        // Runs on the libvirt event thread: only hand the event over.
-        void OnEvent(DomainLifecycleEvent e) => _events.Writer.TryWrite(e);
-        hypervisor.LifecycleEvent += OnEvent;
         try
         {
             await foreach (var e in _events.Reader.ReadAllAsync(stoppingToken))
@@ -81,7 +97,6 @@ public sealed partial class VmMonitor(
             }
         }
         catch (OperationCanceledException) { }
-        finally { hypervisor.LifecycleEvent -= OnEvent; }
     }
 
     private async Task HandleAsync(DomainLifecycleEvent e, CancellationToken ct)
