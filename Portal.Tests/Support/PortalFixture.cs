@@ -61,6 +61,7 @@ public sealed class PortalFixture : IAsyncDisposable
         builder.Logging.ClearProviders();
         builder.Logging.AddProvider(new TestOutputLoggerProvider(TestContext.Current.TestOutputHelper));
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+        builder.Logging.SetMinimumLevel(LogLevel.Debug);
         builder.AddPortalCore();
         if (injectFaults)
         {

@@ -11,7 +11,7 @@ public sealed class TestOutputLoggerProvider(ITestOutputHelper? output) : ILogge
     private sealed class Logger(ITestOutputHelper? output, string category) : ILogger
     {
         public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
-        public bool IsEnabled(LogLevel logLevel) => output is not null && logLevel >= LogLevel.Information;
+        public bool IsEnabled(LogLevel logLevel) => output is not null && logLevel >= LogLevel.Debug;
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
         {
