@@ -8,6 +8,9 @@ internal sealed class SnapshotConfiguration : IEntityTypeConfiguration<Snapshot>
 {
     public void Configure(EntityTypeBuilder<Snapshot> b)
     {
+        // The id is assigned in code (it names the libvirt snapshot before the row is saved). Never "generated":
+        // otherwise a new snapshot added through vm.Snapshots, id already set, is taken for an existing row and UPDATEd.
+        b.Property(x => x.Id).ValueGeneratedNever();
         b.Property(x => x.Description).HasMaxLength(Snapshot.MaxDescriptionLength);
         b.Property(x => x.Type).HasConversion<string>().HasMaxLength(20);
         b.Property(x => x.Status).HasConversion<string>().HasMaxLength(20);

@@ -310,7 +310,6 @@ namespace Portal.Core.Persistence.Migrations
             modelBuilder.Entity("Portal.Core.Snapshots.Snapshot", b =>
                 {
                     b.Property<Guid>("Id")
-                        .ValueGeneratedOnAdd()
                         .HasColumnType("TEXT");
 
                     b.Property<string>("ConfigurationXml")
