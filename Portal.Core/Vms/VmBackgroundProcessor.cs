@@ -9,7 +9,7 @@ namespace Portal.Core.Vms;
 /// Reacts to what happens outside the portal: a VM that goes down gets oVirt's down-VM processing (stateless
 /// restore), and domains defined or undefined by another client are reconciled into the inventory.
 /// </summary>
-public sealed class VmBackgroundProcessor(PortalNotifier notifier, IServiceProvider services) : BackgroundService
+public sealed class VmBackgroundProcessor(PortalNotifier notifier, VmLocks locks, IServiceProvider services) : BackgroundService
 {
     private readonly Channel<PortalEvent> _work = Channel.CreateUnbounded<PortalEvent>(new() { SingleReader = true });
     private IDisposable? _subscription;
@@ -22,6 +22,10 @@ public sealed class VmBackgroundProcessor(PortalNotifier notifier, IServiceProvi
     {
         _subscription = notifier.Subscribe(e =>
         {
+            // A Down published while an operation holds the VM was driven by that operation (Stop, Preview, a
+            // failed Run…), which did its own down processing: queueing it would only take the VM's lock behind
+            // the operation's back and refuse the user's next click with "'Process VM down' is in progress".
+            if (e is VmStatusChanged { To: VmStatus.Down } down && locks.HeldBy(down.VmId) is not null) return;
             if (e is VmStatusChanged { To: VmStatus.Down } or VmInventoryChanged) _work.Writer.TryWrite(e);
         });
         return base.StartAsync(cancellationToken);
