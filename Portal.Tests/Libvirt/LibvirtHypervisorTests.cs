@@ -139,6 +139,17 @@ public sealed class LibvirtHypervisorTests : IDisposable
     }
 
     [Fact]
+    public async Task RestoreFromMemory_DumpVolumeWhoseSnapshotWasDeleted_LeavesTheDomainPaused()
+    {
+        var agent = await DomainAsync("build-agent");
+        var dump = await _hv.CreateVolumeAsync(DemoNode.DataPool, "dump", 1 << 20, Ct);
+
+        await _hv.RestoreFromMemoryAsync(agent.Id, new MemoryRestoreRequest(dump, await _hv.GetDomainXmlAsync(agent.Id, true, Ct)), Ct);
+
+        Assert.Equal(DomainRunState.Paused, (await _hv.FindDomainAsync(agent.Id, Ct))!.State);
+    }
+
+    [Fact]
     public async Task RestoreFromMemory_DumpNoSnapshotHolds_ThrowsNamingTheDump()
     {
         var agent = await DomainAsync("build-agent");
@@ -146,7 +157,7 @@ public sealed class LibvirtHypervisorTests : IDisposable
         var ex = await Assert.ThrowsAsync<HypervisorException>(() =>
             _hv.RestoreFromMemoryAsync(agent.Id, new MemoryRestoreRequest("/nowhere/dump", "<domain/>"), Ct));
 
-        Assert.Contains("/nowhere/dump", ex.Message);
+        Assert.Equal("Restoring the VM's memory failed: no snapshot on the host holds the memory dump '/nowhere/dump', and no volume has that path", ex.Message);
     }
 
     [Fact]
