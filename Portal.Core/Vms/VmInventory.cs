@@ -13,7 +13,7 @@ namespace Portal.Core.Vms;
 /// marked missing, and every VM's status is taken from the host.
 /// </summary>
 public sealed partial class VmInventory(IHypervisor hypervisor, IDbContextFactory<PortalDbContext> dbFactory, VmMonitor monitor,
-    PortalNotifier notifier, TimeProvider clock, ILogger<VmInventory> log)
+    VmLocks locks, PortalNotifier notifier, TimeProvider clock, ILogger<VmInventory> log)
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
 
@@ -36,6 +36,9 @@ public sealed partial class VmInventory(IHypervisor hypervisor, IDbContextFactor
 
         foreach (var d in domains)
         {
+            // As in VmMonitor: while an operation holds a VM it drives it. A clone being defined is added by the
+            // clone itself; a VM being run or snapshotted keeps the status the operation gives it.
+            if (locks.HeldBy(d.Id) is not null) continue;
             if (!vms.TryGetValue(d.Id, out var vm))
             {
                 var xml = await hypervisor.GetDomainXmlAsync(d.Id, inactive: true, ct);
@@ -74,7 +77,8 @@ public sealed partial class VmInventory(IHypervisor hypervisor, IDbContextFactor
         await db.SaveChangesAsync(ct);
 
         foreach (var d in domains)
-            if (vms.ContainsKey(d.Id)) await monitor.SetStatusAsync(d.Id, VmMonitor.FromRunState(d.State), "reconciled with the host", ct);
+            if (vms.ContainsKey(d.Id) && locks.HeldBy(d.Id) is null)
+                await monitor.SetStatusAsync(d.Id, VmMonitor.FromRunState(d.State), "reconciled with the host", ct);
         foreach (var vm in vms.Values.Where(v => v.IsMissingOnHost))
             await monitor.SetStatusAsync(vm.Id, VmStatus.Down, "the host no longer has this VM", ct);
         if (changed) notifier.Publish(new VmInventoryChanged());
