@@ -98,7 +98,7 @@ public sealed partial class CreateSnapshotCommand(CommandServices s, ILogger<Cre
                 await S.Memory.DeleteVolumesAsync(run.Memory, run.Domain!.PoolName);
                 run.Memory = null;
                 save = false;
-                live = false;
+                // live stays true: the status is SavingState now and must be refreshed from the host at the end.
                 ctx.Warnings.Add($"Failed to save memory as part of Snapshot '{run.Snapshot.Description}' for VM {vm.Name}: the VM went down.");
                 await S.Audit.WriteAsync(ctx.Actor.UserName, vm.Id, vm.Name, Operation, AuditOutcome.Failure, ctx.Warnings[^1]);
             }
