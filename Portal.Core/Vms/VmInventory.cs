@@ -76,9 +76,11 @@ public sealed partial class VmInventory(IHypervisor hypervisor, IDbContextFactor
         }
         await db.SaveChangesAsync(ct);
 
+        // Ask the host again rather than apply the list read above: a domain may have changed since, and its event
+        // has already been handled by the monitor.
         foreach (var d in domains)
             if (vms.ContainsKey(d.Id) && locks.HeldBy(d.Id) is null)
-                await monitor.SetStatusAsync(d.Id, VmMonitor.FromRunState(d.State), "reconciled with the host", ct);
+                await monitor.RefreshFromHostAsync(d.Id, "reconciled with the host", ct);
         foreach (var vm in vms.Values.Where(v => v.IsMissingOnHost))
             await monitor.SetStatusAsync(vm.Id, VmStatus.Down, "the host no longer has this VM", ct);
         if (changed) notifier.Publish(new VmInventoryChanged());

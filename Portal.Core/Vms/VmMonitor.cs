@@ -55,8 +55,11 @@ public sealed partial class VmMonitor(
         return status;
     }
 
-    /// <summary>Seeds the in-memory view from the database (used at start, before events flow).</summary>
-    public void Prime(Guid vmId, VmStatus status) => _status[vmId] = status;
+    /// <summary>
+    /// Seeds the in-memory view from the database (used at start, before events flow). A VM the monitor already
+    /// follows keeps its status: the database row read by a later reconcile may be older than the last event.
+    /// </summary>
+    public void Prime(Guid vmId, VmStatus status) => _status.TryAdd(vmId, status);
 
     public static VmStatus FromRunState(DomainRunState s) => s switch
     {
