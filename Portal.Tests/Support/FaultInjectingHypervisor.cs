@@ -83,7 +83,17 @@ public sealed class FaultInjectingHypervisor(IHypervisor inner) : IHypervisor, I
     }
 
     public async Task<bool> IsAliveAsync(CancellationToken ct = default) { await Intercept(nameof(IsAliveAsync)); return await inner.IsAliveAsync(ct); }
-    public async Task<IReadOnlyList<DomainInfo>> ListDomainsAsync(CancellationToken ct = default) { await Intercept(nameof(ListDomainsAsync)); return await inner.ListDomainsAsync(ct); }
+    public async Task<IReadOnlyList<DomainInfo>> ListDomainsAsync(CancellationToken ct = default)
+    {
+        await Intercept(nameof(ListDomainsAsync));
+        var domains = await inner.ListDomainsAsync(ct);
+        // Hooks on AfterListDomains run once libvirt has answered, before the caller sees the (by then maybe stale) list.
+        await Intercept(AfterListDomains);
+        return domains;
+    }
+
+    /// <summary>A pseudo-method for <see cref="Before"/> and <see cref="HoldOn"/>: just after ListDomainsAsync got its answer.</summary>
+    public const string AfterListDomains = "ListDomainsAsync:after";
     public async Task<DomainInfo?> FindDomainAsync(Guid id, CancellationToken ct = default) { await Intercept(nameof(FindDomainAsync), id); return await inner.FindDomainAsync(id, ct); }
     public async Task<string> GetDomainXmlAsync(Guid id, bool inactive, CancellationToken ct = default) { await Intercept(nameof(GetDomainXmlAsync), id); return await inner.GetDomainXmlAsync(id, inactive, ct); }
     public async Task<DomainInfo> DefineDomainAsync(string xml, CancellationToken ct = default) { await Intercept(nameof(DefineDomainAsync)); return await inner.DefineDomainAsync(xml, ct); }
