@@ -130,6 +130,33 @@ public sealed class CreateSnapshotCommandTests : PortalTest
         Assert.Single(await Portal.Hypervisor.ListSnapshotNamesAsync(gpu, Ct));
     }
 
+    [Fact]
+    public async Task Create_TpmVmWithMemory_IsRefusedNamingTheTpm()
+    {
+        var tpm = await Portal.Hypervisor.DefineDomainAsync("""
+            <domain type='test'><name>tpm-vm</name><memory unit='MiB'>256</memory><vcpu>1</vcpu><os><type arch='x86_64'>hvm</type></os>
+              <devices><tpm model='tpm-crb'><backend type='emulator' version='2.0'/></tpm></devices></domain>
+            """, Ct);
+        await Wait.UntilAsync(() => Portal.Queries.VmAsync(tpm.Id, Ct), r => r is not null, "tpm-vm is in the inventory");
+        await Portal.Hypervisor.StartAsync(tpm.Id, Ct);
+        await Portal.WaitForStatusAsync(tpm.Id, VmStatus.Up);
+
+        var result = await Create(tpm.Id, "with memory");
+
+        Assert.Equal((ResultKind.Conflict, "Memory cannot be saved for a VM with TPM. Take the snapshot without memory."), (result.Kind, result.Message));
+    }
+
+    [Fact]
+    public async Task OffersSaveMemory_ByStatusAndCluster_OnlyForARunningVmAtCompatibility33OrLater()
+    {
+        var rows = (await Portal.Queries.VmsAsync(Ct)).ToDictionary(r => r.Name, VmActionHints.OffersSaveMemory);
+
+        Assert.True(rows["web-frontend"]);
+        Assert.False(rows["build-agent"]);
+        Assert.False(rows["legacy-erp"]);
+        Assert.False(rows["legacy-reports"]);
+    }
+
     [Theory]
     [InlineData("")]
     [InlineData("   ")]
