@@ -14,9 +14,7 @@ public sealed class CommandRoleTests : PortalTest
     /// <summary>web-frontend, stopped, with a memory snapshot s1 in preview: every admin-only operation below would succeed for alice.</summary>
     private async Task<(Guid Vm, Guid S1)> InPreviewAsync()
     {
-        var web = await Portal.VmIdAsync("web-frontend");
-        var s1 = await Portal.CreateSnapshotAsync(web, "s1");
-        await Portal.StopAsync(web);
+        var (web, s1) = await Portal.WebFrontendStoppedWithMemorySnapshotAsync();
         await Portal.PreviewAsync(web, s1);
         return (web, s1);
     }

@@ -50,9 +50,7 @@ public sealed class CommitSnapshotCommandTests : PortalTest
     {
         // The Active gets s1's memory (preview + commit); then a newer offline snapshot is previewed and committed:
         // the pre-preview Active goes, but its memory is still s1's.
-        var web = await Portal.VmIdAsync("web-frontend");
-        var s1 = await Portal.CreateSnapshotAsync(web, "s1");
-        await Portal.StopAsync(web);
+        var (web, s1) = await Portal.WebFrontendStoppedWithMemorySnapshotAsync();
         await Portal.PreviewAsync(web, s1);
         await Portal.CommitAsync(web);
         var m1 = (await Portal.ActiveAsync(web)).MemoryVolume!;
@@ -72,9 +70,7 @@ public sealed class CommitSnapshotCommandTests : PortalTest
     [Fact]
     public async Task Commit_PreviewWithoutMemory_ActiveHasNone()
     {
-        var web = await Portal.VmIdAsync("web-frontend");
-        var s1 = await Portal.CreateSnapshotAsync(web, "s1");
-        await Portal.StopAsync(web);
+        var (web, s1) = await Portal.WebFrontendStoppedWithMemorySnapshotAsync();
         await Portal.PreviewAsync(web, s1, restoreMemory: false);
 
         await Portal.CommitAsync(web);

@@ -133,15 +133,12 @@ public sealed class CreateSnapshotCommandTests : PortalTest
     [Fact]
     public async Task Create_TpmVmWithMemory_IsRefusedNamingTheTpm()
     {
-        var tpm = await Portal.Hypervisor.DefineDomainAsync("""
+        var tpm = await Portal.DefineAndStartAsync("""
             <domain type='test'><name>tpm-vm</name><memory unit='MiB'>256</memory><vcpu>1</vcpu><os><type arch='x86_64'>hvm</type></os>
               <devices><tpm model='tpm-crb'><backend type='emulator' version='2.0'/></tpm></devices></domain>
-            """, Ct);
-        await Wait.UntilAsync(() => Portal.Queries.VmAsync(tpm.Id, Ct), r => r is not null, "tpm-vm is in the inventory");
-        await Portal.Hypervisor.StartAsync(tpm.Id, Ct);
-        await Portal.WaitForStatusAsync(tpm.Id, VmStatus.Up);
+            """);
 
-        var result = await Create(tpm.Id, "with memory");
+        var result = await Create(tpm, "with memory");
 
         Assert.Equal((ResultKind.Conflict, "Memory cannot be saved for a VM with TPM. Take the snapshot without memory."), (result.Kind, result.Message));
     }
@@ -257,18 +254,15 @@ public sealed class CreateSnapshotCommandTests : PortalTest
     public async Task Create_MemoryLargerThanAnyDataDomain_IsRefusedWithTheSizes()
     {
         // A 120 GiB guest, defined and started by another client: its memory cannot fit the 100 GiB pool.
-        var big = await Portal.Hypervisor.DefineDomainAsync("""
+        var big = await Portal.DefineAndStartAsync("""
             <domain type='test'><name>big-memory</name><memory unit='GiB'>120</memory><vcpu>1</vcpu><os><type arch='x86_64'>hvm</type></os></domain>
-            """, Ct);
-        await Wait.UntilAsync(() => Portal.Queries.VmAsync(big.Id, Ct), r => r is not null, "big-memory is in the inventory");
-        await Portal.Hypervisor.StartAsync(big.Id, Ct);
-        await Portal.WaitForStatusAsync(big.Id, VmStatus.Up);
+            """);
 
-        var result = await Create(big.Id, "too big");
+        var result = await Create(big, "too big");
 
         Assert.Equal(ResultKind.Conflict, result.Kind);
         Assert.Equal("No storage domain has room for the memory: 123081 MiB are needed (data-file has 102400 MiB free).", result.Message);
-        Assert.Single((await Portal.LoadVmAsync(big.Id)).Snapshots);
+        Assert.Single((await Portal.LoadVmAsync(big)).Snapshots);
     }
 
     [Fact]

@@ -11,19 +11,11 @@ public sealed class PreviewSnapshotCommandTests : PortalTest
     private Task<CommandResult> Preview(Guid vmId, Guid snapshotId, bool restoreMemory = true) =>
         Portal.Command<PreviewSnapshotCommand>().ExecuteAsync(new PreviewSnapshotRequest(vmId, snapshotId, restoreMemory), PortalFixture.Alice, Ct);
 
-    /// <summary>web-frontend with a memory snapshot, then stopped.</summary>
-    private async Task<(Guid Vm, Guid Snapshot)> StoppedVmWithMemorySnapshotAsync()
-    {
-        var web = await Portal.VmIdAsync("web-frontend");
-        var s1 = await Portal.CreateSnapshotAsync(web, "s1");
-        await Portal.StopAsync(web);
-        return (web, s1);
-    }
 
     [Fact]
     public async Task Preview_WithRestoreMemory_NewActiveSharesTheSnapshotsMemory()
     {
-        var (web, s1) = await StoppedVmWithMemorySnapshotAsync();
+        var (web, s1) = await Portal.WebFrontendStoppedWithMemorySnapshotAsync();
         var oldActive = await Portal.ActiveAsync(web);
         var before = await Portal.LastTransitionIdAsync(web);
 
@@ -49,7 +41,7 @@ public sealed class PreviewSnapshotCommandTests : PortalTest
     [Fact]
     public async Task Preview_WithoutRestoreMemory_NewActiveHasNoMemory()
     {
-        var (web, s1) = await StoppedVmWithMemorySnapshotAsync();
+        var (web, s1) = await Portal.WebFrontendStoppedWithMemorySnapshotAsync();
 
         await Portal.PreviewAsync(web, s1, restoreMemory: false);
 
@@ -63,7 +55,7 @@ public sealed class PreviewSnapshotCommandTests : PortalTest
     public async Task Preview_ActiveThatHasMemory_PreviewSnapshotKeepsThatMemory()
     {
         // An Active with memory: preview a memory snapshot with its memory and commit it.
-        var (web, s1) = await StoppedVmWithMemorySnapshotAsync();
+        var (web, s1) = await Portal.WebFrontendStoppedWithMemorySnapshotAsync();
         await Portal.PreviewAsync(web, s1);
         await Portal.CommitAsync(web);
         var activeMemory = (await Portal.ActiveAsync(web)).MemoryVolumeId;
@@ -94,7 +86,7 @@ public sealed class PreviewSnapshotCommandTests : PortalTest
     [Fact]
     public async Task Preview_WhileAnotherPreview_IsRefused()
     {
-        var (web, s1) = await StoppedVmWithMemorySnapshotAsync();
+        var (web, s1) = await Portal.WebFrontendStoppedWithMemorySnapshotAsync();
         var s2 = await Portal.CreateSnapshotAsync(web, "s2");
         await Portal.PreviewAsync(web, s1);
 
@@ -107,7 +99,7 @@ public sealed class PreviewSnapshotCommandTests : PortalTest
     [Fact]
     public async Task Preview_UnknownSnapshot_IsNotFound()
     {
-        var (web, _) = await StoppedVmWithMemorySnapshotAsync();
+        var (web, _) = await Portal.WebFrontendStoppedWithMemorySnapshotAsync();
 
         var result = await Preview(web, Guid.NewGuid());
 
@@ -128,7 +120,7 @@ public sealed class PreviewSnapshotCommandTests : PortalTest
     [Fact]
     public async Task Preview_WhileAnotherOperationHoldsTheVm_IsAConflictNamingThatOperation()
     {
-        var (web, s1) = await StoppedVmWithMemorySnapshotAsync();
+        var (web, s1) = await Portal.WebFrontendStoppedWithMemorySnapshotAsync();
         using var held = Portal.Locks.TryAcquire(web, "Remove snapshot", out _);
 
         var result = await Preview(web, s1);

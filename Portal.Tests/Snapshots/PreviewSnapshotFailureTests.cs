@@ -25,9 +25,7 @@ public sealed class PreviewSnapshotFailureTests() : PortalTest(injectFaults: tru
     [Fact]
     public async Task Preview_ReadingTheDomainFails_NothingChanges()
     {
-        var web = await Portal.VmIdAsync("web-frontend");
-        var s1 = await Portal.CreateSnapshotAsync(web, "s1");
-        await Portal.StopAsync(web);
+        var (web, s1) = await Portal.WebFrontendStoppedWithMemorySnapshotAsync();
         var activeBefore = await Portal.ActiveAsync(web);
         var before = await Portal.LastTransitionIdAsync(web);
         Portal.Faults.FailOn(nameof(IHypervisor.GetDomainXmlAsync), 1, web);
@@ -45,9 +43,7 @@ public sealed class PreviewSnapshotFailureTests() : PortalTest(injectFaults: tru
     [Fact]
     public async Task Preview_RedefiningTheDomainFails_NothingChanges()
     {
-        var web = await Portal.VmIdAsync("web-frontend");
-        var s1 = await Portal.CreateSnapshotAsync(web, "s1");
-        await Portal.StopAsync(web);
+        var (web, s1) = await Portal.WebFrontendStoppedWithMemorySnapshotAsync();
         // Another client changes the VM after the snapshot, so the preview must redefine it from the snapshot.
         var xml = await Portal.Hypervisor.GetDomainXmlAsync(web, inactive: true, Ct);
         await Portal.Hypervisor.DefineDomainAsync(xml.Replace("<vcpu placement='static'>1</vcpu>", "<vcpu placement='static'>2</vcpu>"), Ct);
@@ -67,9 +63,7 @@ public sealed class PreviewSnapshotFailureTests() : PortalTest(injectFaults: tru
     [Fact]
     public async Task Preview_AfterAFailedPreview_Succeeds()
     {
-        var web = await Portal.VmIdAsync("web-frontend");
-        var s1 = await Portal.CreateSnapshotAsync(web, "s1");
-        await Portal.StopAsync(web);
+        var (web, s1) = await Portal.WebFrontendStoppedWithMemorySnapshotAsync();
         Portal.Faults.FailOn(nameof(IHypervisor.GetDomainXmlAsync), 1, web);
         Assert.Equal(ResultKind.Failed, (await Preview(web, s1)).Kind);
 

@@ -13,9 +13,7 @@ public sealed class RemoveSnapshotCommandTests : PortalTest
     [Fact]
     public async Task Remove_SnapshotWithUnsharedMemory_DeletesTheVolumeFromPoolAndDatabase()
     {
-        var web = await Portal.VmIdAsync("web-frontend");
-        var s1 = await Portal.CreateSnapshotAsync(web, "s1");
-        await Portal.StopAsync(web);
+        var (web, s1) = await Portal.WebFrontendStoppedWithMemorySnapshotAsync();
         var snapshot = (await Portal.SnapshotAsync(s1))!;
 
         var result = await Remove(web, s1);
@@ -32,9 +30,7 @@ public sealed class RemoveSnapshotCommandTests : PortalTest
     [Fact]
     public async Task Remove_SnapshotWhoseMemoryTheActiveShares_KeepsTheVolume()
     {
-        var web = await Portal.VmIdAsync("web-frontend");
-        var s1 = await Portal.CreateSnapshotAsync(web, "s1");
-        await Portal.StopAsync(web);
+        var (web, s1) = await Portal.WebFrontendStoppedWithMemorySnapshotAsync();
         await Portal.PreviewAsync(web, s1);
         await Portal.CommitAsync(web);
         var mv = (await Portal.SnapshotAsync(s1))!.MemoryVolume!;

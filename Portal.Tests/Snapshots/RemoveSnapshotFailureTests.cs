@@ -10,9 +10,7 @@ public sealed class RemoveSnapshotFailureTests() : PortalTest(injectFaults: true
     [Fact]
     public async Task Remove_HostRefusesToDeleteTheMemory_SnapshotGoesAndTheVolumeStaysTracked()
     {
-        var web = await Portal.VmIdAsync("web-frontend");
-        var s1 = await Portal.CreateSnapshotAsync(web, "s1");
-        await Portal.StopAsync(web);
+        var (web, s1) = await Portal.WebFrontendStoppedWithMemorySnapshotAsync();
         var mv = (await Portal.SnapshotAsync(s1))!.MemoryVolume!;
         Portal.Faults.FailOn(nameof(IHypervisor.DeleteVolumeAsync));
 

@@ -13,9 +13,7 @@ public sealed class UndoPreviewCommandTests : PortalTest
     [Fact]
     public async Task Undo_ActiveHadMemoryBeforeThePreview_BringsItBackWithItsMemory()
     {
-        var web = await Portal.VmIdAsync("web-frontend");
-        var s1 = await Portal.CreateSnapshotAsync(web, "s1");
-        await Portal.StopAsync(web);
+        var (web, s1) = await Portal.WebFrontendStoppedWithMemorySnapshotAsync();
         await Portal.PreviewAsync(web, s1);
         await Portal.CommitAsync(web);
         var prePreview = await Portal.ActiveAsync(web);
@@ -38,9 +36,7 @@ public sealed class UndoPreviewCommandTests : PortalTest
     [Fact]
     public async Task Undo_PreviewWithRestoredMemory_SnapshotKeepsItsMemory()
     {
-        var web = await Portal.VmIdAsync("web-frontend");
-        var s1 = await Portal.CreateSnapshotAsync(web, "s1");
-        await Portal.StopAsync(web);
+        var (web, s1) = await Portal.WebFrontendStoppedWithMemorySnapshotAsync();
         await Portal.PreviewAsync(web, s1);
 
         await Portal.UndoAsync(web);

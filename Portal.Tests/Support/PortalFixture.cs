@@ -203,6 +203,25 @@ public sealed class PortalFixture : IAsyncDisposable
     public Task<CommandResult> StopAsync(Guid vmId) =>
         Succeeds(Command<StopVmCommand>().ExecuteAsync(new StopVmRequest(vmId), Alice));
 
+    /// <summary>web-frontend (running, cluster 4.7) with a memory snapshot "s1", then stopped: ready to preview it.</summary>
+    public async Task<(Guid Vm, Guid S1)> WebFrontendStoppedWithMemorySnapshotAsync()
+    {
+        var web = await VmIdAsync("web-frontend");
+        var s1 = await CreateSnapshotAsync(web, "s1");
+        await StopAsync(web);
+        return (web, s1);
+    }
+
+    /// <summary>Defines a domain as another client would, waits until the inventory has it, starts it and waits until it is Up.</summary>
+    public async Task<Guid> DefineAndStartAsync(string domainXml)
+    {
+        var domain = await Hypervisor.DefineDomainAsync(domainXml, TestContext.Current.CancellationToken);
+        await Wait.UntilAsync(() => Queries.VmAsync(domain.Id, TestContext.Current.CancellationToken), r => r is not null, $"{domain.Name} is in the inventory");
+        await Hypervisor.StartAsync(domain.Id, TestContext.Current.CancellationToken);
+        await WaitForStatusAsync(domain.Id, VmStatus.Up);
+        return domain.Id;
+    }
+
     public static async Task<CommandResult> Succeeds(Task<CommandResult> command)
     {
         var result = await command;

@@ -12,19 +12,11 @@ public sealed class RunVmCommandTests : PortalTest
     private Task<CommandResult> Run(Guid vmId) =>
         Portal.Command<RunVmCommand>().ExecuteAsync(new RunVmRequest(vmId), PortalFixture.Alice, Ct);
 
-    /// <summary>web-frontend with a memory snapshot s1, stopped.</summary>
-    private async Task<(Guid Vm, Guid S1)> StoppedWithMemorySnapshotAsync()
-    {
-        var web = await Portal.VmIdAsync("web-frontend");
-        var s1 = await Portal.CreateSnapshotAsync(web, "s1");
-        await Portal.StopAsync(web);
-        return (web, s1);
-    }
 
     [Fact]
     public async Task Run_AfterPreviewWithMemory_RestoresStateWithoutPoweringUp()
     {
-        var (web, s1) = await StoppedWithMemorySnapshotAsync();
+        var (web, s1) = await Portal.WebFrontendStoppedWithMemorySnapshotAsync();
         await Portal.PreviewAsync(web, s1);
         var before = await Portal.LastTransitionIdAsync(web);
 
@@ -41,7 +33,7 @@ public sealed class RunVmCommandTests : PortalTest
     [Fact]
     public async Task Run_AfterPreviewWithoutMemory_BootsFresh()
     {
-        var (web, s1) = await StoppedWithMemorySnapshotAsync();
+        var (web, s1) = await Portal.WebFrontendStoppedWithMemorySnapshotAsync();
         await Portal.PreviewAsync(web, s1, restoreMemory: false);
         var before = await Portal.LastTransitionIdAsync(web);
 
@@ -67,7 +59,7 @@ public sealed class RunVmCommandTests : PortalTest
     [Fact]
     public async Task Run_CommittedMemorySnapshot_FirstRunRestoresAndTheSecondBootsFresh()
     {
-        var (web, s1) = await StoppedWithMemorySnapshotAsync();
+        var (web, s1) = await Portal.WebFrontendStoppedWithMemorySnapshotAsync();
         await Portal.PreviewAsync(web, s1);
         await Portal.CommitAsync(web);
         Assert.True((await Portal.Queries.VmAsync(web, Ct))!.ActiveHasMemory);
@@ -87,7 +79,7 @@ public sealed class RunVmCommandTests : PortalTest
     [Fact]
     public async Task Run_ActiveMemoryNoSnapshotSharesAnyMore_RestoresThenDeletesTheVolume()
     {
-        var (web, s1) = await StoppedWithMemorySnapshotAsync();
+        var (web, s1) = await Portal.WebFrontendStoppedWithMemorySnapshotAsync();
         await Portal.PreviewAsync(web, s1);
         await Portal.CommitAsync(web);
         await Portal.RemoveAsync(web, s1);

@@ -16,9 +16,7 @@ public sealed class RunVmFailureTests() : PortalTest(injectFaults: true)
     /// <summary>web-frontend, stopped, previewing its memory snapshot with the memory: the next run restores.</summary>
     private async Task<Guid> ReadyToRestoreAsync()
     {
-        var web = await Portal.VmIdAsync("web-frontend");
-        var s1 = await Portal.CreateSnapshotAsync(web, "s1");
-        await Portal.StopAsync(web);
+        var (web, s1) = await Portal.WebFrontendStoppedWithMemorySnapshotAsync();
         await Portal.PreviewAsync(web, s1);
         return web;
     }
