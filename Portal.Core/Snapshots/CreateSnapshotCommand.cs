@@ -1,3 +1,4 @@
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using Portal.Core.Audit;
 using Portal.Core.Commands;
@@ -98,7 +99,7 @@ public sealed partial class CreateSnapshotCommand(CommandServices s, ILogger<Cre
                 await S.Memory.DeleteVolumesAsync(run.Memory, run.Domain!.PoolName);
                 run.Memory = null;
                 save = false;
-                live = false;
+                // live stays true: the status is SavingState now and must be refreshed from the host at the end.
                 ctx.Warnings.Add($"Failed to save memory as part of Snapshot '{run.Snapshot.Description}' for VM {vm.Name}: the VM went down.");
                 await S.Audit.WriteAsync(ctx.Actor.UserName, vm.Id, vm.Name, Operation, AuditOutcome.Failure, ctx.Warnings[^1]);
             }
@@ -140,6 +141,9 @@ public sealed partial class CreateSnapshotCommand(CommandServices s, ILogger<Cre
             ctx.Db.ChangeTracker.Clear();
             var row = await ctx.Db.Snapshots.FindAsync(run.Snapshot.Id);
             if (row is not null) ctx.Db.Snapshots.Remove(row);
+            // The Active may already point at the new snapshot: give it back the parent it had.
+            if (await ctx.Db.Snapshots.FirstOrDefaultAsync(x => x.VmId == ctx.Vm.Id && x.ParentId == run.Snapshot.Id) is { } child)
+                child.ParentId = run.Snapshot.ParentId;
             if (run.Memory is not null && await ctx.Db.MemoryVolumes.FindAsync(run.Memory.Id) is { } mv) ctx.Db.MemoryVolumes.Remove(mv);
             await ctx.Db.SaveChangesAsync();
             S.Notifier.Publish(new SnapshotChanged(ctx.Vm.Id, run.Snapshot.Id, "Removed"));

@@ -37,6 +37,8 @@ public sealed partial class CloneVmFromSnapshotCommand(CommandServices s) : VmCo
     {
         var source = Source(ctx)!;
         var id = Guid.NewGuid();
+        // Hold the new VM until its row is saved: the inventory sees the domain appear and would add it first.
+        using var making = S.Locks.TryAcquire(id, Operation, out _);
         if (source.HasMemory) ctx.Warnings.Add(MemoryDiscardedWarning);
         var xml = DomainXml.AsNewDomain(source.ConfigurationXml, ctx.Request.NewName, id);
         // Hold the new VM too, so the inventory does not record its domain before this command does.

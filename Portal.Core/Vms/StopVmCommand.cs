@@ -1,4 +1,5 @@
 using Portal.Core.Commands;
+using Portal.Core.Hypervisor;
 
 namespace Portal.Core.Vms;
 
@@ -25,13 +26,18 @@ public sealed class StopVmCommand(CommandServices s) : VmCommand<StopVmRequest>(
         {
             await S.Hypervisor.ShutdownAsync(vm.Id, ct);
             // A guest may take its time; the lifecycle event brings the VM Down and the stateless processor runs then.
-            ctx.AuditMessage = $"Shutdown of VM {vm.Name} was requested.";
-            return null;
+            // But a guest that is already off sent that event while this operation held the VM, and the monitor left
+            // it to us: finish here, or the VM would stay Powering down.
+            if (await S.Hypervisor.FindDomainAsync(vm.Id, ct) is { State: not DomainRunState.ShutOff })
+            {
+                ctx.AuditMessage = $"Shutdown of VM {vm.Name} was requested.";
+                return null;
+            }
         }
-        await S.Hypervisor.DestroyAsync(vm.Id, ct);
-        await S.Monitor.SetStatusAsync(vm.Id, VmStatus.Down, "powered off", ct);
+        else await S.Hypervisor.DestroyAsync(vm.Id, ct);
+        await S.Monitor.SetStatusAsync(vm.Id, VmStatus.Down, ctx.Request.Graceful ? "shut down" : "powered off", ct);
         var restored = await StatelessSnapshots.RestoreAsync(S, ctx.Db, vm, ct);
-        ctx.AuditMessage = $"VM {vm.Name} powered off" + (restored ? "; its stateless snapshot was restored." : ".");
+        ctx.AuditMessage = $"VM {vm.Name} {(ctx.Request.Graceful ? "shut down" : "powered off")}" + (restored ? "; its stateless snapshot was restored." : ".");
         return null;
     }
 

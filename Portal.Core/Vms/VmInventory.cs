@@ -13,7 +13,7 @@ namespace Portal.Core.Vms;
 /// marked missing, and every VM's status is taken from the host.
 /// </summary>
 public sealed partial class VmInventory(IHypervisor hypervisor, IDbContextFactory<PortalDbContext> dbFactory, VmMonitor monitor,
-    PortalNotifier notifier, VmLocks locks, TimeProvider clock, ILogger<VmInventory> log)
+    VmLocks locks, PortalNotifier notifier, TimeProvider clock, ILogger<VmInventory> log)
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
 
@@ -36,10 +36,11 @@ public sealed partial class VmInventory(IHypervisor hypervisor, IDbContextFactor
 
         foreach (var d in domains)
         {
+            // As in VmMonitor: while an operation holds a VM it drives it. A clone being defined is added by the
+            // clone itself; a VM being run or snapshotted keeps the status the operation gives it.
+            if (locks.HeldBy(d.Id) is not null) continue;
             if (!vms.TryGetValue(d.Id, out var vm))
             {
-                // A domain an operation is creating right now (import, clone) is that operation's to record.
-                if (locks.HeldBy(d.Id) is not null) continue;
                 var xml = await hypervisor.GetDomainXmlAsync(d.Id, inactive: true, ct);
                 var doc = DomainXml.Parse(xml);
                 var cluster = ClusterFor(doc, clusters, host?.ClusterId);
@@ -80,9 +81,11 @@ public sealed partial class VmInventory(IHypervisor hypervisor, IDbContextFactor
         foreach (var d in domains.Where(d => vms.ContainsKey(d.Id) && locks.HeldBy(d.Id) is null))
             await RestoreSnapshotRecordsAsync(vms[d.Id], ct);
 
-        // A VM an operation holds has its status set by that operation.
-        foreach (var d in domains.Where(d => vms.ContainsKey(d.Id) && locks.HeldBy(d.Id) is null))
-            await monitor.SetStatusAsync(d.Id, VmMonitor.FromRunState(d.State), "reconciled with the host", ct);
+        // Ask the host again rather than apply the list read above: a domain may have changed since, and its event
+        // has already been handled by the monitor. A VM an operation holds has its status set by that operation.
+        foreach (var d in domains)
+            if (vms.ContainsKey(d.Id) && locks.HeldBy(d.Id) is null)
+                await monitor.RefreshFromHostAsync(d.Id, "reconciled with the host", ct);
         foreach (var vm in vms.Values.Where(v => v.IsMissingOnHost))
             await monitor.SetStatusAsync(vm.Id, VmStatus.Down, "the host no longer has this VM", ct);
         if (changed) notifier.Publish(new VmInventoryChanged());

@@ -56,8 +56,11 @@ public sealed partial class VmMonitor(
         return status;
     }
 
-    /// <summary>Seeds the in-memory view from the database (used at start, before events flow).</summary>
-    public void Prime(Guid vmId, VmStatus status) => _status[vmId] = status;
+    /// <summary>
+    /// Seeds the in-memory view from the database (used at start, before events flow). A VM the monitor already
+    /// follows keeps its status: the database row read by a later reconcile may be older than the last event.
+    /// </summary>
+    public void Prime(Guid vmId, VmStatus status) => _status.TryAdd(vmId, status);
 
     public static VmStatus FromRunState(DomainRunState s) => s switch
     {
@@ -68,18 +71,37 @@ public sealed partial class VmMonitor(
         _ => VmStatus.Down,
     };
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    // Runs on the libvirt event thread: only hand the event over.
+    private void OnEvent(DomainLifecycleEvent e) => _events.Writer.TryWrite(e);
+
+    /// <summary>
+    /// Subscribes before the host finishes starting: since .NET 10 all of ExecuteAsync runs later on the thread
+    /// pool, and an event raised before it got there would be lost.
+    /// </summary>
+    public override Task StartAsync(CancellationToken cancellationToken)
     {
-        // Runs on the libvirt event thread: only hand the event over.
-        void OnEvent(DomainLifecycleEvent e) => _events.Writer.TryWrite(e);
         hypervisor.LifecycleEvent += OnEvent;
         // An event that arrived while an operation held the VM may have been about something else (another client
         // started it again): when the lock is released, read the host once more.
-        using var released = notifier.Subscribe(e =>
+        _released = notifier.Subscribe(e =>
         {
             if (e is OperationProgress { Done: true } done && _missedWhileLocked.TryRemove(done.VmId, out _))
                 _events.Writer.TryWrite(new DomainLifecycleEvent(done.VmId, "", DomainEventKind.Resumed, -1, clock.GetUtcNow()));
         });
+        return base.StartAsync(cancellationToken);
+    }
+
+    private IDisposable? _released;
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        hypervisor.LifecycleEvent -= OnEvent;
+        _released?.Dispose();
+        await base.StopAsync(cancellationToken);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
         try
         {
             await foreach (var e in _events.Reader.ReadAllAsync(stoppingToken))
@@ -89,7 +111,6 @@ public sealed partial class VmMonitor(
             }
         }
         catch (OperationCanceledException) { }
-        finally { hypervisor.LifecycleEvent -= OnEvent; }
     }
 
     private async Task HandleAsync(DomainLifecycleEvent e, CancellationToken ct)

@@ -165,7 +165,8 @@ public sealed class RealQemuSeedTests(RealHostFixture portal) : PortalTest(porta
     /// <summary>Runs the VM and returns what its console printed after that, and the status sequence it went through.</summary>
     private async Task<RunOutput> RunAndReadNewOutputAsync(Details d, string vm, string waitFor = "COUNTER")
     {
-        var console = await ConsoleTextAsync(d);
+        // The console view keeps its last lines only, so what is new is found after the last line seen now.
+        var anchor = (await ConsoleTextAsync(d)).TrimEnd('\n').Split('\n').Last();
         var mark = await Db.TransitionMarkAsync();
         await d.Page.GetByRole(AriaRole.Button, new() { Name = $"Run {vm}", Exact = true }).ClickAsync();
         await Expect(d.Page.GetByTestId("vm-status")).ToHaveAttributeAsync("data-status", "Up", new() { Timeout = (float)Boot.TotalMilliseconds });
@@ -173,7 +174,8 @@ public sealed class RealQemuSeedTests(RealHostFixture portal) : PortalTest(porta
         var text = await Poll.UntilAsync(async () =>
         {
             var now = await ConsoleTextAsync(d);
-            var added = now.Length > console.Length && now.StartsWith(console, StringComparison.Ordinal) ? now[console.Length..] : null;
+            var at = anchor.Length == 0 ? 0 : now.LastIndexOf(anchor, StringComparison.Ordinal);
+            var added = at < 0 ? null : now[(at + anchor.Length)..];
             return added is not null && Regex.Matches(added, Regex.Escape(waitFor)).Count > 0 && GuestConsole.Counters(added).Count >= 2 ? added : null;
         }, t => t is not null, "the guest's console to print after the run", Boot);
         return new RunOutput(text!, await Db.StatusSequenceAsync(vm, mark));

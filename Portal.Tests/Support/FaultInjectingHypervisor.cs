@@ -1,0 +1,124 @@
+using System.Collections.Concurrent;
+using Portal.Core.Hypervisor;
+
+namespace Portal.Tests.Support;
+
+/// <summary>
+/// Fault injection only: delegates every call to the real libvirt-backed <see cref="IHypervisor"/> and, when armed,
+/// runs something first at one chosen call of one method (throw libvirt's kind of error, take the VM down, hold the
+/// call until the test lets it go). It also remembers every volume the portal asked for, so a test can ask libvirt
+/// whether any of them was left behind.
+/// </summary>
+public sealed class FaultInjectingHypervisor(IHypervisor inner) : IHypervisor, IDisposable
+{
+    public const string InjectedMessage = "injected fault";
+
+    private sealed record Hook(string Method, Guid? VmId, int CallNumber, Func<Task> Action);
+
+    private readonly ConcurrentDictionary<string, int> _calls = new();
+    private readonly List<Hook> _hooks = [];
+    private readonly Lock _gate = new();
+    private readonly ConcurrentDictionary<(string Pool, string Name), byte> _createdVolumes = new();
+
+    public IHypervisor Inner => inner;
+
+    /// <summary>Every (pool, volume) the portal created through this hypervisor, whether or not it still exists.</summary>
+    public IReadOnlyCollection<(string Pool, string Name)> CreatedVolumes => _createdVolumes.Keys.ToList();
+
+    /// <summary>The <paramref name="nth"/> call of <paramref name="method"/> from now on (for <paramref name="vmId"/> when given) fails as libvirt would.</summary>
+    public void FailOn(string method, int nth = 1, Guid? vmId = null) =>
+        Before(method, () => throw new HypervisorException($"{method} (test)", $"{InjectedMessage} in {method}"), nth, vmId);
+
+    /// <summary>Runs <paramref name="action"/> just before the <paramref name="nth"/> call of <paramref name="method"/> reaches libvirt.</summary>
+    public void Before(string method, Func<Task> action, int nth = 1, Guid? vmId = null)
+    {
+        lock (_gate)
+        {
+            var key = Key(method, vmId);
+            _hooks.Add(new Hook(method, vmId, _calls.GetValueOrDefault(key) + nth, action));
+        }
+    }
+
+    /// <summary>Makes the VM really go down (destroyed by "another client") just before the next call of <paramref name="method"/> for it.</summary>
+    public void GoDownBefore(string method, Guid vmId) => Before(method, () => inner.DestroyAsync(vmId), 1, vmId);
+
+    /// <summary>Holds the next call of <paramref name="method"/> until the returned gate is opened; <c>Reached</c> completes when the call arrives.</summary>
+    public (Task Reached, TaskCompletionSource Release) HoldOn(string method, Guid? vmId = null)
+    {
+        var reached = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Before(method, async () =>
+        {
+            reached.TrySetResult();
+            await release.Task;
+        }, 1, vmId);
+        return (reached.Task, release);
+    }
+
+    private static string Key(string method, Guid? vmId) => vmId is { } id ? $"{method}/{id}" : method;
+
+    private async Task Intercept(string method, Guid? vmId = null)
+    {
+        var due = new List<Hook>();
+        lock (_gate)
+        {
+            var all = _calls.AddOrUpdate(method, 1, (_, n) => n + 1);
+            var forVm = vmId is { } id ? _calls.AddOrUpdate(Key(method, id), 1, (_, n) => n + 1) : 0;
+            foreach (var h in _hooks.Where(h => h.Method == method && h.CallNumber == (h.VmId is null ? all : h.VmId == vmId ? forVm : -1)).ToList())
+            {
+                _hooks.Remove(h);
+                due.Add(h);
+            }
+        }
+        foreach (var h in due) await h.Action();
+    }
+
+    public string Uri => inner.Uri;
+    public bool IsTestDriver => inner.IsTestDriver;
+
+    public event Action<DomainLifecycleEvent>? LifecycleEvent
+    {
+        add => inner.LifecycleEvent += value;
+        remove => inner.LifecycleEvent -= value;
+    }
+
+    public async Task<bool> IsAliveAsync(CancellationToken ct = default) { await Intercept(nameof(IsAliveAsync)); return await inner.IsAliveAsync(ct); }
+    public async Task<IReadOnlyList<DomainInfo>> ListDomainsAsync(CancellationToken ct = default)
+    {
+        await Intercept(nameof(ListDomainsAsync));
+        var domains = await inner.ListDomainsAsync(ct);
+        // Hooks on AfterListDomains run once libvirt has answered, before the caller sees the (by then maybe stale) list.
+        await Intercept(AfterListDomains);
+        return domains;
+    }
+
+    /// <summary>A pseudo-method for <see cref="Before"/> and <see cref="HoldOn"/>: just after ListDomainsAsync got its answer.</summary>
+    public const string AfterListDomains = "ListDomainsAsync:after";
+    public async Task<DomainInfo?> FindDomainAsync(Guid id, CancellationToken ct = default) { await Intercept(nameof(FindDomainAsync), id); return await inner.FindDomainAsync(id, ct); }
+    public async Task<string> GetDomainXmlAsync(Guid id, bool inactive, CancellationToken ct = default) { await Intercept(nameof(GetDomainXmlAsync), id); return await inner.GetDomainXmlAsync(id, inactive, ct); }
+    public async Task<DomainInfo> DefineDomainAsync(string xml, CancellationToken ct = default) { await Intercept(nameof(DefineDomainAsync)); return await inner.DefineDomainAsync(xml, ct); }
+    public async Task UndefineDomainAsync(Guid id, CancellationToken ct = default) { await Intercept(nameof(UndefineDomainAsync), id); await inner.UndefineDomainAsync(id, ct); }
+    public async Task StartAsync(Guid id, CancellationToken ct = default) { await Intercept(nameof(StartAsync), id); await inner.StartAsync(id, ct); }
+    public async Task DestroyAsync(Guid id, CancellationToken ct = default) { await Intercept(nameof(DestroyAsync), id); await inner.DestroyAsync(id, ct); }
+    public async Task ShutdownAsync(Guid id, CancellationToken ct = default) { await Intercept(nameof(ShutdownAsync), id); await inner.ShutdownAsync(id, ct); }
+    public async Task SuspendAsync(Guid id, CancellationToken ct = default) { await Intercept(nameof(SuspendAsync), id); await inner.SuspendAsync(id, ct); }
+    public async Task ResumeAsync(Guid id, CancellationToken ct = default) { await Intercept(nameof(ResumeAsync), id); await inner.ResumeAsync(id, ct); }
+    public async Task CreateSnapshotAsync(Guid id, SnapshotRequest request, CancellationToken ct = default) { await Intercept(nameof(CreateSnapshotAsync), id); await inner.CreateSnapshotAsync(id, request, ct); }
+    public async Task DeleteSnapshotAsync(Guid id, string name, CancellationToken ct = default) { await Intercept(nameof(DeleteSnapshotAsync), id); await inner.DeleteSnapshotAsync(id, name, ct); }
+    public async Task<IReadOnlyList<string>> ListSnapshotNamesAsync(Guid id, CancellationToken ct = default) { await Intercept(nameof(ListSnapshotNamesAsync), id); return await inner.ListSnapshotNamesAsync(id, ct); }
+    public async Task<string?> GetSnapshotXmlAsync(Guid id, string name, CancellationToken ct = default) { await Intercept(nameof(GetSnapshotXmlAsync), id); return await inner.GetSnapshotXmlAsync(id, name, ct); }
+    public async Task RestoreFromMemoryAsync(Guid id, MemoryRestoreRequest request, CancellationToken ct = default) { await Intercept(nameof(RestoreFromMemoryAsync), id); await inner.RestoreFromMemoryAsync(id, request, ct); }
+    public async Task<PoolInfo> GetPoolAsync(string pool, CancellationToken ct = default) { await Intercept(nameof(GetPoolAsync)); return await inner.GetPoolAsync(pool, ct); }
+    public async Task<bool> DeleteVolumeAsync(string pool, string name, CancellationToken ct = default) { await Intercept(nameof(DeleteVolumeAsync)); return await inner.DeleteVolumeAsync(pool, name, ct); }
+    public async Task<string?> FindVolumePathAsync(string pool, string name, CancellationToken ct = default) { await Intercept(nameof(FindVolumePathAsync)); return await inner.FindVolumePathAsync(pool, name, ct); }
+
+    public async Task<string> CreateVolumeAsync(string pool, string name, long bytes, CancellationToken ct = default)
+    {
+        await Intercept(nameof(CreateVolumeAsync));
+        var path = await inner.CreateVolumeAsync(pool, name, bytes, ct);
+        _createdVolumes.TryAdd((pool, name), 0);
+        return path;
+    }
+
+    public void Dispose() => (inner as IDisposable)?.Dispose();
+}

@@ -1,0 +1,100 @@
+using Portal.Core.Commands;
+using Portal.Core.Hypervisor;
+using Portal.Core.Snapshots;
+using Portal.Core.Vms;
+using Portal.Tests.Support;
+
+namespace Portal.Tests.Vms;
+
+public sealed class CloneVmFromSnapshotCommandTests : PortalTest
+{
+    private Task<CommandResult> Clone(Guid vmId, Guid snapshotId, string name) =>
+        Portal.Command<CloneVmFromSnapshotCommand>().ExecuteAsync(new CloneVmFromSnapshotRequest(vmId, snapshotId, name), PortalFixture.Alice, Ct);
+
+    [Fact]
+    public async Task Clone_FromMemorySnapshot_NewVmHasOnlyAnActiveSnapshotAndNoMemory()
+    {
+        var web = await Portal.VmIdAsync("web-frontend");
+        var s1 = await Portal.CreateSnapshotAsync(web, "s1");
+
+        var result = await Clone(web, s1, "web-clone");
+
+        Assert.Equal(ResultKind.Ok, result.Kind);
+        Assert.Equal([CloneVmFromSnapshotCommand.MemoryDiscardedWarning], result.WarningList);
+        var id = result.ValueAs<Guid>();
+        var domain = (await Portal.Hypervisor.FindDomainAsync(id, Ct))!;
+        Assert.Equal(("web-clone", DomainRunState.ShutOff), (domain.Name, domain.State));
+        var clone = await Portal.LoadVmAsync(id);
+        Assert.Equal(("web-clone", "Production", 1024), (clone.Name, clone.Cluster!.Name, clone.MemoryMiB));
+        var active = Assert.Single(clone.Snapshots);
+        Assert.Equal((SnapshotType.Active, (Guid?)null), (active.Type, active.MemoryVolumeId));
+        Assert.Equal(VmStatus.Down, Portal.Monitor.StatusOf(id));
+        Assert.Single(await Portal.MemoryVolumesAsync());
+        Assert.Equal(2, (await Portal.LoadVmAsync(web)).Snapshots.Count);
+    }
+
+    [Fact]
+    public async Task Clone_FromSnapshotWithoutMemory_WarnsOfNothing()
+    {
+        var agent = await Portal.VmIdAsync("build-agent");
+        var s1 = await Portal.CreateSnapshotAsync(agent, "s1");
+
+        var result = await Clone(agent, s1, "agent-2");
+
+        Assert.Equal(ResultKind.Ok, result.Kind);
+        Assert.Empty(result.WarningList);
+    }
+
+    [Fact]
+    public async Task Clone_ThenRun_BootsFresh()
+    {
+        var web = await Portal.VmIdAsync("web-frontend");
+        var s1 = await Portal.CreateSnapshotAsync(web, "s1");
+        var clone = (await PortalFixture.Succeeds(Clone(web, s1, "web-clone"))).ValueAs<Guid>();
+        var before = await Portal.LastTransitionIdAsync(clone);
+
+        await Portal.RunAsync(clone);
+
+        Assert.Equal([VmStatus.PoweringUp, VmStatus.Up], await Portal.StatusesSinceAsync(clone, before));
+        Assert.Equal(DomainRunState.Running, await Portal.DomainStateAsync(clone));
+    }
+
+    [Fact]
+    public async Task Clone_NameOfAnExistingVm_IsInvalid()
+    {
+        var agent = await Portal.VmIdAsync("build-agent");
+        var s1 = await Portal.CreateSnapshotAsync(agent, "s1");
+
+        var result = await Clone(agent, s1, "db-primary");
+
+        Assert.Equal((ResultKind.Invalid, "A VM named db-primary already exists."), (result.Kind, result.Message));
+        Assert.Equal(7, (await Portal.Hypervisor.ListDomainsAsync(Ct)).Count);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("-leading-dash")]
+    [InlineData("has space")]
+    [InlineData("ünïcode")]
+    [InlineData("a-name-that-is-sixty-five-characters-long-which-is-one-too-many-x")]
+    public async Task Clone_BadName_IsInvalid(string name)
+    {
+        var agent = await Portal.VmIdAsync("build-agent");
+        var s1 = await Portal.CreateSnapshotAsync(agent, "s1");
+
+        var result = await Clone(agent, s1, name);
+
+        Assert.Equal((ResultKind.Invalid, "A VM name has 1 to 64 letters, digits, '.', '_' or '-', and starts with a letter or digit."), (result.Kind, result.Message));
+        Assert.Equal(7, (await Portal.Hypervisor.ListDomainsAsync(Ct)).Count);
+    }
+
+    [Fact]
+    public async Task Clone_FromTheActiveSnapshot_IsRefused()
+    {
+        var agent = await Portal.VmIdAsync("build-agent");
+
+        var result = await Clone(agent, (await Portal.ActiveAsync(agent)).Id, "agent-2");
+
+        Assert.Equal((ResultKind.Conflict, "Cannot clone from it: 'Active VM' is not a regular snapshot."), (result.Kind, result.Message));
+    }
+}
