@@ -71,7 +71,6 @@ internal static unsafe partial class Interop
     [LibraryImport(Lib)] internal static partial int virStoragePoolFree(IntPtr pool);
     [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)] internal static partial StorageVolHandle virStorageVolCreateXML(StoragePoolHandle pool, string xml, uint flags);
     [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)] internal static partial StorageVolHandle virStorageVolLookupByName(StoragePoolHandle pool, string name);
-    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)] internal static partial StorageVolHandle virStorageVolLookupByPath(ConnectHandle conn, string path);
     [LibraryImport(Lib)] internal static partial IntPtr virStorageVolGetPath(StorageVolHandle vol);
     [LibraryImport(Lib)] internal static partial int virStorageVolDelete(StorageVolHandle vol, uint flags);
     [LibraryImport(Lib)] internal static partial int virStorageVolFree(IntPtr vol);

@@ -108,6 +108,18 @@ public sealed class FaultInjectingHypervisor(IHypervisor inner) : IHypervisor, I
     public async Task<IReadOnlyList<string>> ListSnapshotNamesAsync(Guid id, CancellationToken ct = default) { await Intercept(nameof(ListSnapshotNamesAsync), id); return await inner.ListSnapshotNamesAsync(id, ct); }
     public async Task<string?> GetSnapshotXmlAsync(Guid id, string name, CancellationToken ct = default) { await Intercept(nameof(GetSnapshotXmlAsync), id); return await inner.GetSnapshotXmlAsync(id, name, ct); }
     public async Task RestoreFromMemoryAsync(Guid id, MemoryRestoreRequest request, CancellationToken ct = default) { await Intercept(nameof(RestoreFromMemoryAsync), id); await inner.RestoreFromMemoryAsync(id, request, ct); }
+    public async Task RedefineSnapshotAsync(Guid id, string snapshotXml, CancellationToken ct = default) { await Intercept(nameof(RedefineSnapshotAsync), id); await inner.RedefineSnapshotAsync(id, snapshotXml, ct); }
+    public async Task<string> WithFreshOverlaysAsync(string configurationXml, string tag, CancellationToken ct = default) { await Intercept(nameof(WithFreshOverlaysAsync)); return await inner.WithFreshOverlaysAsync(configurationXml, tag, ct); }
+    public async Task<IReadOnlyList<VolumeInfo>> ListVolumesAsync(string pool, CancellationToken ct = default) { await Intercept(nameof(ListVolumesAsync)); return await inner.ListVolumesAsync(pool, ct); }
+
+    public async Task<string> CopyVolumeAsync(string sourcePool, string sourceName, string targetPool, string targetName, long preallocateBytes, CancellationToken ct = default)
+    {
+        await Intercept(nameof(CopyVolumeAsync));
+        var path = await inner.CopyVolumeAsync(sourcePool, sourceName, targetPool, targetName, preallocateBytes, ct);
+        _createdVolumes[(targetPool, targetName)] = 0;
+        return path;
+    }
+
     public async Task<PoolInfo> GetPoolAsync(string pool, CancellationToken ct = default) { await Intercept(nameof(GetPoolAsync)); return await inner.GetPoolAsync(pool, ct); }
     public async Task<bool> DeleteVolumeAsync(string pool, string name, CancellationToken ct = default) { await Intercept(nameof(DeleteVolumeAsync)); return await inner.DeleteVolumeAsync(pool, name, ct); }
     public async Task<string?> FindVolumePathAsync(string pool, string name, CancellationToken ct = default) { await Intercept(nameof(FindVolumePathAsync)); return await inner.FindVolumePathAsync(pool, name, ct); }
