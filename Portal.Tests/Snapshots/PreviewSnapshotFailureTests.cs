@@ -23,17 +23,17 @@ public sealed class PreviewSnapshotFailureTests() : PortalTest(injectFaults: tru
     }
 
     [Fact]
-    public async Task Preview_ReadingTheDomainFails_NothingChanges()
+    public async Task Preview_PreparingTheDisksFails_NothingChanges()
     {
         var (web, s1) = await Portal.WebFrontendStoppedWithMemorySnapshotAsync();
         var activeBefore = await Portal.ActiveAsync(web);
         var before = await Portal.LastTransitionIdAsync(web);
-        Portal.Faults.FailOn(nameof(IHypervisor.GetDomainXmlAsync), 1, web);
+        Portal.Faults.FailOn(nameof(IHypervisor.WithFreshOverlaysAsync), 1);
 
         var result = await Preview(web, s1);
 
         Assert.Equal(ResultKind.Failed, result.Kind);
-        Assert.Contains("injected fault in GetDomainXmlAsync", result.Message);
+        Assert.Contains("injected fault in WithFreshOverlaysAsync", result.Message);
         await AssertNotInPreviewAsync(web, s1, activeBefore);
         Assert.Equal([VmStatus.ImageLocked, VmStatus.Down], await Portal.StatusesSinceAsync(web, before));
         Assert.Equal(AuditOutcome.Failure, (await Portal.AuditAsync(web)).Last().Outcome);
@@ -64,7 +64,7 @@ public sealed class PreviewSnapshotFailureTests() : PortalTest(injectFaults: tru
     public async Task Preview_AfterAFailedPreview_Succeeds()
     {
         var (web, s1) = await Portal.WebFrontendStoppedWithMemorySnapshotAsync();
-        Portal.Faults.FailOn(nameof(IHypervisor.GetDomainXmlAsync), 1, web);
+        Portal.Faults.FailOn(nameof(IHypervisor.WithFreshOverlaysAsync), 1);
         Assert.Equal(ResultKind.Failed, (await Preview(web, s1)).Kind);
 
         await Portal.PreviewAsync(web, s1);
