@@ -51,6 +51,7 @@ public sealed class RealQemuSeedTests(RealHostFixture portal) : PortalTest(porta
 
         // Commit 1: undo, preview the memory snapshot again, commit it: the Active has the memory and the run restores it.
         await StopAsync(details, vm);
+        await details.Page.GetByRole(AriaRole.Tab, new() { Name = "Snapshots" }).ClickAsync();
         await details.Page.GetByTestId("snapshot-undo").ClickAsync();
         await Expect(details.Page.GetByTestId("vm-in-preview")).ToHaveCountAsync(0);
         await PreviewAsync(details, snapshotId, restoreMemory: true);
