@@ -53,12 +53,12 @@ public sealed class RealQemuSeedTests(RealHostFixture portal) : PortalTest(porta
         await StopAsync(details, vm);
         await details.Page.GetByRole(AriaRole.Tab, new() { Name = "Snapshots" }).ClickAsync();
         await details.Page.GetByTestId("snapshot-undo").ClickAsync();
-        await Expect(details.Page.GetByTestId("vm-in-preview")).ToHaveCountAsync(0);
+        await Expect(details.Page.GetByTestId("vm-in-preview")).ToHaveCountAsync(0, new() { Timeout = (float)Boot.TotalMilliseconds });
         await PreviewAsync(details, snapshotId, restoreMemory: true);
         await details.Page.GetByTestId("snapshot-commit").ClickAsync();
         await details.Page.GetByTestId("confirm-ok").ClickAsync();
-        await Expect(details.Page.GetByTestId("vm-in-preview")).ToHaveCountAsync(0);
-        await Expect(details.Page.GetByTestId("vm-next-run-restores")).ToBeVisibleAsync();
+        await Expect(details.Page.GetByTestId("vm-in-preview")).ToHaveCountAsync(0, new() { Timeout = (float)Boot.TotalMilliseconds });
+        await Expect(details.Page.GetByTestId("vm-next-run-restores")).ToBeVisibleAsync(new() { Timeout = (float)Boot.TotalMilliseconds });
         var committed = await RunAndReadNewOutputAsync(details, vm);
         Assert.Empty(GuestConsole.Boots(committed.Text));
         Assert.Equal(bootId, GuestConsole.Counters(committed.Text).First().BootId);
@@ -83,7 +83,7 @@ public sealed class RealQemuSeedTests(RealHostFixture portal) : PortalTest(porta
         await PreviewAsync(details, snapshotId, restoreMemory: true);
         await details.Page.GetByTestId("snapshot-commit").ClickAsync();
         await details.Page.GetByTestId("confirm-ok").ClickAsync();
-        await Expect(details.Page.GetByTestId("vm-in-preview")).ToHaveCountAsync(0);
+        await Expect(details.Page.GetByTestId("vm-in-preview")).ToHaveCountAsync(0, new() { Timeout = (float)Boot.TotalMilliseconds });
         await SetStatelessAsync(details, true);
 
         for (var run = 1; run <= 2; run++)
@@ -96,7 +96,7 @@ public sealed class RealQemuSeedTests(RealHostFixture portal) : PortalTest(porta
             Assert.Equal([VmStatus.RestoringState, VmStatus.Up], output.Statuses);
             await StopAsync(details, vm);
             // Stopping brings the Stateless snapshot back: the next run has the memory again.
-            await Expect(details.Page.GetByTestId("vm-next-run-restores")).ToBeVisibleAsync();
+            await Expect(details.Page.GetByTestId("vm-next-run-restores")).ToBeVisibleAsync(new() { Timeout = (float)Boot.TotalMilliseconds });
         }
     }
 
