@@ -10,6 +10,7 @@ using Portal.Core;
 using Portal.Core.Auth;
 using Portal.Core.Hypervisor;
 using Portal.Core.Persistence;
+using Portal.Users;
 
 namespace Portal;
 
@@ -30,18 +31,7 @@ public static class PortalWebExtensions
         });
         services.AddCascadingAuthenticationState();
         services.AddAuthentication(IdentityConstants.ApplicationScheme).AddIdentityCookies();
-        services.AddIdentityCore<PortalUser>(o =>
-            {
-                // Throttling: five wrong passwords lock the account for a minute.
-                o.Lockout.MaxFailedAccessAttempts = 5;
-                o.Lockout.DefaultLockoutTimeSpan = TimeSpan.FromMinutes(1);
-                o.Lockout.AllowedForNewUsers = true;
-                o.Password.RequiredLength = 8;
-                o.Password.RequireNonAlphanumeric = false;
-            })
-            .AddRoles<IdentityRole>()
-            .AddEntityFrameworkStores<PortalDbContext>()
-            .AddSignInManager();
+        services.AddPortalIdentity();
         services.ConfigureApplicationCookie(o =>
         {
             o.LoginPath = "/account/login";
@@ -57,9 +47,25 @@ public static class PortalWebExtensions
         services.AddDataProtection().PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(dataDirectory, "keys")));
         services.AddScoped<CurrentActor>();
         services.AddScoped<OperationRunner>();
+        services.AddSingleton<UserAdministration>();
         services.AddPortalApi();
         return builder;
     }
+
+    /// <summary>Identity's user and role stores on the portal database, with the portal's password and lockout rules.</summary>
+    public static IdentityBuilder AddPortalIdentity(this IServiceCollection services) =>
+        services.AddIdentityCore<PortalUser>(o =>
+            {
+                // Throttling: five wrong passwords lock the account for a minute.
+                o.Lockout.MaxFailedAccessAttempts = 5;
+                o.Lockout.DefaultLockoutTimeSpan = TimeSpan.FromMinutes(1);
+                o.Lockout.AllowedForNewUsers = true;
+                o.Password.RequiredLength = 8;
+                o.Password.RequireNonAlphanumeric = false;
+            })
+            .AddRoles<IdentityRole>()
+            .AddEntityFrameworkStores<PortalDbContext>()
+            .AddSignInManager();
 
     public static WebApplication UsePortalWeb(this WebApplication app)
     {
