@@ -35,7 +35,8 @@ public static class PortalWebExtensions
         services.ConfigureApplicationCookie(o =>
         {
             o.LoginPath = "/account/login";
-            o.AccessDeniedPath = "/account/login";
+            // A signed-in user without the role a page needs is told so; sending them to the login form would loop.
+            o.AccessDeniedPath = "/access-denied";
             o.Cookie.Name = "portal.auth";
             o.Cookie.HttpOnly = true;
             o.Cookie.SameSite = SameSiteMode.Strict;
