@@ -10,6 +10,7 @@ using Portal.Core;
 using Portal.Core.Auth;
 using Portal.Core.Hypervisor;
 using Portal.Core.Persistence;
+using Portal.Users;
 
 namespace Portal;
 
@@ -30,6 +31,30 @@ public static class PortalWebExtensions
         });
         services.AddCascadingAuthenticationState();
         services.AddAuthentication(IdentityConstants.ApplicationScheme).AddIdentityCookies();
+        services.AddPortalIdentity();
+        services.ConfigureApplicationCookie(o =>
+        {
+            o.LoginPath = "/account/login";
+            // A signed-in user without the role a page needs is told so; sending them to the login form would loop.
+            o.AccessDeniedPath = "/access-denied";
+            o.Cookie.Name = "portal.auth";
+            o.Cookie.HttpOnly = true;
+            o.Cookie.SameSite = SameSiteMode.Strict;
+        });
+        services.AddAuthorizationBuilder()
+            .SetFallbackPolicy(new Microsoft.AspNetCore.Authorization.AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build());
+        // Sign-in cookies survive a restart: the key ring lives in the (owner-only) data folder.
+        var dataDirectory = builder.Configuration[$"{PortalOptions.Section}:{nameof(PortalOptions.DataDirectory)}"] ?? "data";
+        services.AddDataProtection().PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(dataDirectory, "keys")));
+        services.AddScoped<CurrentActor>();
+        services.AddScoped<OperationRunner>();
+        services.AddSingleton<UserAdministration>();
+        services.AddPortalApi();
+        return builder;
+    }
+
+    /// <summary>Identity's user and role stores on the portal database, with the portal's password and lockout rules.</summary>
+    public static IdentityBuilder AddPortalIdentity(this IServiceCollection services) =>
         services.AddIdentityCore<PortalUser>(o =>
             {
                 // Throttling: five wrong passwords lock the account for a minute.
@@ -42,24 +67,6 @@ public static class PortalWebExtensions
             .AddRoles<IdentityRole>()
             .AddEntityFrameworkStores<PortalDbContext>()
             .AddSignInManager();
-        services.ConfigureApplicationCookie(o =>
-        {
-            o.LoginPath = "/account/login";
-            o.AccessDeniedPath = "/account/login";
-            o.Cookie.Name = "portal.auth";
-            o.Cookie.HttpOnly = true;
-            o.Cookie.SameSite = SameSiteMode.Strict;
-        });
-        services.AddAuthorizationBuilder()
-            .SetFallbackPolicy(new Microsoft.AspNetCore.Authorization.AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build());
-        // Sign-in cookies survive a restart: the key ring lives in the (owner-only) data folder.
-        var dataDirectory = builder.Configuration[$"{PortalOptions.Section}:{nameof(PortalOptions.DataDirectory)}"] ?? "data";
-        services.AddDataProtection().PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(dataDirectory, "keys")));
-        services.AddScoped<CurrentActor>();
-        services.AddScoped<OperationRunner>();
-        services.AddPortalApi();
-        return builder;
-    }
 
     public static WebApplication UsePortalWeb(this WebApplication app)
     {
