@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Issue #4's ratios on the 128 MiB busybox guest 'tiny' (qemu:///system, set up by scripts/real-host/setup.sh):
+#   create-snapshot-with-memory through the portal (REST, 201 = finished) / virsh snapshot-create-as --memspec --diskspec
+#   run-from-memory through the portal (REST start after preview)        / virsh restore --xml --paused + resume
+# plus the time the portal shows the VM SavingState. One run each; prints the figures and ratios.
+set -euo pipefail
+ROOT=/var/lib/portal-real
+repo=$(cd "$(dirname "$0")/../.." && pwd)
+bash "$repo/scripts/real-host/setup.sh" "$ROOT" >/dev/null
+V="virsh -q -c qemu:///system"
+VM=7e1a0000-0000-4000-8000-000000000001
+data=$(mktemp -d); port=5099; pass='Bench-pass-1'
+B=http://127.0.0.1:$port/ovirt-engine/api; A=(-u "admin@internal:$pass" -H 'Content-Type: application/xml')
+now() { date +%s.%N; }
+ms() { echo "($2 - $1) * 1000" | bc -l | xargs printf '%.0f'; }
+
+Portal__DataDirectory=$data Portal__AdminPassword=$pass Libvirt__Uri=qemu:///system \
+Libvirt__DataPools__0=portal-data Libvirt__ExportPools__0=portal-export \
+  dotnet "$repo/Portal/bin/Release/net10.0/Portal.dll" --urls "http://127.0.0.1:$port" > "$data/portal.log" 2>&1 &
+portal=$!
+trap 'kill $portal 2>/dev/null; wait $portal 2>/dev/null; rm -rf "$data"' EXIT
+for _ in $(seq 300); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.5; done
+
+boot() { curl -sf "${A[@]}" -d '<action/>' "$B/vms/$VM/start" >/dev/null; until grep -aq "COUNTER 3 " "$ROOT/console/tiny.log" 2>/dev/null; do sleep 0.5; done; }
+stop() { curl -sf "${A[@]}" -d '<action/>' "$B/vms/$VM/stop" >/dev/null; }
+
+# --- portal: snapshot with memory, end to end (Expect: 201-created waits for the end) ---
+boot
+t0=$(now); sid=$(curl -sf "${A[@]}" -H 'Expect: 201-created' -d '<snapshot><description>bench</description><persist_memorystate>true</persist_memorystate></snapshot>' "$B/vms/$VM/snapshots" | grep -oP '<snapshot [^>]*id="\K[^"]+' | head -1); t1=$(now)
+portal_snap=$(ms "$t0" "$t1")
+stop
+curl -sf "${A[@]}" -d "<action><snapshot id=\"$sid\"/><restore_memory>true</restore_memory></action>" "$B/vms/$VM/previewsnapshot" >/dev/null
+t0=$(now); curl -sf "${A[@]}" -d '<action/>' "$B/vms/$VM/start" >/dev/null; t1=$(now)
+portal_restore=$(ms "$t0" "$t1")
+saving=$(python3 - "$data/portal.db" <<'PY'
+import sqlite3, sys, datetime
+c = sqlite3.connect(sys.argv[1]); rows = c.execute("select [To], At from VmStatusTransitions order by Id").fetchall()
+t = lambda s: datetime.datetime.fromisoformat(s[:26])
+start = next(t(a) for s, a in rows if s == 'SavingState'); end = next(t(a) for s, a in rows if s == 'Up' and t(a) > start)
+print(round((end - start).total_seconds() * 1000))
+PY
+)
+stop
+curl -sf "${A[@]}" -d '<action/>' "$B/vms/$VM/undosnapshot" >/dev/null || true
+kill $portal; wait $portal 2>/dev/null || true
+
+# --- virsh on the same guest ---
+$V start tiny >/dev/null; : > "$ROOT/console/tiny.log"; until grep -aq "COUNTER 3 " "$ROOT/console/tiny.log"; do sleep 0.5; done
+disk=$($V domblklist tiny | awk '$1=="vda"{print $2}')
+t0=$(now); $V snapshot-create-as tiny virsh-bench --memspec "file=$ROOT/data/virsh-bench.mem,snapshot=external" --diskspec "vda,snapshot=external,file=$ROOT/data/tiny.virsh-bench.qcow2" >/dev/null; t1=$(now)
+virsh_snap=$(ms "$t0" "$t1")
+$V destroy tiny >/dev/null
+qemu-img create -q -f qcow2 -b "$disk" -F qcow2 "$ROOT/data/tiny.virsh-restore.qcow2"
+$V save-image-dumpxml "$ROOT/data/virsh-bench.mem" | sed "s#file='$disk'#file='$ROOT/data/tiny.virsh-restore.qcow2'#" > "$ROOT/run/restore.xml"
+t0=$(now); $V restore "$ROOT/data/virsh-bench.mem" --xml "$ROOT/run/restore.xml" --paused >/dev/null; $V resume tiny >/dev/null; t1=$(now)
+virsh_restore=$(ms "$t0" "$t1")
+$V destroy tiny >/dev/null
+
+echo "create snapshot with memory: portal ${portal_snap} ms, virsh ${virsh_snap} ms, ratio $(echo "$portal_snap / $virsh_snap" | bc -l | xargs printf '%.2f')"
+echo "run from memory:             portal ${portal_restore} ms, virsh ${virsh_restore} ms, ratio $(echo "$portal_restore / $virsh_restore" | bc -l | xargs printf '%.2f')"
+echo "portal's SavingState time:   ${saving} ms"
