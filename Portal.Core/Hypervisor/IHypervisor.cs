@@ -72,8 +72,6 @@ public interface IHypervisor
     /// <paramref name="preallocateBytes"/> sizes the copy when the target cannot grow (block storage).
     /// </summary>
     Task<string> CopyVolumeAsync(string sourcePool, string sourceName, string targetPool, string targetName, long preallocateBytes, CancellationToken ct = default);
-
-    Task<IReadOnlyList<VolumeInfo>> ListVolumesAsync(string pool, CancellationToken ct = default);
     Task<string?> FindVolumePathAsync(string pool, string name, CancellationToken ct = default);
 }
 
@@ -91,8 +89,6 @@ public sealed record SnapshotRequest(string Name, string Description, string? Me
 
 /// <summary>Where a memory dump lives, and the configuration the VM had when it was taken.</summary>
 public sealed record MemoryRestoreRequest(string DumpPath, string ConfigurationXml);
-
-public sealed record VolumeInfo(string Name, string Path, long CapacityBytes);
 
 public sealed record PoolInfo(string Name, long CapacityBytes, long AllocationBytes, long AvailableBytes, string? TargetPath);
 

@@ -13,13 +13,9 @@ internal static unsafe partial class Interop
 
     // ---- errors and event loop ----
     [LibraryImport(Lib)] internal static partial IntPtr virGetLastErrorMessage();
-    [LibraryImport(Lib)] internal static partial IntPtr virGetLastError();
-    [LibraryImport(Lib)] internal static partial void virResetLastError();
     [LibraryImport(Lib)] internal static partial void virSetErrorFunc(IntPtr userData, delegate* unmanaged[Cdecl]<IntPtr, IntPtr, void> handler);
     [LibraryImport(Lib)] internal static partial int virEventRegisterDefaultImpl();
     [LibraryImport(Lib)] internal static partial int virEventRunDefaultImpl();
-    [LibraryImport(Lib)] internal static partial int virEventAddTimeout(int frequency, delegate* unmanaged[Cdecl]<int, IntPtr, void> cb, IntPtr opaque, IntPtr ff);
-    [LibraryImport(Lib)] internal static partial int virEventUpdateTimeout(int timer, int frequency);
     [LibraryImport(Lib)] internal static partial int virGetVersion(out ulong libVer, IntPtr type, IntPtr typeVer);
 
     // ---- connections ----
@@ -27,27 +23,21 @@ internal static unsafe partial class Interop
     [LibraryImport(Lib)] internal static partial int virConnectClose(IntPtr conn);
     [LibraryImport(Lib)] internal static partial int virConnectIsAlive(ConnectHandle conn);
     [LibraryImport(Lib)] internal static partial IntPtr virConnectGetType(ConnectHandle conn);
-    [LibraryImport(Lib)] internal static partial int virConnectSetKeepAlive(ConnectHandle conn, int interval, uint count);
     [LibraryImport(Lib)] internal static partial int virConnectListAllDomains(ConnectHandle conn, out IntPtr domains, uint flags);
     [LibraryImport(Lib)] internal static partial int virConnectDomainEventRegisterAny(ConnectHandle conn, IntPtr dom, int eventId,
         delegate* unmanaged[Cdecl]<IntPtr, IntPtr, int, int, IntPtr, int> cb, IntPtr opaque, IntPtr freecb);
     [LibraryImport(Lib)] internal static partial int virConnectDomainEventDeregisterAny(ConnectHandle conn, int callbackId);
-    [LibraryImport(Lib)] internal static partial int virConnectRegisterCloseCallback(ConnectHandle conn,
-        delegate* unmanaged[Cdecl]<IntPtr, int, IntPtr, void> cb, IntPtr opaque, IntPtr freecb);
 
     // ---- domains ----
     [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)] internal static partial DomainHandle virDomainLookupByUUIDString(ConnectHandle conn, string uuid);
-    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)] internal static partial DomainHandle virDomainLookupByName(ConnectHandle conn, string name);
     [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)] internal static partial DomainHandle virDomainDefineXML(ConnectHandle conn, string xml);
     [LibraryImport(Lib)] internal static partial int virDomainUndefineFlags(DomainHandle dom, uint flags);
     [LibraryImport(Lib)] internal static partial int virDomainFree(IntPtr dom);
-    [LibraryImport(Lib)] internal static partial int virDomainRef(IntPtr dom);
     [LibraryImport(Lib)] internal static partial IntPtr virDomainGetName(DomainHandle dom);
     [LibraryImport(Lib)] internal static partial int virDomainGetUUIDString(DomainHandle dom, byte* buf);
     [LibraryImport(Lib)] internal static partial int virDomainGetState(DomainHandle dom, out int state, out int reason, uint flags);
     [LibraryImport(Lib)] internal static partial IntPtr virDomainGetXMLDesc(DomainHandle dom, uint flags);
     [LibraryImport(Lib)] internal static partial int virDomainCreate(DomainHandle dom);
-    [LibraryImport(Lib)] internal static partial int virDomainCreateWithFlags(DomainHandle dom, uint flags);
     [LibraryImport(Lib)] internal static partial int virDomainDestroy(DomainHandle dom);
     [LibraryImport(Lib)] internal static partial int virDomainShutdown(DomainHandle dom);
     [LibraryImport(Lib)] internal static partial int virDomainSuspend(DomainHandle dom);
@@ -119,8 +109,6 @@ internal static unsafe partial class Interop
         public ulong TimeElapsed, TimeRemaining, DataTotal, DataProcessed, DataRemaining, MemTotal, MemProcessed, MemRemaining, FileTotal, FileProcessed, FileRemaining;
     }
 
-    [LibraryImport(Lib)] internal static partial int virStoragePoolListAllVolumes(StoragePoolHandle pool, out IntPtr vols, uint flags);
-    [LibraryImport(Lib)] internal static partial IntPtr virStorageVolGetName(StorageVolHandle vol);
     [LibraryImport(Lib)] internal static partial int virStorageVolGetInfo(StorageVolHandle vol, out StorageVolInfo info);
 
     [StructLayout(LayoutKind.Sequential)]

@@ -418,26 +418,6 @@ public sealed unsafe partial class LibvirtHypervisor : IHypervisor, IDisposable
         return Interop.Owned(Interop.virStorageVolGetPath(v)) ?? throw new HypervisorException("Copying a volume", LastError());
     }, ct);
 
-    public Task<IReadOnlyList<VolumeInfo>> ListVolumesAsync(string pool, CancellationToken ct = default) => Native<IReadOnlyList<VolumeInfo>>(() =>
-    {
-        using var p = Pool(pool, "Listing volumes");
-        Interop.virStoragePoolRefresh(p, 0);
-        var n = Interop.virStoragePoolListAllVolumes(p, out var array, 0);
-        Check(n, "Listing volumes");
-        var result = new List<VolumeInfo>(n);
-        try
-        {
-            for (var i = 0; i < n; i++)
-            {
-                using var v = StorageVolHandle.FromOwned(Marshal.ReadIntPtr(array, i * IntPtr.Size));
-                Interop.virStorageVolGetInfo(v, out var info);
-                result.Add(new VolumeInfo(Interop.Borrowed(Interop.virStorageVolGetName(v)) ?? "", Interop.Owned(Interop.virStorageVolGetPath(v)) ?? "", (long)info.Capacity));
-            }
-        }
-        finally { Interop.Free(array); }
-        return result;
-    }, ct);
-
     /// <summary>A raw volume, mode 0600: a memory dump holds the guest's secrets, so only its owner may read it.</summary>
     private static string VolumeXml(string name, long bytes, bool preallocate) =>
         new XElement("volume",

@@ -110,7 +110,6 @@ public sealed class FaultInjectingHypervisor(IHypervisor inner) : IHypervisor, I
     public async Task RestoreFromMemoryAsync(Guid id, MemoryRestoreRequest request, CancellationToken ct = default) { await Intercept(nameof(RestoreFromMemoryAsync), id); await inner.RestoreFromMemoryAsync(id, request, ct); }
     public async Task RedefineSnapshotAsync(Guid id, string snapshotXml, CancellationToken ct = default) { await Intercept(nameof(RedefineSnapshotAsync), id); await inner.RedefineSnapshotAsync(id, snapshotXml, ct); }
     public async Task<string> WithFreshOverlaysAsync(string configurationXml, string tag, CancellationToken ct = default) { await Intercept(nameof(WithFreshOverlaysAsync)); return await inner.WithFreshOverlaysAsync(configurationXml, tag, ct); }
-    public async Task<IReadOnlyList<VolumeInfo>> ListVolumesAsync(string pool, CancellationToken ct = default) { await Intercept(nameof(ListVolumesAsync)); return await inner.ListVolumesAsync(pool, ct); }
 
     public async Task<string> CopyVolumeAsync(string sourcePool, string sourceName, string targetPool, string targetName, long preallocateBytes, CancellationToken ct = default)
     {
