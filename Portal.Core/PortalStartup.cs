@@ -49,6 +49,7 @@ public static class PortalStartup
 
         await SeedAsync(services, hypervisor, ct);
         await services.GetRequiredService<VmInventory>().ReconcileAsync(ct);
+        await services.GetRequiredService<Snapshots.InterruptedSnapshots>().SettleAsync(ct);
     }
 
     /// <summary>The first start: clusters, the host and its storage domains.</summary>
