@@ -61,6 +61,14 @@ public interface IHypervisor
     /// </summary>
     Task<string> WithFreshOverlaysAsync(string configurationXml, string tag, CancellationToken ct = default);
 
+    /// <summary>
+    /// Deletes each of <paramref name="candidates"/> that is a disk overlay the portal made (see
+    /// <see cref="WithFreshOverlaysAsync"/> and snapshots) and that is neither in <paramref name="inUse"/> nor a
+    /// backing file of one of them, found by following each image's backing chain on the host. Base images and
+    /// anything outside a storage pool are never touched. Returns the paths deleted.
+    /// </summary>
+    Task<IReadOnlyList<string>> DeleteUnusedOverlaysAsync(IReadOnlyCollection<string> candidates, IReadOnlyCollection<string> inUse, CancellationToken ct = default);
+
     Task<PoolInfo> GetPoolAsync(string pool, CancellationToken ct = default);
 
     /// <summary>Creates a raw volume of <paramref name="bytes"/> bytes and returns its path.</summary>

@@ -272,6 +272,51 @@ public sealed unsafe partial class LibvirtHypervisor : IHypervisor, IDisposable
         return Interop.Owned(Interop.virStorageVolGetPath(v)) ?? throw new HypervisorException("Preparing the disks", LastError());
     }
 
+    public Task<IReadOnlyList<string>> DeleteUnusedOverlaysAsync(IReadOnlyCollection<string> candidates, IReadOnlyCollection<string> inUse, CancellationToken ct = default) =>
+        Native<IReadOnlyList<string>>(() =>
+        {
+            if (IsTestDriver) return [];
+            RefreshActivePools(); // overlays QEMU made for snapshots are volumes only once their pool was refreshed
+            var needed = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var path in inUse)
+                for (var p = path; p is not null && needed.Add(p);) p = BackingFile(p);
+            var deleted = new List<string>();
+            foreach (var path in candidates.Distinct())
+            {
+                if (needed.Contains(path) || !SnapshotXml.IsOverlayPath(path)) continue;
+                using var v = Interop.virStorageVolLookupByPath(_conn, path);
+                if (v.IsInvalid) continue; // gone already, or not in a pool: not the portal's to delete
+                Check(Interop.virStorageVolDelete(v, 0), "Removing a disk overlay");
+                deleted.Add(path);
+            }
+            return deleted;
+        }, ct);
+
+    private void RefreshActivePools()
+    {
+        // VIR_CONNECT_LIST_STORAGE_POOLS_ACTIVE (2): an inactive pool cannot be refreshed and holds no disk in use.
+        var n = Interop.virConnectListAllStoragePools(_conn, out var array, 2);
+        Check(n, "Listing storage pools");
+        try
+        {
+            for (var i = 0; i < n; i++)
+            {
+                using var p = StoragePoolHandle.FromOwned(Marshal.ReadIntPtr(array, i * IntPtr.Size));
+                Interop.virStoragePoolRefresh(p, 0); // best effort: a pool that cannot refresh keeps its last listing
+            }
+        }
+        finally { Interop.Free(array); }
+    }
+
+    /// <summary>The image <paramref name="path"/> is an overlay of, from its volume XML; null for a base image or one outside every pool.</summary>
+    private string? BackingFile(string path)
+    {
+        using var v = Interop.virStorageVolLookupByPath(_conn, path);
+        if (v.IsInvalid) return null;
+        var xml = Interop.Owned(Interop.virStorageVolGetXMLDesc(v, 0));
+        return xml is null ? null : (string?)Vms.DomainXml.Parse(xml).Root?.Element("backingStore")?.Element("path");
+    }
+
     public Task DeleteSnapshotAsync(Guid id, string name, CancellationToken ct = default) => Native(() =>
     {
         using var d = Domain(id, "Removing the snapshot");

@@ -51,9 +51,13 @@ public sealed class RealQemuSeedTests(RealHostFixture portal) : PortalTest(porta
 
         // Commit 1: undo, preview the memory snapshot again, commit it: the Active has the memory and the run restores it.
         await StopAsync(details, vm);
+        var previewOverlay = await ActiveDiskFileAsync(vm);
+        Assert.True(File.Exists(previewOverlay), previewOverlay);
         await details.Page.GetByRole(AriaRole.Tab, new() { Name = "Snapshots" }).ClickAsync();
         await details.Page.GetByTestId("snapshot-undo").ClickAsync();
         await Expect(details.Page.GetByTestId("vm-in-preview")).ToHaveCountAsync(0, new() { Timeout = (float)Boot.TotalMilliseconds });
+        // The overlay the preview wrote to belonged to it alone: undoing the preview deletes it.
+        Assert.False(File.Exists(previewOverlay), $"{previewOverlay} was left behind by the undone preview");
         await PreviewAsync(details, snapshotId, restoreMemory: true);
         await details.Page.GetByTestId("snapshot-commit").ClickAsync();
         await details.Page.GetByTestId("confirm-ok").ClickAsync();
@@ -94,13 +98,24 @@ public sealed class RealQemuSeedTests(RealHostFixture portal) : PortalTest(porta
             Assert.Equal(bootId, first.BootId);
             Assert.InRange(first.Counter, before, after + 1);
             Assert.Equal([VmStatus.RestoringState, VmStatus.Up], output.Statuses);
+            var throwAway = await ActiveDiskFileAsync(vm);
+            Assert.True(File.Exists(throwAway), throwAway);
             await StopAsync(details, vm);
+            // The run's throw-away overlay goes with the run.
+            await Poll.UntilAsync(() => Task.FromResult(File.Exists(throwAway)), exists => !exists, $"{throwAway} to be deleted after the stateless run", Boot);
             // Stopping brings the Stateless snapshot back: the next run has the memory again.
             await Expect(details.Page.GetByTestId("vm-next-run-restores")).ToBeVisibleAsync(new() { Timeout = (float)Boot.TotalMilliseconds });
         }
     }
 
     // ---- steps, as a user does them ----
+
+    /// <summary>The image the VM's Active configuration writes to.</summary>
+    private async Task<string> ActiveDiskFileAsync(string vm)
+    {
+        var active = (await Db.SnapshotsAsync(vm)).Single(s => s.Type == global::Portal.Core.Snapshots.SnapshotType.Active);
+        return Assert.Single(DomainXml.DiskFiles(active.ConfigurationXml));
+    }
 
     private sealed record Details(IPage Page, Guid Id);
 

@@ -145,6 +145,12 @@ public sealed class FaultInjectingHypervisor(IHypervisor inner) : IHypervisor, I
         return path;
     }
 
+    public async Task<IReadOnlyList<string>> DeleteUnusedOverlaysAsync(IReadOnlyCollection<string> candidates, IReadOnlyCollection<string> inUse, CancellationToken ct = default)
+    {
+        await Intercept(nameof(DeleteUnusedOverlaysAsync));
+        return await inner.DeleteUnusedOverlaysAsync(candidates, inUse, ct);
+    }
+
     public async Task<PoolInfo> GetPoolAsync(string pool, CancellationToken ct = default) { await Intercept(nameof(GetPoolAsync)); return await inner.GetPoolAsync(pool, ct); }
     public async Task<bool> DeleteVolumeAsync(string pool, string name, CancellationToken ct = default) { await Intercept(nameof(DeleteVolumeAsync)); return await inner.DeleteVolumeAsync(pool, name, ct); }
     public async Task<string?> FindVolumePathAsync(string pool, string name, CancellationToken ct = default) { await Intercept(nameof(FindVolumePathAsync)); return await inner.FindVolumePathAsync(pool, name, ct); }
