@@ -93,7 +93,8 @@ public sealed record DomainLifecycleEvent(Guid DomainId, string DomainName, Doma
 
 /// <summary>A snapshot to take. <paramref name="MemoryFile"/> null means disks (and config) only.</summary>
 /// <param name="Progress">Told the dump's progress (0..1) from libvirt's job info while memory is written.</param>
-public sealed record SnapshotRequest(string Name, string Description, string? MemoryFile, IProgress<double>? Progress = null);
+/// <param name="InactiveXml">The domain's inactive XML when the caller has just read it, so it is not read twice; null reads it.</param>
+public sealed record SnapshotRequest(string Name, string Description, string? MemoryFile, IProgress<double>? Progress = null, string? InactiveXml = null);
 
 /// <summary>Where a memory dump lives, and the configuration the VM had when it was taken.</summary>
 public sealed record MemoryRestoreRequest(string DumpPath, string ConfigurationXml);

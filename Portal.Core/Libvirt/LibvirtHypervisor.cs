@@ -58,6 +58,7 @@ public sealed unsafe partial class LibvirtHypervisor : IHypervisor, IDisposable
     {
         if (_callbackId >= 0) Interop.virConnectDomainEventDeregisterAny(_conn, _callbackId);
         _conn.Dispose();
+        lock (_jobGate) _jobConn?.Dispose();
         if (_self.IsAllocated) _self.Free();
     }
 
@@ -193,7 +194,7 @@ public sealed unsafe partial class LibvirtHypervisor : IHypervisor, IDisposable
         using var d = Domain(id, "Taking the snapshot");
         var state = Describe(d).State;
         var live = state is DomainRunState.Running or DomainRunState.Paused or DomainRunState.Blocked;
-        var domainXml = XDocument.Parse(Interop.Owned(Interop.virDomainGetXMLDesc(d, XmlInactive)) ?? "<domain/>");
+        var domainXml = XDocument.Parse(request.InactiveXml ?? Interop.Owned(Interop.virDomainGetXMLDesc(d, XmlInactive)) ?? "<domain/>");
         var (xml, flags) = SnapshotXml.Build(request, live, IsTestDriver, domainXml);
         if (!live && !IsTestDriver && (flags & SnapshotXml.DiskOnly) == 0)
             return; // a stopped VM without disks: the configuration in the portal is the whole snapshot
@@ -209,9 +210,8 @@ public sealed unsafe partial class LibvirtHypervisor : IHypervisor, IDisposable
         var token = cts.Token;
         new Thread(() =>
         {
-            // Its own connection, so polling job info never queues behind other calls on the main one.
-            using var conn = Interop.virConnectOpen(Uri);
-            if (conn.IsInvalid) return;
+            var conn = JobConnection();
+            if (conn is null) return;
             using var d = Interop.virDomainLookupByUUIDString(conn, id.ToString());
             if (d.IsInvalid) return;
             while (!token.IsCancellationRequested)
@@ -226,6 +226,24 @@ public sealed unsafe partial class LibvirtHypervisor : IHypervisor, IDisposable
             }
         }) { IsBackground = true, Name = "dump-progress" }.Start();
         return new CancelOnDispose(cts);
+    }
+
+    private readonly Lock _jobGate = new();
+    private ConnectHandle? _jobConn;
+
+    /// <summary>
+    /// A second connection, only for reading job info: on the main one a poll would queue behind the snapshot call
+    /// it watches. Opened once and kept, because opening one costs the daemon more than the poll itself.
+    /// </summary>
+    private ConnectHandle? JobConnection()
+    {
+        lock (_jobGate)
+        {
+            if (_jobConn is { IsInvalid: false } open && Interop.virConnectIsAlive(open) == 1) return open;
+            _jobConn?.Dispose();
+            _jobConn = Interop.virConnectOpen(Uri);
+            return _jobConn.IsInvalid ? null : _jobConn;
+        }
     }
 
     // Cancel only: the watcher thread may still be waiting on the token's handle, so the source is not disposed.

@@ -114,7 +114,7 @@ public sealed partial class CreateSnapshotCommand(CommandServices s, ILogger<Cre
         }
 
         var progress = new Progress<double>(f => S.Notifier.Publish(new OperationProgress(vm.Id, Operation, f, false)));
-        await S.Hypervisor.CreateSnapshotAsync(vm.Id, new SnapshotRequest(run.Snapshot.HypervisorName, run.Snapshot.Description, run.Memory?.DumpPath, progress), ct);
+        await S.Hypervisor.CreateSnapshotAsync(vm.Id, new SnapshotRequest(run.Snapshot.HypervisorName, run.Snapshot.Description, run.Memory?.DumpPath, progress, config), ct);
         run.HypervisorSnapshotTaken = true;
         run.Snapshot.HypervisorXml = await S.Hypervisor.GetSnapshotXmlAsync(vm.Id, run.Snapshot.HypervisorName, ct);
 
