@@ -50,6 +50,9 @@ public static class PortalCoreExtensions
         services.AddSingleton<VmInventory>();
         services.AddSingleton<AuditLog>();
         services.AddSingleton<MemoryVolumeStore>();
+        services.AddSingleton<OrphanVolumeCollector>();
+        services.AddHostedService(sp => sp.GetRequiredService<OrphanVolumeCollector>());
+        services.AddSingleton<InterruptedSnapshots>();
         services.AddSingleton<CommandServices>();
         services.AddSingleton<PortalQueries>();
 

@@ -31,6 +31,9 @@ public static class PortalStartup
         {
             await using var db = await services.GetRequiredService<IDbContextFactory<PortalDbContext>>().CreateDbContextAsync(ct);
             await db.Database.MigrateAsync(ct);
+            // Write-ahead logging: a commit is one append instead of a rollback journal's several syncs (~1.3 ms
+            // each here, and a snapshot commits seven times), and readers never wait for a writer. Kept in the file.
+            await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", ct);
         }
         catch (SqliteException ex)
         {
@@ -49,6 +52,7 @@ public static class PortalStartup
 
         await SeedAsync(services, hypervisor, ct);
         await services.GetRequiredService<VmInventory>().ReconcileAsync(ct);
+        await services.GetRequiredService<Snapshots.InterruptedSnapshots>().SettleAsync(ct);
     }
 
     /// <summary>The first start: clusters, the host and its storage domains.</summary>

@@ -61,6 +61,14 @@ public interface IHypervisor
     /// </summary>
     Task<string> WithFreshOverlaysAsync(string configurationXml, string tag, CancellationToken ct = default);
 
+    /// <summary>
+    /// Deletes each of <paramref name="candidates"/> that is a disk overlay the portal made (see
+    /// <see cref="WithFreshOverlaysAsync"/> and snapshots) and that is neither in <paramref name="inUse"/> nor a
+    /// backing file of one of them, found by following each image's backing chain on the host. Base images and
+    /// anything outside a storage pool are never touched. Returns the paths deleted.
+    /// </summary>
+    Task<IReadOnlyList<string>> DeleteUnusedOverlaysAsync(IReadOnlyCollection<string> candidates, IReadOnlyCollection<string> inUse, CancellationToken ct = default);
+
     Task<PoolInfo> GetPoolAsync(string pool, CancellationToken ct = default);
 
     /// <summary>Creates a raw volume of <paramref name="bytes"/> bytes and returns its path.</summary>
@@ -85,7 +93,8 @@ public sealed record DomainLifecycleEvent(Guid DomainId, string DomainName, Doma
 
 /// <summary>A snapshot to take. <paramref name="MemoryFile"/> null means disks (and config) only.</summary>
 /// <param name="Progress">Told the dump's progress (0..1) from libvirt's job info while memory is written.</param>
-public sealed record SnapshotRequest(string Name, string Description, string? MemoryFile, IProgress<double>? Progress = null);
+/// <param name="InactiveXml">The domain's inactive XML when the caller has just read it, so it is not read twice; null reads it.</param>
+public sealed record SnapshotRequest(string Name, string Description, string? MemoryFile, IProgress<double>? Progress = null, string? InactiveXml = null);
 
 /// <summary>Where a memory dump lives, and the configuration the VM had when it was taken.</summary>
 public sealed record MemoryRestoreRequest(string DumpPath, string ConfigurationXml);

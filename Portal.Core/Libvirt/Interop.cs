@@ -57,6 +57,7 @@ internal static unsafe partial class Interop
     [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)] internal static partial StoragePoolHandle virStoragePoolLookupByName(ConnectHandle conn, string name);
     [LibraryImport(Lib)] internal static partial int virStoragePoolGetInfo(StoragePoolHandle pool, out StoragePoolInfo info);
     [LibraryImport(Lib)] internal static partial int virStoragePoolRefresh(StoragePoolHandle pool, uint flags);
+    [LibraryImport(Lib)] internal static partial int virConnectListAllStoragePools(ConnectHandle conn, out IntPtr pools, uint flags);
     [LibraryImport(Lib)] internal static partial IntPtr virStoragePoolGetXMLDesc(StoragePoolHandle pool, uint flags);
     [LibraryImport(Lib)] internal static partial int virStoragePoolFree(IntPtr pool);
     [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)] internal static partial StorageVolHandle virStorageVolCreateXML(StoragePoolHandle pool, string xml, uint flags);
@@ -110,6 +111,7 @@ internal static unsafe partial class Interop
     }
 
     [LibraryImport(Lib)] internal static partial int virStorageVolGetInfo(StorageVolHandle vol, out StorageVolInfo info);
+    [LibraryImport(Lib)] internal static partial IntPtr virStorageVolGetXMLDesc(StorageVolHandle vol, uint flags);
 
     [StructLayout(LayoutKind.Sequential)]
     internal struct StorageVolInfo

@@ -58,6 +58,7 @@ public sealed unsafe partial class LibvirtHypervisor : IHypervisor, IDisposable
     {
         if (_callbackId >= 0) Interop.virConnectDomainEventDeregisterAny(_conn, _callbackId);
         _conn.Dispose();
+        lock (_jobGate) _jobConn?.Dispose();
         if (_self.IsAllocated) _self.Free();
     }
 
@@ -193,7 +194,7 @@ public sealed unsafe partial class LibvirtHypervisor : IHypervisor, IDisposable
         using var d = Domain(id, "Taking the snapshot");
         var state = Describe(d).State;
         var live = state is DomainRunState.Running or DomainRunState.Paused or DomainRunState.Blocked;
-        var domainXml = XDocument.Parse(Interop.Owned(Interop.virDomainGetXMLDesc(d, XmlInactive)) ?? "<domain/>");
+        var domainXml = XDocument.Parse(request.InactiveXml ?? Interop.Owned(Interop.virDomainGetXMLDesc(d, XmlInactive)) ?? "<domain/>");
         var (xml, flags) = SnapshotXml.Build(request, live, IsTestDriver, domainXml);
         if (!live && !IsTestDriver && (flags & SnapshotXml.DiskOnly) == 0)
             return; // a stopped VM without disks: the configuration in the portal is the whole snapshot
@@ -209,9 +210,8 @@ public sealed unsafe partial class LibvirtHypervisor : IHypervisor, IDisposable
         var token = cts.Token;
         new Thread(() =>
         {
-            // Its own connection, so polling job info never queues behind other calls on the main one.
-            using var conn = Interop.virConnectOpen(Uri);
-            if (conn.IsInvalid) return;
+            var conn = JobConnection();
+            if (conn is null) return;
             using var d = Interop.virDomainLookupByUUIDString(conn, id.ToString());
             if (d.IsInvalid) return;
             while (!token.IsCancellationRequested)
@@ -226,6 +226,24 @@ public sealed unsafe partial class LibvirtHypervisor : IHypervisor, IDisposable
             }
         }) { IsBackground = true, Name = "dump-progress" }.Start();
         return new CancelOnDispose(cts);
+    }
+
+    private readonly Lock _jobGate = new();
+    private ConnectHandle? _jobConn;
+
+    /// <summary>
+    /// A second connection, only for reading job info: on the main one a poll would queue behind the snapshot call
+    /// it watches. Opened once and kept, because opening one costs the daemon more than the poll itself.
+    /// </summary>
+    private ConnectHandle? JobConnection()
+    {
+        lock (_jobGate)
+        {
+            if (_jobConn is { IsInvalid: false } open && Interop.virConnectIsAlive(open) == 1) return open;
+            _jobConn?.Dispose();
+            _jobConn = Interop.virConnectOpen(Uri);
+            return _jobConn.IsInvalid ? null : _jobConn;
+        }
     }
 
     // Cancel only: the watcher thread may still be waiting on the token's handle, so the source is not disposed.
@@ -270,6 +288,51 @@ public sealed unsafe partial class LibvirtHypervisor : IHypervisor, IDisposable
         using var v = Interop.virStorageVolCreateXML(pool, xml, 0);
         if (v.IsInvalid) throw new HypervisorException("Preparing the disks", LastError());
         return Interop.Owned(Interop.virStorageVolGetPath(v)) ?? throw new HypervisorException("Preparing the disks", LastError());
+    }
+
+    public Task<IReadOnlyList<string>> DeleteUnusedOverlaysAsync(IReadOnlyCollection<string> candidates, IReadOnlyCollection<string> inUse, CancellationToken ct = default) =>
+        Native<IReadOnlyList<string>>(() =>
+        {
+            if (IsTestDriver) return [];
+            RefreshActivePools(); // overlays QEMU made for snapshots are volumes only once their pool was refreshed
+            var needed = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var path in inUse)
+                for (var p = path; p is not null && needed.Add(p);) p = BackingFile(p);
+            var deleted = new List<string>();
+            foreach (var path in candidates.Distinct())
+            {
+                if (needed.Contains(path) || !SnapshotXml.IsOverlayPath(path)) continue;
+                using var v = Interop.virStorageVolLookupByPath(_conn, path);
+                if (v.IsInvalid) continue; // gone already, or not in a pool: not the portal's to delete
+                Check(Interop.virStorageVolDelete(v, 0), "Removing a disk overlay");
+                deleted.Add(path);
+            }
+            return deleted;
+        }, ct);
+
+    private void RefreshActivePools()
+    {
+        // VIR_CONNECT_LIST_STORAGE_POOLS_ACTIVE (2): an inactive pool cannot be refreshed and holds no disk in use.
+        var n = Interop.virConnectListAllStoragePools(_conn, out var array, 2);
+        Check(n, "Listing storage pools");
+        try
+        {
+            for (var i = 0; i < n; i++)
+            {
+                using var p = StoragePoolHandle.FromOwned(Marshal.ReadIntPtr(array, i * IntPtr.Size));
+                Interop.virStoragePoolRefresh(p, 0); // best effort: a pool that cannot refresh keeps its last listing
+            }
+        }
+        finally { Interop.Free(array); }
+    }
+
+    /// <summary>The image <paramref name="path"/> is an overlay of, from its volume XML; null for a base image or one outside every pool.</summary>
+    private string? BackingFile(string path)
+    {
+        using var v = Interop.virStorageVolLookupByPath(_conn, path);
+        if (v.IsInvalid) return null;
+        var xml = Interop.Owned(Interop.virStorageVolGetXMLDesc(v, 0));
+        return xml is null ? null : (string?)Vms.DomainXml.Parse(xml).Root?.Element("backingStore")?.Element("path");
     }
 
     public Task DeleteSnapshotAsync(Guid id, string name, CancellationToken ct = default) => Native(() =>

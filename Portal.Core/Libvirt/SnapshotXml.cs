@@ -56,6 +56,14 @@ internal static class SnapshotXml
             .Select(x => (x.Item1!, x.Item2!)) ?? [];
 
     /// <summary>An overlay beside its backing image, named after the snapshot or run that made it.</summary>
+    /// <summary>Whether <paramref name="path"/> has the shape <see cref="OverlayPath"/> gives: <c>stem.GUID.qcow2</c>.</summary>
+    public static bool IsOverlayPath(string path)
+    {
+        var name = Path.GetFileName(path);
+        var parts = name.Split('.');
+        return parts.Length == 3 && parts[2] == "qcow2" && parts[0].Length > 0 && Guid.TryParse(parts[1], out _);
+    }
+
     public static string OverlayPath(string image, string tag)
     {
         var dir = Path.GetDirectoryName(image) ?? "/";

@@ -92,11 +92,19 @@ public sealed partial class CreateSnapshotCommand(CommandServices s, ILogger<Cre
         {
             await S.Monitor.SetStatusAsync(vm.Id, VmStatus.SavingState, "saving memory for a snapshot", ct);
             run.Memory = await S.Memory.CreateAsync(run.Domain!, MemoryVolumeStore.EstimateBytes(vm), ct);
+            // Recorded before the dump, held by the Locked snapshot: if the host or the portal dies half-way, the
+            // database still knows the volume, and once no snapshot holds it the orphan collector removes it.
+            ctx.Db.MemoryVolumes.Add(run.Memory);
+            run.Snapshot.MemoryVolumeId = run.Memory.Id;
+            await ctx.Db.SaveChangesAsync(ct);
             // The VM may have gone down since validation (rule 5): keep the snapshot, without memory.
             var now = await S.Hypervisor.FindDomainAsync(vm.Id, ct);
             if (now is null || VmMonitor.FromRunState(now.State) is not (VmStatus.Up or VmStatus.Paused))
             {
                 await S.Memory.DeleteVolumesAsync(run.Memory, run.Domain!.PoolName);
+                run.Snapshot.MemoryVolumeId = null;
+                ctx.Db.MemoryVolumes.Remove(run.Memory);
+                await ctx.Db.SaveChangesAsync(ct);
                 run.Memory = null;
                 save = false;
                 // live stays true: the status is SavingState now and must be refreshed from the host at the end.
@@ -106,15 +114,10 @@ public sealed partial class CreateSnapshotCommand(CommandServices s, ILogger<Cre
         }
 
         var progress = new Progress<double>(f => S.Notifier.Publish(new OperationProgress(vm.Id, Operation, f, false)));
-        await S.Hypervisor.CreateSnapshotAsync(vm.Id, new SnapshotRequest(run.Snapshot.HypervisorName, run.Snapshot.Description, run.Memory?.DumpPath, progress), ct);
+        await S.Hypervisor.CreateSnapshotAsync(vm.Id, new SnapshotRequest(run.Snapshot.HypervisorName, run.Snapshot.Description, run.Memory?.DumpPath, progress, config), ct);
         run.HypervisorSnapshotTaken = true;
         run.Snapshot.HypervisorXml = await S.Hypervisor.GetSnapshotXmlAsync(vm.Id, run.Snapshot.HypervisorName, ct);
 
-        if (run.Memory is not null)
-        {
-            ctx.Db.MemoryVolumes.Add(run.Memory);
-            run.Snapshot.MemoryVolumeId = run.Memory.Id;
-        }
         run.Snapshot.Status = SnapshotStatus.Ok;
         ctx.Active.ParentId = run.Snapshot.Id;
         // On a real host the VM now writes to new overlays; the Active snapshot follows its configuration.
@@ -131,24 +134,57 @@ public sealed partial class CreateSnapshotCommand(CommandServices s, ILogger<Cre
     protected override async Task CompensateAsync(CommandContext<CreateSnapshotRequest> ctx, Exception error)
     {
         var run = ctx.StateAs<Run>();
-        // Roll back (rule 6): the previous Active stays as it was, created volumes go, the lock is freed by the template.
+        var vmId = ctx.Vm.Id;
+        // Roll back (rule 6): the previous Active stays as it was, created volumes go, the lock is freed by the
+        // template. Every step is tried even when an earlier one fails: the host may have died with the dump
+        // (libvirtd killed), and the database must still end whole.
+        var failures = new List<string>();
+        async Task Try(Func<Task> step)
+        {
+            try { await step(); }
+            catch (HypervisorException ex) { failures.Add(ex.LibvirtMessage); }
+        }
+
         if (run.HypervisorSnapshotTaken && run.Snapshot?.HypervisorName is { } name)
-            await S.Hypervisor.DeleteSnapshotAsync(ctx.Vm.Id, name, CancellationToken.None);
-        if (run.Memory is not null && run.Domain is not null)
-            await S.Memory.DeleteVolumesAsync(run.Memory, run.Domain.PoolName);
+            await Try(() => S.Hypervisor.DeleteSnapshotAsync(vmId, name, CancellationToken.None));
+        var volumeGone = run.Memory is null || run.Domain is null;
+        if (!volumeGone)
+            await Try(async () => { await S.Memory.DeleteVolumesAsync(run.Memory!, run.Domain!.PoolName); volumeGone = true; });
         if (run.Snapshot is not null)
         {
             ctx.Db.ChangeTracker.Clear();
             var row = await ctx.Db.Snapshots.FindAsync(run.Snapshot.Id);
             if (row is not null) ctx.Db.Snapshots.Remove(row);
             // The Active may already point at the new snapshot: give it back the parent it had.
-            if (await ctx.Db.Snapshots.FirstOrDefaultAsync(x => x.VmId == ctx.Vm.Id && x.ParentId == run.Snapshot.Id) is { } child)
+            if (await ctx.Db.Snapshots.FirstOrDefaultAsync(x => x.VmId == vmId && x.ParentId == run.Snapshot.Id) is { } child)
                 child.ParentId = run.Snapshot.ParentId;
-            if (run.Memory is not null && await ctx.Db.MemoryVolumes.FindAsync(run.Memory.Id) is { } mv) ctx.Db.MemoryVolumes.Remove(mv);
+            // A volume the host would not delete stays recorded, held by no snapshot: the orphan collector
+            // removes it once the host answers again, so the half-written dump is never forgotten.
+            if (volumeGone && run.Memory is not null && await ctx.Db.MemoryVolumes.FindAsync(run.Memory.Id) is { } mv) ctx.Db.MemoryVolumes.Remove(mv);
             await ctx.Db.SaveChangesAsync();
-            S.Notifier.Publish(new SnapshotChanged(ctx.Vm.Id, run.Snapshot.Id, "Removed"));
+            S.Notifier.Publish(new SnapshotChanged(vmId, run.Snapshot.Id, "Removed"));
         }
-        await S.Monitor.RefreshFromHostAsync(ctx.Vm.Id, "snapshot failed", CancellationToken.None);
+        await Try(() => ResumeIfTheDumpLeftItPausedAsync(ctx));
+        try { await S.Monitor.RefreshFromHostAsync(vmId, "snapshot failed", CancellationToken.None); }
+        catch (HypervisorException ex)
+        {
+            failures.Add(ex.LibvirtMessage);
+            await S.Monitor.SetStatusAsync(vmId, VmStatus.NotResponding, "the host did not answer after a failed snapshot", CancellationToken.None);
+        }
+        if (failures.Count > 0)
+            throw new HypervisorException("Rolling back", string.Join("; ", failures.Distinct()) +
+                (volumeGone ? "" : $". The memory volume {run.Memory!.Id} is removed from {run.Domain!.Name} as soon as the host answers again."));
+    }
+
+    /// <summary>
+    /// libvirt pauses a running guest for the dump and resumes it when the snapshot ends, unless the daemon died on
+    /// the way: then the guest would stay paused although nobody asked for that.
+    /// </summary>
+    private async Task ResumeIfTheDumpLeftItPausedAsync(CommandContext<CreateSnapshotRequest> ctx)
+    {
+        if (ctx.Status != VmStatus.Up || ctx.StateAs<Run>().Memory is null) return;
+        if (await S.Hypervisor.FindDomainAsync(ctx.Vm.Id, CancellationToken.None) is { State: DomainRunState.Paused })
+            await S.Hypervisor.ResumeAsync(ctx.Vm.Id, CancellationToken.None);
     }
 
     protected override string FailureMessage(CommandContext<CreateSnapshotRequest> ctx, string reason) =>

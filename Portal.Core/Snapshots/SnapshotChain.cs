@@ -1,4 +1,6 @@
+using Microsoft.Extensions.Logging;
 using Portal.Core.Commands;
+using Portal.Core.Hypervisor;
 using Portal.Core.Persistence;
 using Portal.Core.Vms;
 
@@ -24,6 +26,7 @@ public static class SnapshotChain
             child.ParentId = parent;
         }
         var memory = doomed.Select(d => d.MemoryVolumeId).ToList();
+        var droppedConfigs = doomed.Select(d => d.ConfigurationXml).ToList();
         foreach (var d in doomed)
         {
             vm.Snapshots.Remove(d);
@@ -31,7 +34,29 @@ public static class SnapshotChain
         }
         await db.SaveChangesAsync(ct);
         foreach (var d in doomed) s.Notifier.Publish(new SnapshotChanged(vm.Id, d.Id, "Removed"));
+        await ReleaseDiskOverlaysAsync(s, vm, droppedConfigs, ct);
         return await s.Memory.ReleaseUnreferencedAsync(db, memory, ct);
+    }
+
+    /// <summary>
+    /// After configurations were dropped (snapshots removed, a preview undone, a stateless run ended): deletes the
+    /// disk overlays only they wrote to, unless a remaining snapshot still writes to one or builds on it. The
+    /// operation has already succeeded, so a host that refuses is logged, not failed: the overlay only takes space.
+    /// </summary>
+    public static async Task ReleaseDiskOverlaysAsync(CommandServices s, Vm vm, IEnumerable<string> droppedConfigs, CancellationToken ct)
+    {
+        var candidates = droppedConfigs.SelectMany(DomainXml.DiskFiles).ToHashSet();
+        if (candidates.Count == 0) return;
+        var inUse = vm.Snapshots.SelectMany(x => DomainXml.DiskFiles(x.ConfigurationXml)).ToHashSet();
+        try
+        {
+            var deleted = await s.Hypervisor.DeleteUnusedOverlaysAsync(candidates, inUse, ct);
+            if (deleted.Count > 0) s.Loggers.CreateLogger(typeof(SnapshotChain)).LogInformation("Disk overlays of VM {VmName} no snapshot uses any more were deleted: {Paths}", vm.Name, deleted);
+        }
+        catch (HypervisorException ex)
+        {
+            s.Loggers.CreateLogger(typeof(SnapshotChain)).LogWarning("Disk overlays of VM {VmName} could not be deleted: {Error}", vm.Name, ex.LibvirtMessage);
+        }
     }
 
     /// <summary>Makes the host's definition of the VM the configuration a snapshot recorded.</summary>

@@ -38,6 +38,7 @@ public sealed class UndoPreviewCommand(CommandServices s) : VmCommand<UndoPrevie
         before.Description = Snapshot.ActiveDescription;
         await ctx.Db.SaveChangesAsync(ct);
         await S.Memory.ReleaseUnreferencedAsync(ctx.Db, [memory], ct);
+        await SnapshotChain.ReleaseDiskOverlaysAsync(S, vm, [previewActive.ConfigurationXml], ct);
         await S.Monitor.SetStatusAsync(vm.Id, VmStatus.Down, "preview undone", ct);
         S.Notifier.Publish(new SnapshotChanged(vm.Id, previewed.Id, "Undone"));
         ctx.AuditMessage = $"Preview of snapshot '{previewed.Description}' for VM {vm.Name} was undone.";

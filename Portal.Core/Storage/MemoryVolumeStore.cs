@@ -95,6 +95,33 @@ public sealed partial class MemoryVolumeStore(IHypervisor hypervisor, TimeProvid
         return removed;
     }
 
+    /// <summary>
+    /// Removes every memory volume that no snapshot holds: what a failed operation could not delete because the host
+    /// did not answer (libvirtd killed during a dump), or what a portal that died half-way left. Returns the volumes
+    /// removed; a volume the host still refuses stays recorded for the next pass.
+    /// </summary>
+    public async Task<IReadOnlyList<MemoryVolume>> CollectOrphansAsync(PortalDbContext db, CancellationToken ct)
+    {
+        var orphans = await db.MemoryVolumes.Include(m => m.StorageDomain)
+            .Where(m => !db.Snapshots.Any(s => s.MemoryVolumeId == m.Id)).ToListAsync(ct);
+        var removed = new List<MemoryVolume>();
+        foreach (var mv in orphans)
+        {
+            try { await DeleteVolumesAsync(mv, mv.StorageDomain!.PoolName); }
+            catch (HypervisorException ex)
+            {
+                LogDeleteFailed(log, mv.Id, ex.Message);
+                continue;
+            }
+            db.MemoryVolumes.Remove(mv);
+            try { await db.SaveChangesAsync(ct); }
+            catch (DbUpdateConcurrencyException) { db.ChangeTracker.Clear(); continue; } // its own operation removed the row first
+            LogReleased(log, mv.Id);
+            removed.Add(mv);
+        }
+        return removed;
+    }
+
     [LoggerMessage(Level = LogLevel.Information, Message = "Memory volume {MemoryVolumeId} removed: no snapshot references it")]
     private static partial void LogReleased(ILogger log, Guid memoryVolumeId);
 

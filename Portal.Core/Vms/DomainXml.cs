@@ -40,6 +40,13 @@ public static class DomainXml
     /// Devices whose state cannot be saved with the memory: host devices (PCI/SCSI passthrough), NVDIMM, TPM.
     /// Returns their names, empty when there are none.
     /// </summary>
+    /// <summary>The file every file-backed disk of the configuration writes to.</summary>
+    public static IEnumerable<string> DiskFiles(string configurationXml) =>
+        string.IsNullOrWhiteSpace(configurationXml) ? []
+            : Parse(configurationXml).Root?.Element("devices")?.Elements("disk")
+                  .Where(d => (string?)d.Attribute("device") is null or "disk")
+                  .Select(d => (string?)d.Element("source")?.Attribute("file")).OfType<string>() ?? [];
+
     public static IReadOnlyList<string> UnsavableDevices(XDocument d)
     {
         var devices = d.Root?.Element("devices");

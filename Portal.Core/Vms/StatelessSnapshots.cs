@@ -38,6 +38,7 @@ internal static class StatelessSnapshots
         stateless.Description = Snapshot.ActiveDescription;
         await db.SaveChangesAsync(ct);
         await s.Memory.ReleaseUnreferencedAsync(db, [memory], ct);
+        await SnapshotChain.ReleaseDiskOverlaysAsync(s, vm, [active.ConfigurationXml], ct);
         s.Notifier.Publish(new SnapshotChanged(vm.Id, stateless.Id, "StatelessRestored"));
         return true;
     }

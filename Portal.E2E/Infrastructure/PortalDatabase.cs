@@ -37,6 +37,13 @@ public sealed class PortalDatabase(string path)
             .OrderBy(s => s.CreatedAt).ToListAsync();
     }
 
+    /// <summary>Every memory volume the portal has recorded, with its storage domain.</summary>
+    public async Task<IReadOnlyList<Portal.Core.Storage.MemoryVolume>> MemoryVolumesAsync()
+    {
+        await using var db = Open();
+        return await db.MemoryVolumes.Include(m => m.StorageDomain).ToListAsync();
+    }
+
     /// <summary>The newest transition id of any VM: a mark to pass to <see cref="TransitionsAsync"/>.</summary>
     public async Task<long> TransitionMarkAsync()
     {

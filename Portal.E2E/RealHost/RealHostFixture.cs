@@ -5,7 +5,7 @@ namespace Portal.E2E.RealHost;
 
 /// <summary>
 /// The portal on a real hypervisor: <c>qemu:///system</c> through the libvirtd that <c>scripts/real-host/setup.sh</c>
-/// started, with the pools portal-data / portal-export and fresh busybox guests (reset-guests.sh runs first).
+/// started, with the pools portal-data / portal-small (400 MiB) / portal-export and fresh busybox guests (reset-guests.sh runs first).
 /// These tests carry the trait Category=RealHost; scripts/test-all.sh runs them after setting the host up.
 /// </summary>
 public sealed class RealHostFixture : PortalFixture
@@ -17,6 +17,7 @@ public sealed class RealHostFixture : PortalFixture
         ResetGuests();
         options.Variables["Libvirt__Uri"] = "qemu:///system";
         options.Variables["Libvirt__DataPools__0"] = "portal-data";
+        options.Variables["Libvirt__DataPools__1"] = "portal-small";
         options.Variables["Libvirt__ExportPools__0"] = "portal-export";
         options.StartTimeout = TimeSpan.FromMinutes(3);
     }

@@ -11,10 +11,8 @@ namespace Portal.E2E.RealHost;
 /// from the snapshot's value with the same boot_id; after a fresh boot GUEST-BOOTED shows a new boot_id and COUNTER 0.
 /// </summary>
 [Trait("Category", "RealHost")]
-public sealed class RealQemuSeedTests(RealHostFixture portal) : PortalTest(portal), IClassFixture<RealHostFixture>
+public sealed class RealQemuSeedTests(RealHostFixture portal) : RealHostTest(portal), IClassFixture<RealHostFixture>
 {
-    private static readonly TimeSpan Boot = TimeSpan.FromMinutes(3);
-
     [Fact]
     public async Task PreviewWithMemory_ThenRunTwice_RestoresThenBootsFresh()
     {
@@ -51,9 +49,13 @@ public sealed class RealQemuSeedTests(RealHostFixture portal) : PortalTest(porta
 
         // Commit 1: undo, preview the memory snapshot again, commit it: the Active has the memory and the run restores it.
         await StopAsync(details, vm);
+        var previewOverlay = await ActiveDiskFileAsync(vm);
+        Assert.True(File.Exists(previewOverlay), previewOverlay);
         await details.Page.GetByRole(AriaRole.Tab, new() { Name = "Snapshots" }).ClickAsync();
         await details.Page.GetByTestId("snapshot-undo").ClickAsync();
         await Expect(details.Page.GetByTestId("vm-in-preview")).ToHaveCountAsync(0, new() { Timeout = (float)Boot.TotalMilliseconds });
+        // The overlay the preview wrote to belonged to it alone: undoing the preview deletes it.
+        Assert.False(File.Exists(previewOverlay), $"{previewOverlay} was left behind by the undone preview");
         await PreviewAsync(details, snapshotId, restoreMemory: true);
         await details.Page.GetByTestId("snapshot-commit").ClickAsync();
         await details.Page.GetByTestId("confirm-ok").ClickAsync();
@@ -94,103 +96,13 @@ public sealed class RealQemuSeedTests(RealHostFixture portal) : PortalTest(porta
             Assert.Equal(bootId, first.BootId);
             Assert.InRange(first.Counter, before, after + 1);
             Assert.Equal([VmStatus.RestoringState, VmStatus.Up], output.Statuses);
+            var throwAway = await ActiveDiskFileAsync(vm);
+            Assert.True(File.Exists(throwAway), throwAway);
             await StopAsync(details, vm);
+            // The run's throw-away overlay goes with the run.
+            await Poll.UntilAsync(() => Task.FromResult(File.Exists(throwAway)), exists => !exists, $"{throwAway} to be deleted after the stateless run", Boot);
             // Stopping brings the Stateless snapshot back: the next run has the memory again.
             await Expect(details.Page.GetByTestId("vm-next-run-restores")).ToBeVisibleAsync(new() { Timeout = (float)Boot.TotalMilliseconds });
         }
-    }
-
-    // ---- steps, as a user does them ----
-
-    private sealed record Details(IPage Page, Guid Id);
-
-    private async Task<Details> OpenAsync(string vm)
-    {
-        var id = await OpenVmDetailsAsync(vm);
-        return new Details(Page, id);
-    }
-
-    private async Task<(string BootId, int Counter)> RunAndWaitForCountersAsync(Details d, string vm, int atLeast)
-    {
-        await d.Page.GetByRole(AriaRole.Button, new() { Name = $"Run {vm}", Exact = true }).ClickAsync();
-        await Expect(d.Page.GetByTestId("vm-status")).ToHaveAttributeAsync("data-status", "Up", new() { Timeout = (float)Boot.TotalMilliseconds });
-        await WaitForCounterAsync(d, atLeast);
-        var last = (await CountersAsync(d)).Last();
-        return (last.BootId, last.Counter);
-    }
-
-    private async Task<Guid> CreateMemorySnapshotAsync(Details d, string vm, string description)
-    {
-        await d.Page.GetByRole(AriaRole.Tab, new() { Name = "Snapshots" }).ClickAsync();
-        await d.Page.GetByTestId("snapshot-create").ClickAsync();
-        await d.Page.GetByTestId("create-snapshot-description").FillAsync(description);
-        await Expect(d.Page.GetByTestId("create-snapshot-save-memory")).ToBeCheckedAsync();
-        await d.Page.GetByTestId("create-snapshot-ok").ClickAsync();
-        var snapshot = await Poll.UntilAsync(async () => (await Db.SnapshotsAsync(vm)).FirstOrDefault(s => s.Description == description && s.Status == global::Portal.Core.Snapshots.SnapshotStatus.Ok),
-            s => s is not null, "the memory snapshot to be Ok", Boot);
-        Assert.NotNull(snapshot!.MemoryVolumeId);
-        await Expect(d.Page.GetByTestId($"snapshot-{snapshot.Id}-memory")).ToHaveAttributeAsync("data-has-memory", "true");
-        await Expect(d.Page.GetByTestId("vm-status")).ToHaveAttributeAsync("data-status", "Up");
-        return snapshot.Id;
-    }
-
-    private async Task StopAsync(Details d, string vm)
-    {
-        await d.Page.GetByRole(AriaRole.Button, new() { Name = $"Stop {vm}", Exact = true }).ClickAsync();
-        await Expect(d.Page.GetByTestId("vm-status")).ToHaveAttributeAsync("data-status", "Down", new() { Timeout = (float)Boot.TotalMilliseconds });
-        await Expect(d.Page.GetByTestId("vm-locked-by")).ToHaveCountAsync(0, new() { Timeout = (float)Boot.TotalMilliseconds });
-    }
-
-    private async Task PreviewAsync(Details d, Guid snapshotId, bool restoreMemory)
-    {
-        await d.Page.GetByRole(AriaRole.Tab, new() { Name = "Snapshots" }).ClickAsync();
-        await d.Page.GetByTestId($"snapshot-{snapshotId}-preview").ClickAsync();
-        var restore = d.Page.GetByTestId("preview-restore-memory");
-        await Expect(restore).ToBeCheckedAsync();
-        if (!restoreMemory) await restore.UncheckAsync();
-        await d.Page.GetByTestId("preview-ok").ClickAsync();
-        await Expect(d.Page.GetByTestId("vm-in-preview")).ToBeVisibleAsync(new() { Timeout = (float)Boot.TotalMilliseconds });
-        await Expect(d.Page.GetByTestId("vm-locked-by")).ToHaveCountAsync(0, new() { Timeout = (float)Boot.TotalMilliseconds });
-    }
-
-    private async Task SetStatelessAsync(Details d, bool stateless)
-    {
-        await d.Page.GetByRole(AriaRole.Tab, new() { Name = "General" }).ClickAsync();
-        var toggle = d.Page.GetByTestId("vm-stateless-toggle");
-        if (await toggle.IsCheckedAsync() != stateless) await toggle.ClickAsync();
-        await Poll.UntilAsync(async () => (await Db.VmAsync("tiny-stateless")).IsStateless, v => v == stateless, "the stateless flag", Boot);
-    }
-
-    private sealed record RunOutput(string Text, IReadOnlyList<VmStatus> Statuses);
-
-    /// <summary>Runs the VM and returns what its console printed after that, and the status sequence it went through.</summary>
-    private async Task<RunOutput> RunAndReadNewOutputAsync(Details d, string vm, string waitFor = "COUNTER")
-    {
-        // The console view keeps its last lines only, so what is new is found after the last line seen now.
-        var anchor = (await ConsoleTextAsync(d)).TrimEnd('\n').Split('\n').Last();
-        var mark = await Db.TransitionMarkAsync();
-        await d.Page.GetByRole(AriaRole.Button, new() { Name = $"Run {vm}", Exact = true }).ClickAsync();
-        await Expect(d.Page.GetByTestId("vm-status")).ToHaveAttributeAsync("data-status", "Up", new() { Timeout = (float)Boot.TotalMilliseconds });
-        await Expect(d.Page.GetByTestId("vm-locked-by")).ToHaveCountAsync(0, new() { Timeout = (float)Boot.TotalMilliseconds });
-        var text = await Poll.UntilAsync(async () =>
-        {
-            var now = await ConsoleTextAsync(d);
-            var at = anchor.Length == 0 ? 0 : now.LastIndexOf(anchor, StringComparison.Ordinal);
-            var added = at < 0 ? null : now[(at + anchor.Length)..];
-            return added is not null && Regex.Matches(added, Regex.Escape(waitFor)).Count > 0 && GuestConsole.Counters(added).Count >= 2 ? added : null;
-        }, t => t is not null, "the guest's console to print after the run", Boot);
-        return new RunOutput(text!, await Db.StatusSequenceAsync(vm, mark));
-    }
-
-    private async Task WaitForCounterAsync(Details d, int counter) =>
-        await Poll.UntilAsync(async () => (await CountersAsync(d)).LastOrDefault()?.Counter ?? -1, c => c >= counter, $"COUNTER {counter}", Boot);
-
-    private async Task<IReadOnlyList<GuestLine>> CountersAsync(Details d) => GuestConsole.Counters(await ConsoleTextAsync(d));
-
-    private static async Task<string> ConsoleTextAsync(Details d)
-    {
-        var tab = d.Page.GetByRole(AriaRole.Tab, new() { Name = "Console" });
-        if (await tab.GetAttributeAsync("aria-selected") != "true") await tab.ClickAsync();
-        return await d.Page.GetByTestId("vm-console").InnerTextAsync();
     }
 }

@@ -55,10 +55,31 @@ public sealed class FaultInjectingHypervisor(IHypervisor inner) : IHypervisor, I
         return (reached.Task, release);
     }
 
+    /// <summary>libvirt's message for a call on a connection whose daemon died.</summary>
+    public const string ConnectionClosedMessage = "internal error: client socket is closed";
+
+    private volatile bool _offline;
+
+    /// <summary>True while the host is "gone": every call fails as on a connection whose libvirtd was killed.</summary>
+    public bool IsOffline => _offline;
+
+    /// <summary>The host dies during the <paramref name="nth"/> call of <paramref name="method"/>: that call and every later one fail until <see cref="ComeBack"/>.</summary>
+    public void DieDuring(string method, int nth = 1, Guid? vmId = null, Func<Task>? whileDying = null) =>
+        Before(method, async () =>
+        {
+            if (whileDying is not null) await whileDying();
+            _offline = true;
+            throw new HypervisorException($"{method} (test)", "End of file while reading data: Input/output error");
+        }, nth, vmId);
+
+    /// <summary>The host answers again (libvirtd restarted).</summary>
+    public void ComeBack() => _offline = false;
+
     private static string Key(string method, Guid? vmId) => vmId is { } id ? $"{method}/{id}" : method;
 
     private async Task Intercept(string method, Guid? vmId = null)
     {
+        if (_offline) throw new HypervisorException($"{method} (test)", ConnectionClosedMessage);
         var due = new List<Hook>();
         lock (_gate)
         {
@@ -82,7 +103,12 @@ public sealed class FaultInjectingHypervisor(IHypervisor inner) : IHypervisor, I
         remove => inner.LifecycleEvent -= value;
     }
 
-    public async Task<bool> IsAliveAsync(CancellationToken ct = default) { await Intercept(nameof(IsAliveAsync)); return await inner.IsAliveAsync(ct); }
+    public async Task<bool> IsAliveAsync(CancellationToken ct = default)
+    {
+        if (_offline) return false;
+        await Intercept(nameof(IsAliveAsync));
+        return await inner.IsAliveAsync(ct);
+    }
     public async Task<IReadOnlyList<DomainInfo>> ListDomainsAsync(CancellationToken ct = default)
     {
         await Intercept(nameof(ListDomainsAsync));
@@ -117,6 +143,12 @@ public sealed class FaultInjectingHypervisor(IHypervisor inner) : IHypervisor, I
         var path = await inner.CopyVolumeAsync(sourcePool, sourceName, targetPool, targetName, preallocateBytes, ct);
         _createdVolumes[(targetPool, targetName)] = 0;
         return path;
+    }
+
+    public async Task<IReadOnlyList<string>> DeleteUnusedOverlaysAsync(IReadOnlyCollection<string> candidates, IReadOnlyCollection<string> inUse, CancellationToken ct = default)
+    {
+        await Intercept(nameof(DeleteUnusedOverlaysAsync));
+        return await inner.DeleteUnusedOverlaysAsync(candidates, inUse, ct);
     }
 
     public async Task<PoolInfo> GetPoolAsync(string pool, CancellationToken ct = default) { await Intercept(nameof(GetPoolAsync)); return await inner.GetPoolAsync(pool, ct); }

@@ -8,8 +8,9 @@ for dom in $($V list --all --name); do
   $V destroy "$dom" >/dev/null 2>&1 || true
   $V undefine "$dom" --snapshots-metadata >/dev/null 2>&1 || $V undefine "$dom" >/dev/null 2>&1 || true
 done
-for pool in portal-data portal-export; do
-  $V pool-refresh "$pool" >/dev/null
+rm -f "$ROOT/small/filler"
+for pool in portal-data portal-export portal-small; do
+  $V pool-refresh "$pool" >/dev/null 2>&1 || continue
   for vol in $($V vol-list "$pool" | awk '{print $1}'); do $V vol-delete "$vol" --pool "$pool" >/dev/null 2>&1 || true; done
 done
 rm -rf "$ROOT/export/master" "$ROOT"/console/*.log

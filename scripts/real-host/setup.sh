@@ -20,5 +20,11 @@ for pool in portal-data:data portal-export:export; do
   fi
   $V pool-start "$name" >/dev/null 2>&1 || true
 done
+# A small data domain on its own 400 MiB filesystem: it has room for the 128 MiB guest's memory estimate (329 MiB),
+# so the portal accepts it, and a test can fill it during the dump (out of space half-way).
+mkdir -p "$ROOT/small"
+mountpoint -q "$ROOT/small" || mount -t tmpfs -o size=400M,mode=0711 portal-small "$ROOT/small"
+if ! $V pool-info portal-small >/dev/null 2>&1; then $V pool-define-as portal-small dir --target "$ROOT/small" >/dev/null; fi
+$V pool-start portal-small >/dev/null 2>&1 || true
 bash "$here/reset-guests.sh" "$ROOT"
-echo ">> real host ready: qemu:///system, pools portal-data and portal-export, guests tiny and tiny-stateless"
+echo ">> real host ready: qemu:///system, pools portal-data, portal-small (400 MiB) and portal-export, guests tiny and tiny-stateless"

@@ -8,7 +8,8 @@ if virsh -c qemu:///system version >/dev/null 2>&1; then echo ">> libvirtd alrea
 cat > "$RUN/libvirtd.conf" <<CONF
 log_outputs="3:file:$RUN/libvirtd.log"
 CONF
-virtlogd -d -p "$RUN/virtlogd.pid"
+# After libvirtd alone was killed (a fault test does that), virtlogd still runs: keep it.
+if ! { [ -f "$RUN/virtlogd.pid" ] && kill -0 "$(cat "$RUN/virtlogd.pid")" 2>/dev/null; }; then virtlogd -d -p "$RUN/virtlogd.pid"; fi
 libvirtd -d -f "$RUN/libvirtd.conf" -p "$RUN/libvirtd.pid"
 for _ in $(seq 1 100); do
   virsh -c qemu:///system version >/dev/null 2>&1 && break

@@ -87,6 +87,40 @@ public sealed class CreateSnapshotDialogTests : PortalComponentTest
         Assert.Single(await Get<PortalQueries>().SnapshotsAsync(vm.Id, Ct));
     }
 
+    [Fact]
+    public async Task DomainPicker_OneDataDomain_NotShown()
+    {
+        var providers = await OpenAsync(await VmAsync("web-frontend"));
+
+        Assert.Empty(providers.FindAll("[data-testid=create-snapshot-domain]"));
+        Assert.Contains("on data-file with", providers.Find(PauseWarning).TextContent);
+    }
+
+    [Fact]
+    public async Task DomainPicker_TwoDataDomains_OffersBothWithTheirFreeSpaceAndPicksTheFirstWithRoom()
+    {
+        // A second data domain over another pool of the demo node.
+        await using (var db = await Get<Microsoft.EntityFrameworkCore.IDbContextFactory<Portal.Core.Persistence.PortalDbContext>>().CreateDbContextAsync(Ct))
+        {
+            db.StorageDomains.Add(new Portal.Core.Storage.StorageDomain { Name = "data-spare", PoolName = Portal.Core.Hosts.DemoNode.ExportPool, Role = Portal.Core.Storage.StorageRole.Data });
+            await db.SaveChangesAsync(Ct);
+        }
+
+        var providers = await OpenAsync(await VmAsync("web-frontend"));
+
+        var picker = providers.WaitForElement("[data-testid=create-snapshot-domain]");
+        Assert.Contains("on data-file with", providers.Find(PauseWarning).TextContent);
+        Assert.Equal("data-file", picker.GetAttribute("value"));
+        await picker.Closest(".mud-input-control")!.MouseDownAsync(new());
+        var items = providers.WaitForElements("[data-testid^=create-snapshot-domain-]");
+        Assert.Equal(["data-file", "data-spare"], items.Select(i => i.GetAttribute("data-testid")!["create-snapshot-domain-".Length..]));
+        Assert.Contains("MiB free", items[1].TextContent);
+
+        await items[1].ClickAsync(new());
+
+        providers.WaitForAssertion(() => Assert.Contains("on data-spare with", providers.Find(PauseWarning).TextContent));
+    }
+
     private async Task<IRenderedComponent<IComponent>> OpenAsync(VmRow vm)
     {
         var providers = RenderProviders();

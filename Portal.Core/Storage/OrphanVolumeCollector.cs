@@ -1,0 +1,47 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Portal.Core.Audit;
+using Portal.Core.Auth;
+using Portal.Core.Persistence;
+
+namespace Portal.Core.Storage;
+
+/// <summary>
+/// Removes memory volumes that no snapshot holds any more, at start and then every
+/// <see cref="Interval"/>: the half-written dump of a snapshot whose host died mid-way is deleted as soon as the
+/// host answers again, and each removal is audited.
+/// </summary>
+public sealed partial class OrphanVolumeCollector(
+    IDbContextFactory<PortalDbContext> dbFactory, MemoryVolumeStore store, AuditLog audit, TimeProvider clock,
+    ILogger<OrphanVolumeCollector> log) : BackgroundService
+{
+    /// <remarks>Default: one minute.</remarks>
+    public TimeSpan Interval { get; init; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>One pass; returns how many volumes went.</summary>
+    public async Task<int> CollectAsync(CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var removed = await store.CollectOrphansAsync(db, ct);
+        foreach (var mv in removed)
+            await audit.WriteAsync(Actor.System.UserName, null, null, "Remove memory volume", AuditOutcome.Success,
+                $"Memory volume {mv.Id} ({mv.SizeBytes >> 20} MiB on {mv.StorageDomain?.Name}), left by an operation that could not finish, was removed.");
+        return removed.Count;
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(Interval, clock);
+        do
+        {
+            try { await CollectAsync(stoppingToken); }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested) { return; }
+            catch (Exception ex) { LogPassFailed(log, ex.Message); } // the next pass tries again
+        }
+        while (await timer.WaitForNextTickAsync(stoppingToken));
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Collecting orphan memory volumes failed: {Error}")]
+    private static partial void LogPassFailed(ILogger log, string error);
+}
