@@ -271,7 +271,9 @@ public sealed partial class HostConnections(
             e.NextAttempt = Now + Backoff(failures);
             changed = ToDisconnected(e, error);
         }
-        LogConnectFailed(log, e.Name, e.Uri, failures, error);
+        // Said once per reason; the retries of a host that stays away are only worth a debug line each.
+        if (changed is not null) LogConnectFailed(log, e.Name, e.Uri, error);
+        else LogStillUnreachable(log, e.Name, failures);
         if (changed is not null) notifier.Publish(changed);
     }
 
@@ -434,8 +436,11 @@ public sealed partial class HostConnections(
     [LoggerMessage(Level = LogLevel.Information, Message = "Host {Host} ({Uri}) connected")]
     private static partial void LogConnected(ILogger log, string host, string uri);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Host {Host} ({Uri}) cannot be reached (attempt {Attempt}): {Error}")]
-    private static partial void LogConnectFailed(ILogger log, string host, string uri, int attempt, string error);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Host {Host} ({Uri}) cannot be reached: {Error}")]
+    private static partial void LogConnectFailed(ILogger log, string host, string uri, string error);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Host {Host} still cannot be reached (attempt {Attempt})")]
+    private static partial void LogStillUnreachable(ILogger log, string host, int attempt);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Host {Host} ({Uri}) lost its connection: {Reason}")]
     private static partial void LogLost(ILogger log, string host, string uri, string reason);

@@ -65,7 +65,7 @@ public sealed partial class VmInventory(HostConnections hosts, IDbContextFactory
         await _gate.WaitAsync(ct);
         try
         {
-            var vms = await db.Vms.Include(v => v.Snapshots).Where(v => v.HostId == hostId).ToListAsync(ct);
+            var vms = await db.Vms.Include(v => v.Snapshots).Where(v => v.HostId == hostId).OrderBy(v => v.Name).ToListAsync(ct);
             var memory = vms.SelectMany(v => v.Snapshots).Select(s => s.MemoryVolumeId).Where(m => m is not null).Distinct().ToList();
             await using var tx = await db.Database.BeginTransactionAsync(ct);
             db.Vms.RemoveRange(vms);
