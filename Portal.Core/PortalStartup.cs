@@ -46,7 +46,10 @@ public static class PortalStartup
         IHypervisor hypervisor;
         try { hypervisor = await hosts.OpenPrimaryAsync(ct); }
         catch (LibvirtUnavailableException ex) { throw new PortalStartupException(ex.Message, ex); }
-        catch (HypervisorException ex) { throw new PortalStartupException(ex.LibvirtMessage + " Check Libvirt:Uri and that libvirtd is running there.", ex); }
+        catch (HypervisorException ex)
+        {
+            throw new PortalStartupException($"libvirt could not open '{connection.LibvirtUri}': {ex.LibvirtMessage} Check Libvirt:Uri and that libvirtd is running there.", ex);
+        }
 
         await SeedAsync(services, hypervisor, ct);
         // The other hosts are connected by the running HostConnections service; their VMs join the inventory then.

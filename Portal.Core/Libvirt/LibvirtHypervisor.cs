@@ -61,7 +61,8 @@ public sealed unsafe partial class LibvirtHypervisor : IHypervisor, IDisposable
     public sealed record KeepAlive(TimeSpan Interval, int Count);
 
     /// <summary>
-    /// Opens <paramref name="uri"/>; throws one sentence naming the URI when it cannot be reached. Blocks for as long as
+    /// Opens <paramref name="uri"/>; when it cannot be reached, throws with libvirt's own reason as
+    /// <see cref="HypervisorException.LibvirtMessage"/> (the message names the URI). Blocks for as long as
     /// libvirt takes (a TCP connect to a host that does not answer can take minutes): call it off the caller's thread.
     /// </summary>
     /// <param name="keepAlive">Default: null, libvirt's own setting (no client keepalive). Ignored by the test driver.</param>
@@ -71,7 +72,7 @@ public sealed unsafe partial class LibvirtHypervisor : IHypervisor, IDisposable
         var openUri = WithoutPasswordPrompt(uri);
         var conn = Interop.virConnectOpen(openUri);
         if (conn.IsInvalid)
-            throw new HypervisorException("Connecting", $"libvirt could not open '{uri}': {LastError()}");
+            throw new HypervisorException($"Connecting to {uri}", LastError());
         return new LibvirtHypervisor(uri, openUri, conn, keepAlive, log);
     }
 

@@ -76,7 +76,7 @@ public sealed class HostConnectionsTests : HostsTest
     {
         var hostId = await AddOtherHostAsync();
         TakeOtherHostDown(Dropped, Refused);
-        var reason = $"Host other is not connected: libvirt could not open '{OtherUri}': {Refused}";
+        var reason = $"Host other is not connected: {Refused}";
         await Wait.UntilAsync(() => Hosts.Find(hostId)!.NotConnectedReason == reason, "the reconnect was refused");
         var attempts = Portal.Connections.Attempts(OtherUri);
 

@@ -21,7 +21,7 @@ public sealed class FaultInjectingConnections
     {
         _opened.AddOrUpdate(uri, 1, (_, n) => n + 1);
         if (_refused.TryGetValue(uri, out var reason))
-            throw new HypervisorException("Connecting", $"libvirt could not open '{uri}': {reason}");
+            throw new HypervisorException($"Connecting to {uri}", reason);
         var connection = new FaultInjectingHypervisor(real(uri));
         _latest[uri] = connection;
         return connection;
