@@ -230,9 +230,12 @@ public sealed partial class HostConnections(
         Opened(e, connection, publish: true);
     }
 
+    // Each change is published while the host's lock is held, so that its subscribers hear one host's changes in the
+    // order they happened (a Disconnected overtaken by the Connected of a quick reconnect would leave its VMs Not
+    // responding). Subscribers only hand work off (PortalNotifier), so the lock is not held for long.
+
     private void Opened(Entry e, IHypervisor connection, bool publish)
     {
-        HostStateChanged changed;
         lock (e.Gate)
         {
             if (e.Removed || e.Connection is not null)
@@ -254,48 +257,39 @@ public sealed partial class HostConnections(
             e.Error = null;
             e.Since = Now;
             e.Failures = 0;
-            changed = Changed(e);
+            LogConnected(log, e.Name, e.Uri);
+            if (publish) notifier.Publish(Changed(e));
         }
-        LogConnected(log, e.Name, e.Uri);
-        if (publish) notifier.Publish(changed);
     }
 
     private void Failed(Entry e, string error)
     {
-        HostStateChanged? changed;
-        int failures;
         lock (e.Gate)
         {
             if (e.Removed || e.Connection is not null) return;
-            failures = ++e.Failures;
+            var failures = ++e.Failures;
             e.NextAttempt = Now + Backoff(failures);
-            changed = ToDisconnected(e, error);
+            // Said once per reason; the retries of a host that stays away are only worth a debug line each.
+            if (ToDisconnected(e, error)) LogConnectFailed(log, e.Name, e.Uri, error);
+            else LogStillUnreachable(log, e.Name, failures);
         }
-        // Said once per reason; the retries of a host that stays away are only worth a debug line each.
-        if (changed is not null) LogConnectFailed(log, e.Name, e.Uri, error);
-        else LogStillUnreachable(log, e.Name, failures);
-        if (changed is not null) notifier.Publish(changed);
     }
 
     private void SetDisconnected(Entry e, string error)
     {
-        HostStateChanged? changed;
         lock (e.Gate)
-        {
-            if (e.Removed || e.Connection is not null) return;
-            changed = ToDisconnected(e, error);
-        }
-        if (changed is not null) notifier.Publish(changed);
+            if (!e.Removed && e.Connection is null) ToDisconnected(e, error);
     }
 
-    /// <summary>A host already Disconnected stays so through its retries; only a new error is news.</summary>
-    private HostStateChanged? ToDisconnected(Entry e, string error)
+    /// <summary>A host already Disconnected stays so through its retries; only a new error is news (and published).</summary>
+    private bool ToDisconnected(Entry e, string error)
     {
-        if (e.State == HostState.Disconnected && e.Error == error) return null;
+        if (e.State == HostState.Disconnected && e.Error == error) return false;
         if (e.State != HostState.Disconnected) e.Since = Now;
         e.State = HostState.Disconnected;
         e.Error = error;
-        return Changed(e);
+        notifier.Publish(Changed(e));
+        return true;
     }
 
     private TimeSpan Backoff(int failures)
@@ -307,7 +301,6 @@ public sealed partial class HostConnections(
     /// <summary>The connection went away under a connected host: closed by libvirt, or no longer alive.</summary>
     private void Lost(Entry e, IHypervisor connection, string reason)
     {
-        HostStateChanged changed;
         lock (e.Gate)
         {
             if (e.Removed || !ReferenceEquals(e.Connection, connection)) return;
@@ -317,11 +310,10 @@ public sealed partial class HostConnections(
             e.Since = Now;
             e.Failures = 0;
             e.NextAttempt = Now; // libvirtd restarted, the network came back: try at the next check
-            changed = Changed(e);
+            LogLost(log, e.Name, e.Uri, reason);
+            notifier.Publish(Changed(e));
         }
         Detach(e, connection);
-        LogLost(log, e.Name, e.Uri, reason);
-        notifier.Publish(changed);
     }
 
     private void Detach(Entry e, IHypervisor connection)

@@ -49,7 +49,15 @@ public sealed class RemoveHostCommand(CommandServices s, VmInventory inventory) 
                                                   "Stop them first; removing a host never stops its VMs.");
 
                 S.Hosts.Remove(host.Id);
-                var (names, memory) = await inventory.ForgetHostAsync(db, host.Id, token);
+                IReadOnlyList<string> names;
+                IReadOnlyList<Guid?> memory;
+                try { (names, memory) = await inventory.ForgetHostAsync(db, host.Id, token); }
+                catch
+                {
+                    // The database still has the host and its VMs: keep managing it.
+                    await S.Hosts.AddAsync(host);
+                    throw;
+                }
                 var released = await S.Memory.ReleaseUnreferencedAsync(db, memory, token);
                 S.Notifier.Publish(new HostsChanged(host.Id));
                 S.Notifier.Publish(new VmInventoryChanged());
