@@ -39,14 +39,25 @@ public static class PortalCoreExtensions
         });
         services.AddDbContextFactory<PortalDbContext>((sp, o) => o.UseSqlite(sp.GetRequiredService<PortalConnection>().DatabaseConnectionString));
 
-        services.AddSingleton<IHypervisor>(sp =>
-            LibvirtHypervisor.Open(sp.GetRequiredService<PortalConnection>().LibvirtUri, sp.GetRequiredService<ILogger<LibvirtHypervisor>>()));
+        services.AddOptions<HostConnectionOptions>().Bind(builder.Configuration.GetSection(HostConnectionOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<HypervisorFactory>(sp =>
+        {
+            var log = sp.GetRequiredService<ILogger<LibvirtHypervisor>>();
+            var hosts = sp.GetRequiredService<IOptions<HostConnectionOptions>>().Value;
+            var keepAlive = new LibvirtHypervisor.KeepAlive(hosts.KeepAliveInterval, hosts.KeepAliveCount);
+            return uri => LibvirtHypervisor.Open(uri, log, keepAlive);
+        });
+        services.AddSingleton<HostConnections>();
+        services.AddSingleton<IHypervisor, RoutingHypervisor>();
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<PortalNotifier>();
         services.AddSingleton<VmLocks>();
         services.AddSingleton<VmMonitor>();
         services.AddHostedService(sp => sp.GetRequiredService<VmMonitor>());
         services.AddHostedService<VmBackgroundProcessor>();
+        // After the monitor and the background processor: a host that connects at start is reconciled by the processor,
+        // which must be listening by then.
+        services.AddHostedService(sp => sp.GetRequiredService<HostConnections>());
         services.AddSingleton<VmInventory>();
         services.AddSingleton<AuditLog>();
         services.AddSingleton<MemoryVolumeStore>();
@@ -71,6 +82,8 @@ public static class PortalCoreExtensions
         services.AddSingleton<ExportDomainStore>();
         services.AddSingleton<ExportVmCommand>();
         services.AddSingleton<ImportVmCommand>();
+        services.AddSingleton<AddHostCommand>();
+        services.AddSingleton<RemoveHostCommand>();
         return builder;
     }
 

@@ -11,7 +11,15 @@ namespace Portal.Core;
 
 public sealed record VmRow(Guid Id, string Name, string Cluster, string CompatibilityVersion, bool ClusterSupportsMemory,
     string? Host, int MemoryMiB, int VideoRamKiB, bool IsStateless, VmStatus Status, DateTime StatusSince, bool IsMissingOnHost,
-    bool InPreview, bool ActiveHasMemory, string? LockedBy);
+    bool InPreview, bool ActiveHasMemory, string? LockedBy)
+{
+    /// <summary>Why the VM's host cannot be reached now ("Host X is not connected: …"); null while it is connected.</summary>
+    public string? HostProblem { get; init; }
+}
+
+/// <summary>A host as the Hosts page lists it: its row, its connection, and how many of its VMs the portal has and runs.</summary>
+public sealed record HostRow(Guid Id, string Name, string Uri, string Cluster, bool IsPrimary, HostState State, string? Error, DateTime Since,
+    int VmCount, int RunningVmCount);
 
 public sealed record SnapshotRow(Guid Id, Guid VmId, string Description, DateTime CreatedAt, SnapshotType Type, SnapshotStatus Status,
     bool HasMemory, Guid? MemoryVolumeId, long? MemorySizeBytes, string? MemoryDomain, Guid? ParentId);
@@ -20,7 +28,8 @@ public sealed record SnapshotRow(Guid Id, Guid VmId, string Description, DateTim
 public sealed record StorageDomainRow(Guid Id, string Name, StorageKind Kind, StorageRole Role, string PoolName,
     long? CapacityBytes, long? FreeBytes, int MemoryVolumes, long MemoryBytes, string? Error);
 
-public sealed class PortalQueries(IDbContextFactory<PortalDbContext> dbFactory, VmMonitor monitor, VmLocks locks, Hypervisor.IHypervisor hypervisor)
+public sealed class PortalQueries(IDbContextFactory<PortalDbContext> dbFactory, VmMonitor monitor, VmLocks locks, Hypervisor.IHypervisor hypervisor,
+    HostConnections hosts)
 {
     /// <summary>Every storage domain with the host's view of its size and free space, and the memory volumes it holds.</summary>
     public async Task<IReadOnlyList<StorageDomainRow>> StorageDomainRowsAsync(CancellationToken ct = default)
@@ -65,7 +74,27 @@ public sealed class PortalQueries(IDbContextFactory<PortalDbContext> dbFactory, 
     private VmRow Row(Vm v) => new(v.Id, v.Name, v.Cluster!.Name, v.Cluster.CompatibilityVersion, v.Cluster.SupportsMemorySnapshots,
         v.Host?.Name, v.MemoryMiB, v.VideoRamKiB, v.IsStateless, monitor.StatusOf(v.Id), v.StatusSince, v.IsMissingOnHost,
         v.Snapshots.Any(s => s.Status == SnapshotStatus.InPreview),
-        v.Snapshots.Any(s => s.Type == SnapshotType.Active && s.MemoryVolumeId != null), locks.HeldBy(v.Id));
+        v.Snapshots.Any(s => s.Type == SnapshotType.Active && s.MemoryVolumeId != null), locks.HeldBy(v.Id))
+    {
+        HostProblem = hosts.HostOfVm(v.HostId)?.NotConnectedReason,
+    };
+
+    /// <summary>Every host with its connection state and its VMs counted, the primary first, then by name.</summary>
+    public async Task<IReadOnlyList<HostRow>> HostRowsAsync(CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var rows = await db.Hosts.AsNoTracking().Include(h => h.Cluster).ToListAsync(ct);
+        var vms = await db.Vms.AsNoTracking().Select(v => new { v.Id, v.HostId }).ToListAsync(ct);
+        return rows.Select(h =>
+            {
+                var info = hosts.Find(h.Id);
+                var primary = h.Uri == hosts.PrimaryUri;
+                var mine = vms.Where(v => v.HostId == h.Id || (primary && v.HostId == null)).ToList();
+                return new HostRow(h.Id, h.Name, h.Uri, h.Cluster!.Name, primary, info?.State ?? HostState.Connecting, info?.Error,
+                    info?.Since ?? DateTime.UtcNow, mine.Count, mine.Count(v => Vm.IsRunning(monitor.StatusOf(v.Id))));
+            })
+            .OrderBy(r => r.IsPrimary ? 0 : 1).ThenBy(r => r.Name, StringComparer.OrdinalIgnoreCase).ToList();
+    }
 
     /// <summary>The VM's snapshots, newest first, with the Active ("Current") one on top.</summary>
     public async Task<IReadOnlyList<SnapshotRow>> SnapshotsAsync(Guid vmId, CancellationToken ct = default)

@@ -14,7 +14,7 @@ using Portal.Core.Vms;
 namespace Portal.Core;
 
 /// <summary>
-/// What must hold before the portal serves a request: the database migrated, the hypervisor reachable, the
+/// What must hold before the portal serves a request: the database migrated, the configured host reachable, the
 /// inventory seeded and reconciled. Every failure becomes one <see cref="PortalStartupException"/> sentence.
 /// </summary>
 public static class PortalStartup
@@ -45,12 +45,18 @@ public static class PortalStartup
             }, ex);
         }
 
+        var hosts = services.GetRequiredService<HostConnections>();
         IHypervisor hypervisor;
-        try { hypervisor = services.GetRequiredService<IHypervisor>(); }
+        try { hypervisor = await hosts.OpenPrimaryAsync(ct); }
         catch (LibvirtUnavailableException ex) { throw new PortalStartupException(ex.Message, ex); }
-        catch (HypervisorException ex) { throw new PortalStartupException(ex.LibvirtMessage + " Check Libvirt:Uri and that libvirtd is running there.", ex); }
+        catch (HypervisorException ex)
+        {
+            throw new PortalStartupException($"libvirt could not open '{connection.LibvirtUri}': {ex.LibvirtMessage} Check Libvirt:Uri and that libvirtd is running there.", ex);
+        }
 
         await SeedAsync(services, hypervisor, ct);
+        // The other hosts are connected by the running HostConnections service; their VMs join the inventory then.
+        await hosts.LoadAsync(ct);
         await services.GetRequiredService<VmInventory>().ReconcileAsync(ct);
         await services.GetRequiredService<Snapshots.InterruptedSnapshots>().SettleAsync(ct);
     }

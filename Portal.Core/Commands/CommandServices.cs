@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using Portal.Core.Audit;
+using Portal.Core.Hosts;
 using Portal.Core.Hypervisor;
 using Portal.Core.Persistence;
 using Portal.Core.Storage;
@@ -10,11 +11,14 @@ namespace Portal.Core.Commands;
 
 /// <summary>What every command needs; one instance, shared.</summary>
 public sealed class CommandServices(
-    IDbContextFactory<PortalDbContext> db, IHypervisor hypervisor, VmLocks locks, VmMonitor monitor,
+    IDbContextFactory<PortalDbContext> db, IHypervisor hypervisor, HostConnections hosts, VmLocks locks, VmMonitor monitor,
     PortalNotifier notifier, AuditLog audit, MemoryVolumeStore memory, TimeProvider clock, ILoggerFactory loggers)
 {
     public IDbContextFactory<PortalDbContext> Db => db;
+
+    /// <summary>Every host: each call about a VM goes to the host that holds it (<see cref="RoutingHypervisor"/>).</summary>
     public IHypervisor Hypervisor => hypervisor;
+    public HostConnections Hosts => hosts;
     public VmLocks Locks => locks;
     public VmMonitor Monitor => monitor;
     public PortalNotifier Notifier => notifier;

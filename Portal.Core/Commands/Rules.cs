@@ -1,3 +1,4 @@
+using Portal.Core.Hosts;
 using Portal.Core.Snapshots;
 using Portal.Core.Vms;
 
@@ -6,6 +7,10 @@ namespace Portal.Core.Commands;
 /// <summary>Small named checks that commands chain in their Validate; each returns the reason it refuses, or null.</summary>
 public static class Rules
 {
+    /// <summary>Nothing can be done to a VM whose host the portal cannot reach: "Host X is not connected: libvirt's reason".</summary>
+    public static Refusal? HostIsConnected(HostConnectionInfo? host) =>
+        host?.NotConnectedReason is { } reason ? new(reason) : null;
+
     public static Refusal? VmIsDown(VmStatus status, string action) =>
         status == VmStatus.Down ? null : new($"The VM must be Down to {action}. It is {Describe(status)}.");
 

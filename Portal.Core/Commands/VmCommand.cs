@@ -55,8 +55,8 @@ public sealed record StartedOperation(CommandResult? Finished, Task<CommandResul
 }
 
 /// <summary>
-/// The template every VM operation follows, after oVirt's CommandBase: take the VM's lock, validate (a reason a
-/// user can read), execute, end with success or with compensation, write an audit entry either way, notify.
+/// The template every VM operation follows, after oVirt's CommandBase: take the VM's lock, validate (its host
+/// connected first, then a reason a user can read), execute, end with success or with compensation, write an audit entry either way, notify.
 /// </summary>
 public abstract class VmCommand<TRequest>(CommandServices services) where TRequest : IVmRequest
 {
@@ -126,7 +126,8 @@ public abstract class VmCommand<TRequest>(CommandServices services) where TReque
         if (vm is null) return CommandResult.NotFound($"There is no VM with id {request.VmId}.");
 
         var ctx = new CommandContext<TRequest>(db, vm, request, actor, S.Monitor.StatusOf(vm.Id)) { StartedSignal = started };
-        var refusal = Validate(ctx).FirstOrDefault(r => r is not null) ?? await ValidateOnHostAsync(ctx, ct);
+        var refusal = Rules.HostIsConnected(S.Hosts.HostOfVm(vm.HostId)) ?? Validate(ctx).FirstOrDefault(r => r is not null)
+                      ?? await ValidateOnHostAsync(ctx, ct);
         if (refusal is not null) return new CommandResult(refusal.Kind, refusal.Reason);
 
         try

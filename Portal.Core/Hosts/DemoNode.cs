@@ -42,15 +42,37 @@ public static class DemoNode
 
     public static XDocument Build(string dataDirectory)
     {
-        var node = new XElement("node", new XAttribute(XNamespace.Xmlns + "test", Test),
-            new XElement("cpu", new XElement("mhz", 2400), new XElement("model", "x86_64"), new XElement("active", 2),
-                new XElement("nodes", 1), new XElement("sockets", 1), new XElement("cores", 2), new XElement("threads", 1)),
-            new XElement("memory", 24 * 1024 * 1024));
+        var node = Node();
         foreach (var vm in Vms) node.Add(Domain(vm, dataDirectory));
         node.Add(Pool(DataPool, Path.Combine(dataDirectory, "storage", DataPool)));
         node.Add(Pool(ExportPool, Path.Combine(dataDirectory, "storage", ExportPool)));
         return new XDocument(node);
     }
+
+    /// <summary>A VM of another host's node file.</summary>
+    /// <param name="Cluster">Default: <see cref="ModernCluster"/>.</param>
+    public sealed record NodeVm(string Name, Guid Uuid, int MiB, bool Running, string Cluster = ModernCluster);
+
+    /// <summary>
+    /// Writes the node file of another test-driver host with <paramref name="vms"/> (and no storage pools: storage
+    /// domains are the primary host's) and returns its URI, for a second host in a demo or a test.
+    /// </summary>
+    public static string WriteNode(string path, IEnumerable<NodeVm> vms)
+    {
+        path = Path.GetFullPath(path);
+        var directory = Path.GetDirectoryName(path)!;
+        Directory.CreateDirectory(directory);
+        var node = Node();
+        foreach (var vm in vms) node.Add(Domain((vm.Name, vm.Cluster, vm.MiB, vm.Running, false, "", vm.Uuid.ToString()), directory));
+        new XDocument(node).Save(path);
+        return "test://" + path;
+    }
+
+    private static XElement Node() =>
+        new("node", new XAttribute(XNamespace.Xmlns + "test", Test),
+            new XElement("cpu", new XElement("mhz", 2400), new XElement("model", "x86_64"), new XElement("active", 2),
+                new XElement("nodes", 1), new XElement("sockets", 1), new XElement("cores", 2), new XElement("threads", 1)),
+            new XElement("memory", 24 * 1024 * 1024));
 
     private static XElement Domain((string Name, string Cluster, int MiB, bool Running, bool Stateless, string Devices, string Uuid) vm, string dataDirectory)
     {

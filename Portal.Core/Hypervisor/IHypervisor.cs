@@ -16,6 +16,12 @@ public interface IHypervisor
     /// <summary>Raised on the libvirt event-loop thread for each domain lifecycle event. Handlers must not block.</summary>
     event Action<DomainLifecycleEvent>? LifecycleEvent;
 
+    /// <summary>
+    /// Raised on the libvirt event-loop thread when the other side closed the connection (end of file, keepalive timeout,
+    /// I/O error), with the reason. Never raised for <see cref="IDisposable.Dispose"/>. Handlers must not block.
+    /// </summary>
+    event Action<string>? ConnectionClosed;
+
     Task<bool> IsAliveAsync(CancellationToken ct = default);
     Task<IReadOnlyList<DomainInfo>> ListDomainsAsync(CancellationToken ct = default);
     Task<DomainInfo?> FindDomainAsync(Guid id, CancellationToken ct = default);
@@ -89,7 +95,11 @@ public enum DomainEventKind { Defined = 0, Undefined = 1, Started = 2, Suspended
 
 public sealed record DomainInfo(Guid Id, string Name, DomainRunState State, int Reason);
 
-public sealed record DomainLifecycleEvent(Guid DomainId, string DomainName, DomainEventKind Kind, int Detail, DateTimeOffset At);
+public sealed record DomainLifecycleEvent(Guid DomainId, string DomainName, DomainEventKind Kind, int Detail, DateTimeOffset At)
+{
+    /// <summary>The portal's host whose connection raised the event; null from a connection no host owns yet.</summary>
+    public Guid? HostId { get; init; }
+}
 
 /// <summary>A snapshot to take. <paramref name="MemoryFile"/> null means disks (and config) only.</summary>
 /// <param name="Progress">Told the dump's progress (0..1) from libvirt's job info while memory is written.</param>
@@ -102,9 +112,18 @@ public sealed record MemoryRestoreRequest(string DumpPath, string ConfigurationX
 public sealed record PoolInfo(string Name, long CapacityBytes, long AllocationBytes, long AvailableBytes, string? TargetPath);
 
 /// <summary>A failed libvirt call, carrying libvirt's own message.</summary>
-public sealed class HypervisorException(string operation, string libvirtMessage)
+public class HypervisorException(string operation, string libvirtMessage)
     : Exception($"{operation} failed: {libvirtMessage}")
 {
     public string Operation { get; } = operation;
     public string LibvirtMessage { get; } = libvirtMessage;
+}
+
+/// <summary>
+/// A call about a domain whose host has no live connection now: nothing reached libvirt. <see cref="HypervisorException.LibvirtMessage"/>
+/// is the sentence users see ("Host X is not connected: …").
+/// </summary>
+public sealed class HostNotConnectedException(Guid hostId, string reason) : HypervisorException("Reaching the host", reason)
+{
+    public Guid HostId { get; } = hostId;
 }

@@ -27,6 +27,10 @@ internal static unsafe partial class Interop
     [LibraryImport(Lib)] internal static partial int virConnectDomainEventRegisterAny(ConnectHandle conn, IntPtr dom, int eventId,
         delegate* unmanaged[Cdecl]<IntPtr, IntPtr, int, int, IntPtr, int> cb, IntPtr opaque, IntPtr freecb);
     [LibraryImport(Lib)] internal static partial int virConnectDomainEventDeregisterAny(ConnectHandle conn, int callbackId);
+    [LibraryImport(Lib)] internal static partial int virConnectRegisterCloseCallback(ConnectHandle conn,
+        delegate* unmanaged[Cdecl]<IntPtr, int, IntPtr, void> cb, IntPtr opaque, IntPtr freecb);
+    [LibraryImport(Lib)] internal static partial int virConnectUnregisterCloseCallback(ConnectHandle conn, delegate* unmanaged[Cdecl]<IntPtr, int, IntPtr, void> cb);
+    [LibraryImport(Lib)] internal static partial int virConnectSetKeepAlive(ConnectHandle conn, int interval, uint count);
 
     // ---- domains ----
     [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)] internal static partial DomainHandle virDomainLookupByUUIDString(ConnectHandle conn, string uuid);

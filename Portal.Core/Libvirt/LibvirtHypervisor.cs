@@ -27,36 +27,71 @@ public sealed unsafe partial class LibvirtHypervisor : IHypervisor, IDisposable
     private readonly ConnectHandle _conn;
     private readonly GCHandle _self;
     private readonly int _callbackId;
+    private readonly bool _closeCallback;
+    private readonly string _openUri;
     private readonly ILogger _log;
 
     public string Uri { get; }
     public bool IsTestDriver { get; }
     public event Action<DomainLifecycleEvent>? LifecycleEvent;
+    public event Action<string>? ConnectionClosed;
 
-    private LibvirtHypervisor(string uri, ConnectHandle conn, ILogger log)
+    private LibvirtHypervisor(string uri, string openUri, ConnectHandle conn, KeepAlive? keepAlive, ILogger log)
     {
         Uri = uri;
+        _openUri = openUri;
         _conn = conn;
         _log = log;
         IsTestDriver = string.Equals(Interop.Borrowed(Interop.virConnectGetType(conn)), "TEST", StringComparison.OrdinalIgnoreCase);
         _self = GCHandle.Alloc(this);
         _callbackId = Interop.virConnectDomainEventRegisterAny(conn, IntPtr.Zero, LifecycleEventId, &OnLifecycle, GCHandle.ToIntPtr(_self), IntPtr.Zero);
         if (_callbackId < 0) LogNoEvents(_log, uri, LastError());
+        // The test driver lives in this process: nothing can close it from the other side, and it has neither call.
+        if (IsTestDriver) return;
+        // virConnectSetKeepAlive(interval, count): the client sends a keepalive every interval seconds and closes the
+        // connection after count of them go unanswered, which raises the close callback with reason KEEPALIVE. 1 means
+        // the daemon does not answer keepalives, so only a closed socket is noticed.
+        if (keepAlive is { } k && Interop.virConnectSetKeepAlive(conn, Math.Max(1, (int)k.Interval.TotalSeconds), (uint)k.Count) is var rc and not 0)
+            LogNoKeepAlive(_log, uri, rc > 0 ? "the daemon does not answer keepalive messages" : LastError());
+        _closeCallback = Interop.virConnectRegisterCloseCallback(conn, &OnClosed, GCHandle.ToIntPtr(_self), IntPtr.Zero) == 0;
+        if (!_closeCallback) LogNoCloseCallback(_log, uri, LastError());
     }
 
-    /// <summary>Opens <paramref name="uri"/>; throws one sentence naming the URI when it cannot be reached.</summary>
-    public static LibvirtHypervisor Open(string uri, ILogger log)
+    /// <summary>How often a remote connection is probed, and after how many unanswered probes libvirt closes it.</summary>
+    public sealed record KeepAlive(TimeSpan Interval, int Count);
+
+    /// <summary>
+    /// Opens <paramref name="uri"/>; when it cannot be reached, throws with libvirt's own reason as
+    /// <see cref="HypervisorException.LibvirtMessage"/> (the message names the URI). Blocks for as long as
+    /// libvirt takes (a TCP connect to a host that does not answer can take minutes): call it off the caller's thread.
+    /// </summary>
+    /// <param name="keepAlive">Default: null, libvirt's own setting (no client keepalive). Ignored by the test driver.</param>
+    public static LibvirtHypervisor Open(string uri, ILogger log, KeepAlive? keepAlive = null)
     {
         LibvirtEventLoop.EnsureStarted();
-        var conn = Interop.virConnectOpen(uri);
+        var openUri = WithoutPasswordPrompt(uri);
+        var conn = Interop.virConnectOpen(openUri);
         if (conn.IsInvalid)
-            throw new HypervisorException("Connecting", $"libvirt could not open '{uri}': {LastError()}");
-        return new LibvirtHypervisor(uri, conn, log);
+            throw new HypervisorException($"Connecting to {uri}", LastError());
+        return new LibvirtHypervisor(uri, openUri, conn, keepAlive, log);
+    }
+
+    /// <summary>
+    /// libvirt's ssh transport runs the ssh command, which asks for a password on the portal's terminal and waits for
+    /// ever when key authentication fails. The URI parameter no_tty=1 makes ssh fail instead, with its message.
+    /// </summary>
+    internal static string WithoutPasswordPrompt(string uri)
+    {
+        var scheme = uri.Split("://", 2)[0];
+        if (!scheme.EndsWith("+ssh", StringComparison.OrdinalIgnoreCase) || uri.Contains("no_tty=", StringComparison.Ordinal)) return uri;
+        return uri + (uri.Contains('?') ? "&" : "?") + "no_tty=1";
     }
 
     public void Dispose()
     {
         if (_callbackId >= 0) Interop.virConnectDomainEventDeregisterAny(_conn, _callbackId);
+        // Unregistered first: closing the connection ourselves would otherwise report reason CLIENT.
+        if (_closeCallback) Interop.virConnectUnregisterCloseCallback(_conn, &OnClosed);
         _conn.Dispose();
         lock (_jobGate) _jobConn?.Dispose();
         if (_self.IsAllocated) _self.Free();
@@ -85,6 +120,28 @@ public sealed unsafe partial class LibvirtHypervisor : IHypervisor, IDisposable
             Console.Error.WriteLine($"libvirt lifecycle handler failed: {ex}");
         }
         return 0;
+    }
+
+    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    private static void OnClosed(IntPtr conn, int reason, IntPtr opaque)
+    {
+        try
+        {
+            if (GCHandle.FromIntPtr(opaque).Target is not LibvirtHypervisor self) return;
+            // virConnectCloseReason
+            var why = reason switch
+            {
+                1 => "the host closed the connection (end of file from the libvirt daemon)",
+                2 => "the host stopped answering keepalive messages",
+                3 => "the connection was closed by the portal",
+                _ => "the connection to the host failed with an I/O error",
+            };
+            self.ConnectionClosed?.Invoke(why);
+        }
+        catch (Exception ex)
+        {
+            Console.Error.WriteLine($"libvirt close handler failed: {ex}");
+        }
     }
 
     // ---- the blocking calls, always run off the caller's thread ----
@@ -241,7 +298,7 @@ public sealed unsafe partial class LibvirtHypervisor : IHypervisor, IDisposable
         {
             if (_jobConn is { IsInvalid: false } open && Interop.virConnectIsAlive(open) == 1) return open;
             _jobConn?.Dispose();
-            _jobConn = Interop.virConnectOpen(Uri);
+            _jobConn = Interop.virConnectOpen(_openUri);
             return _jobConn.IsInvalid ? null : _jobConn;
         }
     }
@@ -500,4 +557,10 @@ public sealed unsafe partial class LibvirtHypervisor : IHypervisor, IDisposable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "libvirt at {Uri} refused lifecycle events ({Error}); VM status will not update live")]
     private static partial void LogNoEvents(ILogger log, string uri, string error);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "libvirt at {Uri} runs without keepalive ({Error}); only a closed socket shows that the host is gone")]
+    private static partial void LogNoKeepAlive(ILogger log, string uri, string error);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "libvirt at {Uri} has no close callback ({Error}); a lost connection is noticed by the periodic check")]
+    private static partial void LogNoCloseCallback(ILogger log, string uri, string error);
 }

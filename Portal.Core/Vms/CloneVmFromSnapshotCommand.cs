@@ -43,6 +43,8 @@ public sealed partial class CloneVmFromSnapshotCommand(CommandServices s) : VmCo
         var xml = DomainXml.AsNewDomain(source.ConfigurationXml, ctx.Request.NewName, id);
         // Hold the new VM too, so the inventory does not record its domain before this command does.
         using var cloneLock = S.Locks.TryAcquire(id, Operation, out _);
+        // On the source VM's host, where its disks are.
+        if (ctx.Vm.HostId is { } host) S.Hosts.Place(id, host);
         var info = await S.Hypervisor.DefineDomainAsync(xml, ct);
         ctx.StateAs<CloneState>().Defined = info.Id;
         var doc = DomainXml.Parse(xml);

@@ -1,4 +1,5 @@
 using System.Text;
+using Portal.Core.Hosts;
 using Portal.Core.Hypervisor;
 
 namespace Portal.Core.Vms;
@@ -10,13 +11,14 @@ public sealed record ConsoleChunk(string Text, long NextOffset, string? Unavaila
 /// Reads a VM's serial console from the log file its domain writes (&lt;serial type='file'&gt;), read-only. The
 /// file is on the host, so this works for local URIs (qemu:///system); the path comes from the domain XML only.
 /// </summary>
-public sealed class SerialConsole(IHypervisor hypervisor)
+public sealed class SerialConsole(IHypervisor hypervisor, HostConnections hosts)
 {
     public const int MaxChunkBytes = 64 * 1024;
 
     public async Task<ConsoleChunk> ReadAsync(Guid vmId, long offset, CancellationToken ct = default)
     {
-        if (!IsLocal(hypervisor.Uri)) return new("", offset, $"The console log is on the remote host of {hypervisor.Uri}.");
+        var uri = await hosts.HostOfDomainAsync(vmId, ct) is { } hostId && hosts.Find(hostId) is { } host ? host.Uri : hypervisor.Uri;
+        if (!IsLocal(uri)) return new("", offset, $"The console log is on the remote host of {uri}.");
         string xml;
         try { xml = await hypervisor.GetDomainXmlAsync(vmId, inactive: false, ct); }
         catch (HypervisorException ex) { return new("", offset, ex.LibvirtMessage); }

@@ -9,17 +9,20 @@ namespace Portal.Core.Vms;
 public static class VmActionHints
 {
     public static string? WhyCannotRun(VmRow vm) =>
-        vm.LockedBy is { } op ? $"'{op}' is in progress on this VM."
+        vm.HostProblem is { } host ? host
+        : vm.LockedBy is { } op ? $"'{op}' is in progress on this VM."
         : vm.IsMissingOnHost ? "The VM no longer exists on its host."
         : Rules.VmCanStart(vm.Status)?.Reason;
 
     public static string? WhyCannotStop(VmRow vm) =>
-        vm.LockedBy is { } op ? $"'{op}' is in progress on this VM."
+        vm.HostProblem is { } host ? host
+        : vm.LockedBy is { } op ? $"'{op}' is in progress on this VM."
         : vm.Status is VmStatus.Up or VmStatus.Paused or VmStatus.PoweringUp or VmStatus.PoweringDown or VmStatus.NotResponding ? null
         : $"The VM is {Rules.Describe(vm.Status)}; only a running VM can be stopped.";
 
     public static string? WhyCannotSnapshot(VmRow vm) =>
-        vm.LockedBy is { } op ? $"'{op}' is in progress on this VM."
+        vm.HostProblem is { } host ? host
+        : vm.LockedBy is { } op ? $"'{op}' is in progress on this VM."
         : vm.InPreview ? "The VM is in preview of a snapshot. Commit or undo the preview first."
         : vm.Status is VmStatus.Down or VmStatus.Up or VmStatus.Paused ? null
         : $"Cannot create a snapshot while the VM is {Rules.Describe(vm.Status)}.";

@@ -5,12 +5,14 @@ using Portal.Core.Persistence;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Portal.Core.Auth;
+using Portal.Core.Hosts;
 
 namespace Portal.Core.Vms;
 
 /// <summary>
 /// Reacts to what happens outside the portal: a VM that goes down gets oVirt's down-VM processing (stateless
-/// restore), and domains defined or undefined by another client are reconciled into the inventory.
+/// restore), domains defined or undefined by another client are reconciled into the inventory, and so is a host
+/// that (re)connects; the VMs of a host that disconnects become NotResponding.
 /// </summary>
 public sealed partial class VmBackgroundProcessor(PortalNotifier notifier, VmLocks locks, IServiceProvider services, ILogger<VmBackgroundProcessor> log) : BackgroundService
 {
@@ -29,7 +31,8 @@ public sealed partial class VmBackgroundProcessor(PortalNotifier notifier, VmLoc
             // failed Run…), which did its own down processing: queueing it would only take the VM's lock behind
             // the operation's back and refuse the user's next click with "'Process VM down' is in progress".
             if (e is VmStatusChanged { To: VmStatus.Down } down && locks.HeldBy(down.VmId) is not null) return;
-            if (e is VmStatusChanged { To: VmStatus.Down } or VmInventoryChanged) _work.Writer.TryWrite(e);
+            if (e is VmStatusChanged { To: VmStatus.Down } or VmInventoryChanged or HostStateChanged { State: not HostState.Connecting })
+                _work.Writer.TryWrite(e);
         });
         return base.StartAsync(cancellationToken);
     }
@@ -62,8 +65,11 @@ public sealed partial class VmBackgroundProcessor(PortalNotifier notifier, VmLoc
                         case VmStatusChanged down when await HasStatelessSnapshotAsync(down.VmId, stoppingToken):
                             await services.GetRequiredService<ProcessDownVmCommand>().ExecuteAsync(new ProcessDownVmRequest(down.VmId), Actor.System, stoppingToken);
                             break;
-                        case VmInventoryChanged:
+                        case VmInventoryChanged or HostStateChanged { State: HostState.Connected }:
                             await services.GetRequiredService<VmInventory>().ReconcileAsync(stoppingToken);
+                            break;
+                        case HostStateChanged { State: HostState.Disconnected } lost:
+                            await services.GetRequiredService<VmInventory>().HostLostAsync(lost.HostId, lost.NotConnectedReason, stoppingToken);
                             break;
                     }
                 }

@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using Portal.Core.Clusters;
+using Portal.Core.Hosts;
 using Portal.Core.Hypervisor;
 using Portal.Core.Persistence;
 using Portal.Core.Snapshots;
@@ -8,11 +9,12 @@ using Portal.Core.Snapshots;
 namespace Portal.Core.Vms;
 
 /// <summary>
-/// Brings the database's VMs in line with the host's domains: libvirt is the truth for what exists and runs.
-/// New domains become VMs (cluster and stateless flag from the portal's domain metadata), vanished ones are
-/// marked missing, and every VM's status is taken from the host.
+/// Brings the database's VMs in line with the domains of every connected host: libvirt is the truth for what exists
+/// and runs. New domains become VMs of the host they are on (cluster and stateless flag from the portal's domain
+/// metadata), vanished ones are marked missing, and every VM's status is taken from its host. The VMs of a host that
+/// is not connected are left as they are in the database, NotResponding (<see cref="HostLostAsync"/>).
 /// </summary>
-public sealed partial class VmInventory(IHypervisor hypervisor, IDbContextFactory<PortalDbContext> dbFactory, VmMonitor monitor,
+public sealed partial class VmInventory(HostConnections hosts, IDbContextFactory<PortalDbContext> dbFactory, VmMonitor monitor,
     VmLocks locks, PortalNotifier notifier, TimeProvider clock, ILogger<VmInventory> log)
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
@@ -20,19 +22,77 @@ public sealed partial class VmInventory(IHypervisor hypervisor, IDbContextFactor
     public async Task ReconcileAsync(CancellationToken ct = default)
     {
         await _gate.WaitAsync(ct);
-        try { await ReconcileCoreAsync(ct); }
+        try
+        {
+            var changed = false;
+            foreach (var (host, connection) in hosts.Connected())
+            {
+                try { changed |= await ReconcileHostAsync(host, connection, ct); }
+                catch (HypervisorException ex)
+                {
+                    // The connection may be going away; HostConnections decides that. The other hosts still count.
+                    LogHostFailed(log, host.Name, ex.LibvirtMessage);
+                }
+            }
+            if (changed) notifier.Publish(new VmInventoryChanged());
+        }
         finally { _gate.Release(); }
     }
 
-    private async Task ReconcileCoreAsync(CancellationToken ct)
+    /// <summary>
+    /// The host is not connected: each of its VMs becomes NotResponding, recorded and published like any transition.
+    /// Nothing else changes in the database; the next reconcile with the host takes the statuses from it again.
+    /// </summary>
+    public async Task HostLostAsync(Guid hostId, string reason, CancellationToken ct = default)
     {
-        var domains = await hypervisor.ListDomainsAsync(ct);
+        List<Guid> ids;
+        await using (var db = await dbFactory.CreateDbContextAsync(ct))
+        {
+            var ofPrimary = hostId == hosts.PrimaryId;
+            ids = await db.Vms.Where(v => (v.HostId == hostId || (ofPrimary && v.HostId == null)) && !v.IsMissingOnHost)
+                .Select(v => v.Id).ToListAsync(ct);
+        }
+        foreach (var id in ids) await monitor.SetStatusAsync(id, VmStatus.NotResponding, Shorten(reason), ct);
+    }
+
+    /// <summary>
+    /// Forgets a host that is being removed, under the inventory's gate so that no reconcile adds its VMs back: its
+    /// VMs (with their snapshots and status history) and its row. Nothing on the host changes. Returns the VMs'
+    /// names and the memory volumes their snapshots referenced, for the caller to release.
+    /// </summary>
+    public async Task<(IReadOnlyList<string> Vms, IReadOnlyList<Guid?> MemoryVolumes)> ForgetHostAsync(PortalDbContext db, Guid hostId, CancellationToken ct = default)
+    {
+        await _gate.WaitAsync(ct);
+        try
+        {
+            var vms = await db.Vms.Include(v => v.Snapshots).Where(v => v.HostId == hostId).OrderBy(v => v.Name).ToListAsync(ct);
+            var memory = vms.SelectMany(v => v.Snapshots).Select(s => s.MemoryVolumeId).Where(m => m is not null).Distinct().ToList();
+            await using var tx = await db.Database.BeginTransactionAsync(ct);
+            db.Vms.RemoveRange(vms);
+            await db.SaveChangesAsync(ct);
+            await db.Hosts.Where(h => h.Id == hostId).ExecuteDeleteAsync(ct);
+            await tx.CommitAsync(ct);
+            return (vms.Select(v => v.Name).ToList(), memory);
+        }
+        finally { _gate.Release(); }
+    }
+
+    private static string Shorten(string reason) => reason.Length <= 500 ? reason : reason[..499] + "…";
+
+    /// <summary>Whether a VM row is this host's: its own, or (from before hosts were recorded) without a host, on the primary.</summary>
+    private static bool OnHost(Vm vm, HostConnectionInfo host) => vm.HostId == host.HostId || (vm.HostId is null && host.IsPrimary);
+
+    private async Task<bool> ReconcileHostAsync(HostConnectionInfo host, IHypervisor connection, CancellationToken ct)
+    {
+        var domains = await connection.ListDomainsAsync(ct);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var host = await db.Hosts.FirstOrDefaultAsync(h => h.Uri == hypervisor.Uri, ct);
+        var hostRow = await db.Hosts.FirstOrDefaultAsync(h => h.Id == host.HostId, ct);
+        if (hostRow is null) return false; // removed while this ran
         var clusters = await db.Clusters.ToListAsync(ct);
         var vms = await db.Vms.Include(v => v.Snapshots).ToDictionaryAsync(v => v.Id, ct);
         var now = clock.GetUtcNow().UtcDateTime;
         var changed = false;
+        var mine = new List<DomainInfo>();
 
         foreach (var d in domains)
         {
@@ -41,13 +101,13 @@ public sealed partial class VmInventory(IHypervisor hypervisor, IDbContextFactor
             if (locks.HeldBy(d.Id) is not null) continue;
             if (!vms.TryGetValue(d.Id, out var vm))
             {
-                var xml = await hypervisor.GetDomainXmlAsync(d.Id, inactive: true, ct);
+                var xml = await connection.GetDomainXmlAsync(d.Id, inactive: true, ct);
                 var doc = DomainXml.Parse(xml);
-                var cluster = ClusterFor(doc, clusters, host?.ClusterId);
+                var cluster = ClusterFor(doc, clusters, hostRow.ClusterId);
                 if (cluster is null) { LogNoCluster(log, d.Name); continue; }
                 vm = new Vm
                 {
-                    Id = d.Id, Name = UniqueName(d.Name, vms.Values), ClusterId = cluster.Id, HostId = host?.Id,
+                    Id = d.Id, Name = UniqueName(d.Name, vms.Values), ClusterId = cluster.Id, HostId = host.HostId,
                     MemoryMiB = DomainXml.MemoryMiB(doc), VideoRamKiB = DomainXml.VideoRamKiB(doc),
                     IsStateless = DomainXml.MetadataValue(doc, "stateless") == "true", Status = VmStatus.Down, StatusSince = now,
                 };
@@ -59,43 +119,58 @@ public sealed partial class VmInventory(IHypervisor hypervisor, IDbContextFactor
                 db.Vms.Add(vm);
                 vms[vm.Id] = vm;
                 changed = true;
-                LogAdded(log, vm.Name, cluster.Name);
+                LogAdded(log, vm.Name, host.Name, cluster.Name);
             }
-            else if (vm.IsMissingOnHost)
+            else if (!OnHost(vm, host))
             {
+                // The same UUID on two hosts. A VM gone from its own host has moved here (migrated, or defined again);
+                // otherwise it is a copy, and the portal keeps the VM it knows.
+                if (!vm.IsMissingOnHost)
+                {
+                    LogDuplicate(log, d.Name, host.Name, vm.Name);
+                    continue;
+                }
+                vm.HostId = host.HostId;
                 vm.IsMissingOnHost = false;
                 changed = true;
+                LogMoved(log, vm.Name, host.Name);
             }
+            else
+            {
+                if (vm.HostId is null) { vm.HostId = host.HostId; changed = true; }
+                if (vm.IsMissingOnHost) { vm.IsMissingOnHost = false; changed = true; }
+            }
+            hosts.Place(d.Id, host.HostId);
+            mine.Add(d);
             monitor.Prime(vm.Id, vm.Status);
         }
-        var onHost = domains.Select(d => d.Id).ToHashSet();
+        var onHost = mine.Select(d => d.Id).ToHashSet();
         // A domain an operation is removing right now (Remove VM) is that operation's to record, as for one being created.
-        foreach (var vm in vms.Values.Where(v => !onHost.Contains(v.Id) && !v.IsMissingOnHost && (host is null || v.HostId == host.Id)
-                                                 && locks.HeldBy(v.Id) is null))
+        foreach (var vm in vms.Values.Where(v => OnHost(v, host) && !onHost.Contains(v.Id) && !v.IsMissingOnHost && locks.HeldBy(v.Id) is null))
         {
             vm.IsMissingOnHost = true;
             changed = true;
         }
         await db.SaveChangesAsync(ct);
 
-        foreach (var d in domains.Where(d => vms.ContainsKey(d.Id) && locks.HeldBy(d.Id) is null))
-            await RestoreSnapshotRecordsAsync(vms[d.Id], ct);
+        foreach (var d in mine.Where(d => locks.HeldBy(d.Id) is null))
+            await RestoreSnapshotRecordsAsync(connection, vms[d.Id], ct);
 
         // Ask the host again rather than apply the list read above: a domain may have changed since, and its event
         // has already been handled by the monitor. A VM an operation holds has its status set by that operation.
-        foreach (var d in domains)
-            if (vms.ContainsKey(d.Id) && locks.HeldBy(d.Id) is null)
+        foreach (var d in mine)
+            if (locks.HeldBy(d.Id) is null)
                 await monitor.RefreshFromHostAsync(d.Id, "reconciled with the host", ct);
-        foreach (var vm in vms.Values.Where(v => v.IsMissingOnHost))
+        foreach (var vm in vms.Values.Where(v => v.IsMissingOnHost && OnHost(v, host)))
             await monitor.SetStatusAsync(vm.Id, VmStatus.Down, "the host no longer has this VM", ct);
-        if (changed) notifier.Publish(new VmInventoryChanged());
+        return changed;
     }
 
     /// <summary>
     /// Gives the host back the snapshot records it lost (the embedded test driver starts from its node file on every
     /// start), so memory saved before a restart can still be restored.
     /// </summary>
-    private async Task RestoreSnapshotRecordsAsync(Vm vm, CancellationToken ct)
+    private async Task RestoreSnapshotRecordsAsync(IHypervisor hypervisor, Vm vm, CancellationToken ct)
     {
         var wanted = vm.Snapshots.Where(s => s.HypervisorName is not null && s.HypervisorXml is not null).OrderBy(s => s.CreatedAt).ToList();
         if (wanted.Count == 0) return;
@@ -131,8 +206,17 @@ public sealed partial class VmInventory(IHypervisor hypervisor, IDbContextFactor
         return candidate;
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "VM {VmName} found on the host, added to cluster {Cluster}")]
-    private static partial void LogAdded(ILogger log, string vmName, string cluster);
+    [LoggerMessage(Level = LogLevel.Information, Message = "VM {VmName} found on host {Host}, added to cluster {Cluster}")]
+    private static partial void LogAdded(ILogger log, string vmName, string host, string cluster);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Domain {DomainName} on host {Host} has the UUID of VM {VmName}, which is on another host; it is left out")]
+    private static partial void LogDuplicate(ILogger log, string domainName, string host, string vmName);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "VM {VmName}, missing on its host, is now on host {Host}")]
+    private static partial void LogMoved(ILogger log, string vmName, string host);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Reconciling host {Host} failed: {Error}")]
+    private static partial void LogHostFailed(ILogger log, string host, string error);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "VM {VmName} found on the host, but there is no cluster to put it in")]
     private static partial void LogNoCluster(ILogger log, string vmName);

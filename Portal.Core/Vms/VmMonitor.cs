@@ -47,10 +47,16 @@ public sealed partial class VmMonitor(
         finally { _writeGate.Release(); }
     }
 
-    /// <summary>Sets the status from what libvirt says the domain is doing now.</summary>
+    /// <summary>Sets the status from what libvirt says the domain is doing now; NotResponding while its host is not connected.</summary>
     public async Task<VmStatus> RefreshFromHostAsync(Guid vmId, string reason, CancellationToken ct = default)
     {
-        var info = await hypervisor.FindDomainAsync(vmId, ct);
+        DomainInfo? info;
+        try { info = await hypervisor.FindDomainAsync(vmId, ct); }
+        catch (HostNotConnectedException ex)
+        {
+            await SetStatusAsync(vmId, VmStatus.NotResponding, ex.LibvirtMessage, ct);
+            return VmStatus.NotResponding;
+        }
         var status = info is null ? VmStatus.Down : FromRunState(info.State);
         await SetStatusAsync(vmId, status, reason, ct);
         return status;

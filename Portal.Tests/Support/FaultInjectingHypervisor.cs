@@ -77,9 +77,24 @@ public sealed class FaultInjectingHypervisor(IHypervisor inner) : IHypervisor, I
 
     private static string Key(string method, Guid? vmId) => vmId is { } id ? $"{method}/{id}" : method;
 
+    private volatile string? _dropped;
+    private Action<string>? _closed;
+
+    /// <summary>
+    /// The connection is gone, as when the host's libvirtd stops or the network fails: from now on every call fails
+    /// with <paramref name="reason"/> and <see cref="IsAliveAsync"/> says false. With <paramref name="closedByLibvirt"/>
+    /// libvirt's close callback reports it at once; without, only the portal's periodic alive check notices.
+    /// </summary>
+    public void Drop(string reason = "Cannot recv data: Connection reset by peer", bool closedByLibvirt = true)
+    {
+        _dropped = reason;
+        if (closedByLibvirt) _closed?.Invoke(reason);
+    }
+
     private async Task Intercept(string method, Guid? vmId = null)
     {
         if (_offline) throw new HypervisorException($"{method} (test)", ConnectionClosedMessage);
+        if (_dropped is { } reason) throw new HypervisorException($"{method} (test)", reason);
         var due = new List<Hook>();
         lock (_gate)
         {
@@ -103,9 +118,23 @@ public sealed class FaultInjectingHypervisor(IHypervisor inner) : IHypervisor, I
         remove => inner.LifecycleEvent -= value;
     }
 
+    public event Action<string>? ConnectionClosed
+    {
+        add
+        {
+            inner.ConnectionClosed += value;
+            _closed += value;
+        }
+        remove
+        {
+            inner.ConnectionClosed -= value;
+            _closed -= value;
+        }
+    }
+
     public async Task<bool> IsAliveAsync(CancellationToken ct = default)
     {
-        if (_offline) return false;
+        if (_dropped is not null || _offline) return false;
         await Intercept(nameof(IsAliveAsync));
         return await inner.IsAliveAsync(ct);
     }

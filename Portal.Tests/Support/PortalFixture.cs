@@ -8,6 +8,7 @@ using Portal.Core;
 using Portal.Core.Audit;
 using Portal.Core.Auth;
 using Portal.Core.Commands;
+using HypervisorFactory = Portal.Core.Hosts.HypervisorFactory;
 using Portal.Core.Hypervisor;
 using Portal.Core.Persistence;
 using Portal.Core.Snapshots;
@@ -42,15 +43,24 @@ public sealed class PortalFixture : IAsyncDisposable
     public PortalQueries Queries => Services.GetRequiredService<PortalQueries>();
     public PortalNotifier Notifier => Services.GetRequiredService<PortalNotifier>();
 
-    /// <summary>The fault injector; only fixtures started with <c>injectFaults: true</c> have one.</summary>
-    public FaultInjectingHypervisor Faults => Hypervisor as FaultInjectingHypervisor
+    /// <summary>The fault injector on the primary host's connection; only fixtures started with <c>injectFaults: true</c> have one.</summary>
+    public FaultInjectingHypervisor Faults => FaultsOrNull
+        ?? throw new InvalidOperationException("Start the fixture with injectFaults: true to inject faults.");
+
+    private FaultInjectingHypervisor? FaultsOrNull =>
+        Services.GetService<FaultInjectingConnections>()?.For(Get<PortalConnection>().LibvirtUri);
+
+    /// <summary>Every connection's fault injector; only fixtures started with <c>injectFaults: true</c> have them.</summary>
+    public FaultInjectingConnections Connections => Services.GetService<FaultInjectingConnections>()
         ?? throw new InvalidOperationException("Start the fixture with injectFaults: true to inject faults.");
 
     public static string NewDataDirectory() =>
         Path.Combine(Path.GetTempPath(), "portal-core-tests", Guid.NewGuid().ToString("N"));
 
     /// <summary>Builds the host without initializing or starting it.</summary>
-    public static IHost BuildHost(string dataDirectory, bool injectFaults = false)
+    /// <param name="injectFaults">Every libvirt connection goes through a <see cref="FaultInjectingHypervisor"/> (see <see cref="Connections"/>).</param>
+    /// <param name="settings">Configuration on top of the data folder (the Hosts section's timings, say).</param>
+    public static IHost BuildHost(string dataDirectory, bool injectFaults = false, IReadOnlyDictionary<string, string?>? settings = null)
     {
         // No defaults: neither the copied appsettings.json nor the environment of the machine may steer a test.
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
@@ -58,6 +68,7 @@ public sealed class PortalFixture : IAsyncDisposable
         {
             [$"{PortalOptions.Section}:{nameof(PortalOptions.DataDirectory)}"] = dataDirectory,
         });
+        if (settings is not null) builder.Configuration.AddInMemoryCollection(settings);
         builder.Logging.ClearProviders();
         builder.Logging.AddProvider(new TestOutputLoggerProvider(TestContext.Current.TestOutputHelper));
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
@@ -65,17 +76,19 @@ public sealed class PortalFixture : IAsyncDisposable
         builder.AddPortalCore();
         if (injectFaults)
         {
-            var real = builder.Services.Single(d => d.ServiceType == typeof(IHypervisor));
+            var connections = new FaultInjectingConnections();
+            builder.Services.AddSingleton(connections);
+            var real = builder.Services.Single(d => d.ServiceType == typeof(HypervisorFactory));
             builder.Services.Remove(real);
-            builder.Services.AddSingleton<IHypervisor>(sp => new FaultInjectingHypervisor((IHypervisor)real.ImplementationFactory!(sp)));
+            builder.Services.AddSingleton<HypervisorFactory>(sp => connections.Wrap((HypervisorFactory)real.ImplementationFactory!(sp)));
         }
         return builder.Build();
     }
 
-    public static async Task<PortalFixture> StartAsync(bool injectFaults = false)
+    public static async Task<PortalFixture> StartAsync(bool injectFaults = false, IReadOnlyDictionary<string, string?>? settings = null)
     {
         var dir = NewDataDirectory();
-        var host = BuildHost(dir, injectFaults);
+        var host = BuildHost(dir, injectFaults, settings);
         try
         {
             await PortalStartup.InitializeAsync(host.Services, TestContext.Current.CancellationToken);
@@ -253,7 +266,7 @@ public sealed class PortalFixture : IAsyncDisposable
         Assert.All(rows, mv => Assert.Contains(mv.Id, referenced));
         foreach (var mv in rows) Assert.Equal((true, true), await VolumesExistAsync(mv, mv.StorageDomain!.PoolName));
 
-        if (Hypervisor is FaultInjectingHypervisor faults)
+        if (FaultsOrNull is { } faults)
         {
             var known = rows.SelectMany(m => new[] { m.DumpVolumeName, m.ConfVolumeName }).ToHashSet();
             foreach (var (pool, name) in faults.CreatedVolumes)

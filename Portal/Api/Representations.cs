@@ -50,14 +50,19 @@ internal static class Representations
         Version = new VersionRepresentation { Major = c.Compatibility.Major, Minor = c.Compatibility.Minor },
     };
 
-    public static HostRepresentation Host(Core.Hosts.Host h, bool alive) => new()
+    public static HostRepresentation Host(Core.Hosts.Host h, Core.Hosts.HostConnectionInfo? connection) => new()
     {
         Href = ApiPaths.Host(h.Id),
         Id = h.Id.ToString(),
         Name = h.Name,
         // Only the host name: a test:/// URI carries a local file path, which is nobody's business.
         Address = Uri.TryCreate(h.Uri, UriKind.Absolute, out var u) && !string.IsNullOrEmpty(u.Host) ? u.Host : "localhost",
-        Status = alive ? "up" : "non_responsive",
+        Status = connection?.State switch
+        {
+            Core.Hosts.HostState.Connected => "up",
+            Core.Hosts.HostState.Disconnected => "non_responsive",
+            _ => "connecting",
+        },
         Cluster = Ref.To(ApiPaths.Cluster(h.ClusterId), h.ClusterId),
     };
 

@@ -1,7 +1,11 @@
 using AngleSharp.Dom;
 using Bunit;
 using Portal.Components.Pages.Vms;
+using Microsoft.EntityFrameworkCore;
+using Portal.Core.Auth;
+using Portal.Core.Hosts;
 using Portal.Core.Hypervisor;
+using Portal.Core.Persistence;
 using Portal.Core.Vms;
 using Portal.Tests.Components.Support;
 
@@ -78,6 +82,25 @@ public sealed class VmsPageTests : PortalComponentTest
 
         cut.WaitForAssertion(() => Assert.Equal("Up", Status(cut, "build-agent")));
         Assert.Equal(VmStatus.Up, (await VmAsync("build-agent")).Status);
+    }
+
+    [Fact]
+    public async Task Grid_VmOfADisconnectedHost_MarksTheHostAndDisablesRunSayingWhy()
+    {
+        var added = await Get<AddHostCommand>().ExecuteAsync(new AddHostRequest("lost", "qemu+tcp://127.0.0.1:1/system"), Actor.Admin("admin"), Ct);
+        var lost = added.ValueAs<HostConnectionInfo>();
+        // A VM the portal knows on that host (as after the host went away): its row names the host.
+        var vm = await VmAsync("build-agent");
+        await using (var db = await Get<IDbContextFactory<PortalDbContext>>().CreateDbContextAsync(Ct))
+            await db.Vms.Where(v => v.Id == vm.Id).ExecuteUpdateAsync(u => u.SetProperty(v => v.HostId, lost.HostId), Ct);
+
+        var cut = Render<VmsPage>();
+        cut.WaitForElement("[data-testid=vm-build-agent-host-problem]");
+
+        Assert.Equal(lost.NotConnectedReason, cut.Find("[data-testid=vm-build-agent-host-problem]").GetAttribute("aria-label"));
+        Assert.True(Button(cut, "build-agent", "run").HasAttribute("disabled"));
+        Assert.StartsWith("Host lost is not connected: unable to connect to server at '127.0.0.1:1': Connection refused", Button(cut, "build-agent", "run").GetAttribute("title"));
+        Assert.Empty(cut.FindAll("[data-testid=vm-web-frontend-host-problem]"));
     }
 
     private static string? Status(IRenderedComponent<VmsPage> cut, string vm) =>

@@ -1,6 +1,7 @@
 using System.Reflection;
 using Portal.Api.Model;
 using Portal.Core;
+using Portal.Core.Hosts;
 using Portal.Core.Hypervisor;
 
 namespace Portal.Api.Endpoints;
@@ -50,19 +51,18 @@ internal static class SystemEndpoints
             .Describe("Clusters", "Get a cluster", "")
             .Returns<ClusterRepresentation>().Faults(404);
 
-        api.MapGet("/hosts", async (PortalQueries q, IHypervisor hypervisor, CancellationToken ct) =>
-            {
-                var alive = await IsAliveAsync(hypervisor, ct);
-                return Ovirt.Ok(new HostList { Items = (await q.HostsAsync(ct)).Select(h => Representations.Host(h, alive && h.Uri == hypervisor.Uri)).ToList() });
-            })
-            .Describe("Hosts", "List hosts", "`status` is up when the host's libvirt connection answers.")
+        api.MapGet("/hosts", async (PortalQueries q, HostConnections hosts, CancellationToken ct) =>
+                Ovirt.Ok(new HostList { Items = (await q.HostsAsync(ct)).Select(h => Representations.Host(h, hosts.Find(h.Id))).ToList() }))
+            .Describe("Hosts", "List hosts",
+                "`status` is up while the portal's libvirt connection to the host is alive, connecting before it was first reached, " +
+                "non_responsive when it cannot be reached (the portal keeps trying; the host's VMs are not_responding).")
             .Returns<HostList>().Faults();
 
-        api.MapGet("/hosts/{id}", async (string id, PortalQueries q, IHypervisor hypervisor, CancellationToken ct) =>
+        api.MapGet("/hosts/{id}", async (string id, PortalQueries q, HostConnections hosts, CancellationToken ct) =>
             {
                 var hostId = EndpointHelpers.PathId(id, "host");
                 var h = (await q.HostsAsync(ct)).FirstOrDefault(x => x.Id == hostId) ?? throw ApiFault.NotFound($"There is no host with id {hostId}.");
-                return Ovirt.Ok(Representations.Host(h, h.Uri == hypervisor.Uri && await IsAliveAsync(hypervisor, ct)));
+                return Ovirt.Ok(Representations.Host(h, hosts.Find(h.Id)));
             })
             .Describe("Hosts", "Get a host", "")
             .Returns<HostRepresentation>().Faults(404);
@@ -107,12 +107,6 @@ internal static class SystemEndpoints
             })
             .Describe("Events", "Get one audit entry", "")
             .Returns<EventRepresentation>().Faults(404);
-    }
-
-    private static async Task<bool> IsAliveAsync(IHypervisor hypervisor, CancellationToken ct)
-    {
-        try { return await hypervisor.IsAliveAsync(ct); }
-        catch (HypervisorException) { return false; }
     }
 
     private static async Task<PoolInfo?> PoolAsync(IHypervisor hypervisor, string pool, CancellationToken ct)

@@ -85,7 +85,7 @@ public sealed class HostRepresentation : Identified
     [XmlElement("address"), JsonPropertyName("address")]
     public string Address { get; set; } = "";
 
-    /// <summary>up when its libvirt connection answers, else non_responsive.</summary>
+    /// <summary>up while its libvirt connection is alive, connecting before it was first reached, non_responsive when it cannot be reached.</summary>
     [XmlElement("status"), JsonPropertyName("status")]
     public string Status { get; set; } = "";
 
