@@ -85,6 +85,10 @@ public sealed class RoutingHypervisor(HostConnections hosts) : IHypervisor
         await (await ForConfigurationAsync(configurationXml, ct)).Connection.WithFreshOverlaysAsync(configurationXml, tag, ct);
 
     public Task<PoolInfo> GetPoolAsync(string pool, CancellationToken ct = default) => Storage.GetPoolAsync(pool, ct);
+
+    // Disk images live on the storage domains, which are the primary host's pools (shared with the other hosts).
+    public Task<IReadOnlyList<string>> DeleteUnusedOverlaysAsync(IReadOnlyCollection<string> candidates, IReadOnlyCollection<string> inUse, CancellationToken ct = default) =>
+        Storage.DeleteUnusedOverlaysAsync(candidates, inUse, ct);
     public Task<string> CreateVolumeAsync(string pool, string name, long bytes, CancellationToken ct = default) => Storage.CreateVolumeAsync(pool, name, bytes, ct);
     public Task<bool> DeleteVolumeAsync(string pool, string name, CancellationToken ct = default) => Storage.DeleteVolumeAsync(pool, name, ct);
     public Task<string> CopyVolumeAsync(string sourcePool, string sourceName, string targetPool, string targetName, long preallocateBytes, CancellationToken ct = default) =>

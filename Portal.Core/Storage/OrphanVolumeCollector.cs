@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using Portal.Core.Audit;
 using Portal.Core.Auth;
 using Portal.Core.Persistence;
+using Portal.Core.Vms;
 
 namespace Portal.Core.Storage;
 
@@ -13,14 +14,23 @@ namespace Portal.Core.Storage;
 /// host answers again, and each removal is audited.
 /// </summary>
 public sealed partial class OrphanVolumeCollector(
-    IDbContextFactory<PortalDbContext> dbFactory, MemoryVolumeStore store, AuditLog audit, TimeProvider clock,
+    IDbContextFactory<PortalDbContext> dbFactory, MemoryVolumeStore store, AuditLog audit, PortalNotifier notifier, TimeProvider clock,
     ILogger<OrphanVolumeCollector> log) : BackgroundService
 {
+    private readonly SemaphoreSlim _pass = new(1, 1);
+
     /// <remarks>Default: one minute.</remarks>
     public TimeSpan Interval { get; init; } = TimeSpan.FromMinutes(1);
 
     /// <summary>One pass; returns how many volumes went.</summary>
     public async Task<int> CollectAsync(CancellationToken ct)
+    {
+        await _pass.WaitAsync(ct);
+        try { return await CollectOnceAsync(ct); }
+        finally { _pass.Release(); }
+    }
+
+    private async Task<int> CollectOnceAsync(CancellationToken ct)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var removed = await store.CollectOrphansAsync(db, ct);
@@ -32,6 +42,16 @@ public sealed partial class OrphanVolumeCollector(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        // A host that connects again is the moment a dump it could not delete can go: do not wait for the timer.
+        using var subscription = notifier.Subscribe(e =>
+        {
+            if (e is Hosts.HostStateChanged { State: Hosts.HostState.Connected })
+                _ = Task.Run(async () =>
+                {
+                    try { await CollectAsync(stoppingToken); }
+                    catch (Exception ex) when (ex is not OperationCanceledException) { LogPassFailed(log, ex.Message); }
+                }, stoppingToken);
+        });
         using var timer = new PeriodicTimer(Interval, clock);
         do
         {

@@ -63,6 +63,36 @@ public sealed class CreateSnapshotHostFailureTests() : PortalTest(injectFaults: 
     }
 
     [Fact]
+    public async Task Create_HostConnectionDropsDuringTheDump_TheDumpIsCollectedAsSoonAsTheHostIsConnectedAgain()
+    {
+        var web = await Portal.VmIdAsync("web-frontend");
+        var uri = Portal.Get<Portal.Core.PortalConnection>().LibvirtUri;
+        var connection = Portal.Faults;
+        Portal.Connections.Refuse(uri, "unable to connect to server: Connection refused");
+        connection.Before(nameof(IHypervisor.CreateSnapshotAsync), () =>
+        {
+            connection.Drop("End of file while reading data: Input/output error");
+            throw new HypervisorException("Taking the snapshot", "End of file while reading data: Input/output error");
+        }, vmId: web);
+
+        var result = await Create(web, "s1");
+
+        Assert.Equal(ResultKind.Failed, result.Kind);
+        Assert.Null(Portal.Locks.HeldBy(web));
+        Assert.Single(await Portal.MemoryVolumesAsync());
+        await Portal.WaitForStatusAsync(web, VmStatus.NotResponding);
+
+        // libvirtd answers again: the portal reconnects, and the recorded dump goes without waiting for the timer.
+        Portal.Connections.Allow(uri);
+        await Wait.UntilAsync(async () =>
+        {
+            await using var db = await Portal.DbAsync();
+            return await db.AuditEntries.CountAsync(a => a.Operation == "Remove memory volume", Ct);
+        }, n => n == 1, "the orphan memory volume to be collected (and audited) on reconnect");
+        Assert.Empty(await Portal.MemoryVolumesAsync());
+    }
+
+    [Fact]
     public async Task Create_DumpFailsAfterLibvirtPausedTheGuest_GuestRunsAgain()
     {
         var web = await Portal.VmIdAsync("web-frontend");
