@@ -39,10 +39,24 @@ internal sealed class StoragePoolHandle() : SafeHandle(IntPtr.Zero, ownsHandle: 
 {
     public override bool IsInvalid => handle == IntPtr.Zero;
     protected override bool ReleaseHandle() => Interop.virStoragePoolFree(handle) == 0;
+
+    internal static StoragePoolHandle FromOwned(IntPtr p)
+    {
+        var h = new StoragePoolHandle();
+        h.SetHandle(p);
+        return h;
+    }
 }
 
 internal sealed class StorageVolHandle() : SafeHandle(IntPtr.Zero, ownsHandle: true)
 {
     public override bool IsInvalid => handle == IntPtr.Zero;
     protected override bool ReleaseHandle() => Interop.virStorageVolFree(handle) == 0;
+
+    internal static StorageVolHandle FromOwned(IntPtr p)
+    {
+        var h = new StorageVolHandle();
+        h.SetHandle(p);
+        return h;
+    }
 }
