@@ -68,6 +68,8 @@ public static class PortalCoreExtensions
         services.AddSingleton<ExportDomainStore>();
         services.AddSingleton<ExportVmCommand>();
         services.AddSingleton<ImportVmCommand>();
+        services.AddSingleton<AddStorageDomainCommand>();
+        services.AddSingleton<RemoveStorageDomainCommand>();
         return builder;
     }
 
