@@ -37,11 +37,12 @@ public sealed class RemoveStorageDomainCommand(CommandServices s, ExportDomainSt
         public IReadOnlyList<string> Exported = [];
     }
 
-    /// <summary>What stands in the way of removing <paramref name="domain"/>, read from the database and the host.</summary>
-    public async Task<StorageDomainRemoval> InspectAsync(StorageDomain domain, CancellationToken ct = default)
+    /// <summary>What stands in the way of removing the domain, read from the database and the host; null when it is gone.</summary>
+    public async Task<StorageDomainRemoval?> InspectAsync(Guid domainId, CancellationToken ct = default)
     {
         await using var db = await S.Db.CreateDbContextAsync(ct);
-        return await InspectAsync(db, domain, ct);
+        var domain = await db.StorageDomains.AsNoTracking().FirstOrDefaultAsync(d => d.Id == domainId, ct);
+        return domain is null ? null : await InspectAsync(db, domain, ct);
     }
 
     private async Task<StorageDomainRemoval> InspectAsync(Persistence.PortalDbContext db, StorageDomain domain, CancellationToken ct)
