@@ -1,7 +1,6 @@
-using System.Text.RegularExpressions;
+using Portal.Core.Snapshots;
 using Portal.Core.Vms;
 using Portal.E2E.Infrastructure;
-using Portal.E2E.Pages;
 
 namespace Portal.E2E.RealHost;
 
@@ -13,58 +12,59 @@ namespace Portal.E2E.RealHost;
 [Trait("Category", "RealHost")]
 public sealed class RealQemuSeedTests(RealHostFixture portal) : PortalTest(portal), IClassFixture<RealHostFixture>
 {
-    private static readonly TimeSpan Boot = TimeSpan.FromMinutes(3);
+    private static float SlowMs => (float)RealHostSteps.Slow.TotalMilliseconds;
 
     [Fact]
     public async Task PreviewWithMemory_ThenRunTwice_RestoresThenBootsFresh()
     {
         const string vm = "tiny";
         await SignInAsync();
-        var details = await OpenAsync(vm);
+        var steps = new RealHostSteps(Page, Db);
+        await steps.OpenVmAsync(vm);
 
-        var (bootId, before) = await RunAndWaitForCountersAsync(details, vm, atLeast: 3);
-        var snapshotId = await CreateMemorySnapshotAsync(details, vm, "proof");
-        var after = (await CountersAsync(details)).Last().Counter;
-        await WaitForCounterAsync(details, after + 3);
-        var highest = (await CountersAsync(details)).Last().Counter;
+        var (bootId, before) = await steps.RunAndWaitForCountersAsync(vm, atLeast: 3);
+        var snapshotId = await steps.CreateMemorySnapshotAsync(vm, "proof");
+        var after = (await steps.CountersAsync()).Last().Counter;
+        await steps.WaitForCounterAsync(after + 3);
+        var highest = (await steps.CountersAsync()).Last().Counter;
 
-        await StopAsync(details, vm);
-        await PreviewAsync(details, snapshotId, restoreMemory: true);
+        await steps.StopAsync(vm);
+        await steps.PreviewAsync(snapshotId, restoreMemory: true);
 
         // Preview 1: the run restores the memory (RestoringState -> Up, never PoweringUp) ...
-        var restored = await RunAndReadNewOutputAsync(details, vm);
+        var restored = await steps.RunAndReadNewOutputAsync(vm);
         Assert.Empty(GuestConsole.Boots(restored.Text));
         var first = GuestConsole.Counters(restored.Text).First();
         Assert.Equal(bootId, first.BootId);
         Assert.InRange(first.Counter, before, after + 1);
         Assert.True(first.Counter < highest, $"the counter went back to the snapshot's value ({first.Counter}), below the {highest} it had reached");
         Assert.Equal([VmStatus.RestoringState, VmStatus.Up], restored.Statuses);
-        Assert.Null((await Db.SnapshotsAsync(vm)).Single(s => s.Type == global::Portal.Core.Snapshots.SnapshotType.Active).MemoryVolumeId);
+        Assert.Null((await Db.SnapshotsAsync(vm)).Single(s => s.Type == SnapshotType.Active).MemoryVolumeId);
 
         // ... Run 1: and the next run boots fresh.
-        await StopAsync(details, vm);
-        var fresh = await RunAndReadNewOutputAsync(details, vm, waitFor: "COUNTER 1 ");
+        await steps.StopAsync(vm);
+        var fresh = await steps.RunAndReadNewOutputAsync(vm, waitFor: "COUNTER 1 ");
         var newBoot = Assert.Single(GuestConsole.Boots(fresh.Text));
         Assert.NotEqual(bootId, newBoot);
         Assert.Equal(0, GuestConsole.Counters(fresh.Text).First().Counter);
         Assert.Equal([VmStatus.PoweringUp, VmStatus.Up], fresh.Statuses);
 
         // Commit 1: undo, preview the memory snapshot again, commit it: the Active has the memory and the run restores it.
-        await StopAsync(details, vm);
-        await details.Page.GetByRole(AriaRole.Tab, new() { Name = "Snapshots" }).ClickAsync();
-        await details.Page.GetByTestId("snapshot-undo").ClickAsync();
-        await Expect(details.Page.GetByTestId("vm-in-preview")).ToHaveCountAsync(0, new() { Timeout = (float)Boot.TotalMilliseconds });
-        await PreviewAsync(details, snapshotId, restoreMemory: true);
-        await details.Page.GetByTestId("snapshot-commit").ClickAsync();
-        await details.Page.GetByTestId("confirm-ok").ClickAsync();
-        await Expect(details.Page.GetByTestId("vm-in-preview")).ToHaveCountAsync(0, new() { Timeout = (float)Boot.TotalMilliseconds });
-        await Expect(details.Page.GetByTestId("vm-next-run-restores")).ToBeVisibleAsync(new() { Timeout = (float)Boot.TotalMilliseconds });
-        var committed = await RunAndReadNewOutputAsync(details, vm);
+        await steps.StopAsync(vm);
+        await Page.GetByRole(AriaRole.Tab, new() { Name = "Snapshots" }).ClickAsync();
+        await Page.GetByTestId("snapshot-undo").ClickAsync();
+        await Expect(Page.GetByTestId("vm-in-preview")).ToHaveCountAsync(0, new() { Timeout = SlowMs });
+        await steps.PreviewAsync(snapshotId, restoreMemory: true);
+        await Page.GetByTestId("snapshot-commit").ClickAsync();
+        await Page.GetByTestId("confirm-ok").ClickAsync();
+        await Expect(Page.GetByTestId("vm-in-preview")).ToHaveCountAsync(0, new() { Timeout = SlowMs });
+        await Expect(Page.GetByTestId("vm-next-run-restores")).ToBeVisibleAsync(new() { Timeout = SlowMs });
+        var committed = await steps.RunAndReadNewOutputAsync(vm);
         Assert.Empty(GuestConsole.Boots(committed.Text));
         Assert.Equal(bootId, GuestConsole.Counters(committed.Text).First().BootId);
         Assert.InRange(GuestConsole.Counters(committed.Text).First().Counter, before, after + 1);
         Assert.Equal([VmStatus.RestoringState, VmStatus.Up], committed.Statuses);
-        await StopAsync(details, vm);
+        await steps.StopAsync(vm);
     }
 
     [Fact]
@@ -72,125 +72,32 @@ public sealed class RealQemuSeedTests(RealHostFixture portal) : PortalTest(porta
     {
         const string vm = "tiny-stateless";
         await SignInAsync();
-        var details = await OpenAsync(vm);
+        var steps = new RealHostSteps(Page, Db);
+        await steps.OpenVmAsync(vm);
 
         // A stateless VM cannot be snapshotted while it runs: take the memory while it is not stateless.
-        await SetStatelessAsync(details, false);
-        var (bootId, before) = await RunAndWaitForCountersAsync(details, vm, atLeast: 3);
-        var snapshotId = await CreateMemorySnapshotAsync(details, vm, "kiosk state");
-        var after = (await CountersAsync(details)).Last().Counter;
-        await StopAsync(details, vm);
-        await PreviewAsync(details, snapshotId, restoreMemory: true);
-        await details.Page.GetByTestId("snapshot-commit").ClickAsync();
-        await details.Page.GetByTestId("confirm-ok").ClickAsync();
-        await Expect(details.Page.GetByTestId("vm-in-preview")).ToHaveCountAsync(0, new() { Timeout = (float)Boot.TotalMilliseconds });
-        await SetStatelessAsync(details, true);
+        await steps.SetStatelessAsync(vm, false);
+        var (bootId, before) = await steps.RunAndWaitForCountersAsync(vm, atLeast: 3);
+        var snapshotId = await steps.CreateMemorySnapshotAsync(vm, "kiosk state");
+        var after = (await steps.CountersAsync()).Last().Counter;
+        await steps.StopAsync(vm);
+        await steps.PreviewAsync(snapshotId, restoreMemory: true);
+        await Page.GetByTestId("snapshot-commit").ClickAsync();
+        await Page.GetByTestId("confirm-ok").ClickAsync();
+        await Expect(Page.GetByTestId("vm-in-preview")).ToHaveCountAsync(0, new() { Timeout = SlowMs });
+        await steps.SetStatelessAsync(vm, true);
 
         for (var run = 1; run <= 2; run++)
         {
-            var output = await RunAndReadNewOutputAsync(details, vm);
+            var output = await steps.RunAndReadNewOutputAsync(vm);
             Assert.Empty(GuestConsole.Boots(output.Text));
             var first = GuestConsole.Counters(output.Text).First();
             Assert.Equal(bootId, first.BootId);
             Assert.InRange(first.Counter, before, after + 1);
             Assert.Equal([VmStatus.RestoringState, VmStatus.Up], output.Statuses);
-            await StopAsync(details, vm);
+            await steps.StopAsync(vm);
             // Stopping brings the Stateless snapshot back: the next run has the memory again.
-            await Expect(details.Page.GetByTestId("vm-next-run-restores")).ToBeVisibleAsync(new() { Timeout = (float)Boot.TotalMilliseconds });
+            await Expect(Page.GetByTestId("vm-next-run-restores")).ToBeVisibleAsync(new() { Timeout = SlowMs });
         }
-    }
-
-    // ---- steps, as a user does them ----
-
-    private sealed record Details(IPage Page, Guid Id);
-
-    private async Task<Details> OpenAsync(string vm)
-    {
-        var id = await OpenVmDetailsAsync(vm);
-        return new Details(Page, id);
-    }
-
-    private async Task<(string BootId, int Counter)> RunAndWaitForCountersAsync(Details d, string vm, int atLeast)
-    {
-        await d.Page.GetByRole(AriaRole.Button, new() { Name = $"Run {vm}", Exact = true }).ClickAsync();
-        await Expect(d.Page.GetByTestId("vm-status")).ToHaveAttributeAsync("data-status", "Up", new() { Timeout = (float)Boot.TotalMilliseconds });
-        await WaitForCounterAsync(d, atLeast);
-        var last = (await CountersAsync(d)).Last();
-        return (last.BootId, last.Counter);
-    }
-
-    private async Task<Guid> CreateMemorySnapshotAsync(Details d, string vm, string description)
-    {
-        await d.Page.GetByRole(AriaRole.Tab, new() { Name = "Snapshots" }).ClickAsync();
-        await d.Page.GetByTestId("snapshot-create").ClickAsync();
-        await d.Page.GetByTestId("create-snapshot-description").FillAsync(description);
-        await Expect(d.Page.GetByTestId("create-snapshot-save-memory")).ToBeCheckedAsync();
-        await d.Page.GetByTestId("create-snapshot-ok").ClickAsync();
-        var snapshot = await Poll.UntilAsync(async () => (await Db.SnapshotsAsync(vm)).FirstOrDefault(s => s.Description == description && s.Status == global::Portal.Core.Snapshots.SnapshotStatus.Ok),
-            s => s is not null, "the memory snapshot to be Ok", Boot);
-        Assert.NotNull(snapshot!.MemoryVolumeId);
-        await Expect(d.Page.GetByTestId($"snapshot-{snapshot.Id}-memory")).ToHaveAttributeAsync("data-has-memory", "true");
-        await Expect(d.Page.GetByTestId("vm-status")).ToHaveAttributeAsync("data-status", "Up");
-        return snapshot.Id;
-    }
-
-    private async Task StopAsync(Details d, string vm)
-    {
-        await d.Page.GetByRole(AriaRole.Button, new() { Name = $"Stop {vm}", Exact = true }).ClickAsync();
-        await Expect(d.Page.GetByTestId("vm-status")).ToHaveAttributeAsync("data-status", "Down", new() { Timeout = (float)Boot.TotalMilliseconds });
-        await Expect(d.Page.GetByTestId("vm-locked-by")).ToHaveCountAsync(0, new() { Timeout = (float)Boot.TotalMilliseconds });
-    }
-
-    private async Task PreviewAsync(Details d, Guid snapshotId, bool restoreMemory)
-    {
-        await d.Page.GetByRole(AriaRole.Tab, new() { Name = "Snapshots" }).ClickAsync();
-        await d.Page.GetByTestId($"snapshot-{snapshotId}-preview").ClickAsync();
-        var restore = d.Page.GetByTestId("preview-restore-memory");
-        await Expect(restore).ToBeCheckedAsync();
-        if (!restoreMemory) await restore.UncheckAsync();
-        await d.Page.GetByTestId("preview-ok").ClickAsync();
-        await Expect(d.Page.GetByTestId("vm-in-preview")).ToBeVisibleAsync(new() { Timeout = (float)Boot.TotalMilliseconds });
-        await Expect(d.Page.GetByTestId("vm-locked-by")).ToHaveCountAsync(0, new() { Timeout = (float)Boot.TotalMilliseconds });
-    }
-
-    private async Task SetStatelessAsync(Details d, bool stateless)
-    {
-        await d.Page.GetByRole(AriaRole.Tab, new() { Name = "General" }).ClickAsync();
-        var toggle = d.Page.GetByTestId("vm-stateless-toggle");
-        if (await toggle.IsCheckedAsync() != stateless) await toggle.ClickAsync();
-        await Poll.UntilAsync(async () => (await Db.VmAsync("tiny-stateless")).IsStateless, v => v == stateless, "the stateless flag", Boot);
-    }
-
-    private sealed record RunOutput(string Text, IReadOnlyList<VmStatus> Statuses);
-
-    /// <summary>Runs the VM and returns what its console printed after that, and the status sequence it went through.</summary>
-    private async Task<RunOutput> RunAndReadNewOutputAsync(Details d, string vm, string waitFor = "COUNTER")
-    {
-        // The console view keeps its last lines only, so what is new is found after the last line seen now.
-        var anchor = (await ConsoleTextAsync(d)).TrimEnd('\n').Split('\n').Last();
-        var mark = await Db.TransitionMarkAsync();
-        await d.Page.GetByRole(AriaRole.Button, new() { Name = $"Run {vm}", Exact = true }).ClickAsync();
-        await Expect(d.Page.GetByTestId("vm-status")).ToHaveAttributeAsync("data-status", "Up", new() { Timeout = (float)Boot.TotalMilliseconds });
-        await Expect(d.Page.GetByTestId("vm-locked-by")).ToHaveCountAsync(0, new() { Timeout = (float)Boot.TotalMilliseconds });
-        var text = await Poll.UntilAsync(async () =>
-        {
-            var now = await ConsoleTextAsync(d);
-            var at = anchor.Length == 0 ? 0 : now.LastIndexOf(anchor, StringComparison.Ordinal);
-            var added = at < 0 ? null : now[(at + anchor.Length)..];
-            return added is not null && Regex.Matches(added, Regex.Escape(waitFor)).Count > 0 && GuestConsole.Counters(added).Count >= 2 ? added : null;
-        }, t => t is not null, "the guest's console to print after the run", Boot);
-        return new RunOutput(text!, await Db.StatusSequenceAsync(vm, mark));
-    }
-
-    private async Task WaitForCounterAsync(Details d, int counter) =>
-        await Poll.UntilAsync(async () => (await CountersAsync(d)).LastOrDefault()?.Counter ?? -1, c => c >= counter, $"COUNTER {counter}", Boot);
-
-    private async Task<IReadOnlyList<GuestLine>> CountersAsync(Details d) => GuestConsole.Counters(await ConsoleTextAsync(d));
-
-    private static async Task<string> ConsoleTextAsync(Details d)
-    {
-        var tab = d.Page.GetByRole(AriaRole.Tab, new() { Name = "Console" });
-        if (await tab.GetAttributeAsync("aria-selected") != "true") await tab.ClickAsync();
-        return await d.Page.GetByTestId("vm-console").InnerTextAsync();
     }
 }
