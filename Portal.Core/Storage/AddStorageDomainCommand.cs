@@ -140,7 +140,7 @@ public sealed partial class AddStorageDomainCommand(CommandServices s) : Storage
             run.PoolCreated = true;
         }
 
-        var dataCenter = await ctx.Db.StorageDomains.Select(d => (Guid?)d.DataCenterId).FirstOrDefaultAsync(ct) ?? Guid.NewGuid();
+        var dataCenter = await ctx.Db.StorageDomains.OrderBy(d => d.Name).Select(d => (Guid?)d.DataCenterId).FirstOrDefaultAsync(ct) ?? Guid.NewGuid();
         var domain = new StorageDomain
         {
             Name = r.Name.Trim(), PoolName = run.PoolName!, Kind = StorageDomain.KindOf(pool.Type)!.Value, Role = r.Role,

@@ -67,7 +67,8 @@ public sealed class RemoveStorageDomainCommand(CommandServices s, ExportDomainSt
         try { pool = await S.Hypervisor.GetPoolAsync(domain.PoolName, ct); }
         catch (HypervisorException) { /* a pool the host lost holds nothing the portal could protect */ }
 
-        if (domain.Role == StorageRole.Data && pool?.TargetPath is { Length: > 1 } dir)
+        // Disk images are files, on File domains only (a Block domain's target is /dev, where no VM's image file lives).
+        if (domain.Role == StorageRole.Data && domain.Kind == StorageKind.File && pool?.TargetPath is { Length: > 1 } dir)
         {
             var prefix = dir.TrimEnd('/') + "/";
             var configs = await (from x in db.Snapshots join v in db.Vms on x.VmId equals v.Id select new { Vm = v.Name, x.ConfigurationXml }).ToListAsync(ct);
