@@ -84,6 +84,8 @@ public static class PortalCoreExtensions
         services.AddSingleton<ImportVmCommand>();
         services.AddSingleton<AddHostCommand>();
         services.AddSingleton<RemoveHostCommand>();
+        services.AddSingleton<AddStorageDomainCommand>();
+        services.AddSingleton<RemoveStorageDomainCommand>();
         return builder;
     }
 

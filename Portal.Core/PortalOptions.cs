@@ -29,11 +29,15 @@ public sealed class LibvirtOptions
     /// <remarks>Default: null, which means the embedded test driver with demo VMs, written into the data folder.</remarks>
     public string? Uri { get; set; }
 
-    /// <summary>Data storage pools (libvirt pool names) to register as File data domains on a real host.</summary>
-    /// <remarks>Default: empty; the embedded host brings its own.</remarks>
+    /// <summary>
+    /// Data storage pools (libvirt pool names) to register as data domains on a real host when they are not registered
+    /// yet. The kind follows the pool's type: <c>dir</c>, <c>fs</c>, <c>netfs</c> make File domains, <c>logical</c> (an
+    /// LVM volume group) and <c>disk</c> (a partitioned device) make Block domains.
+    /// </summary>
+    /// <remarks>Default: empty; the embedded host brings its own. More domains can be added on the Storage page.</remarks>
     public string[] DataPools { get; set; } = [];
 
-    /// <summary>Export storage pools (libvirt pool names) to register as File export domains on a real host.</summary>
+    /// <summary>Export storage pools (libvirt pool names, directory pools) to register as export domains on a real host.</summary>
     /// <remarks>Default: empty.</remarks>
     public string[] ExportPools { get; set; } = [];
 }

@@ -24,9 +24,13 @@ public sealed record HostRow(Guid Id, string Name, string Uri, string Cluster, b
 public sealed record SnapshotRow(Guid Id, Guid VmId, string Description, DateTime CreatedAt, SnapshotType Type, SnapshotStatus Status,
     bool HasMemory, Guid? MemoryVolumeId, long? MemorySizeBytes, string? MemoryDomain, Guid? ParentId);
 
-/// <summary>The read side: plain projections, one context per query, statuses from the monitor.</summary>
+/// <param name="PoolType">libvirt's pool type (<c>dir</c>, <c>disk</c>, <c>logical</c>…), null when the host cannot say.</param>
+/// <param name="MemoryOfVms">The VMs whose snapshots keep memory on the domain.</param>
 public sealed record StorageDomainRow(Guid Id, string Name, StorageKind Kind, StorageRole Role, string PoolName,
-    long? CapacityBytes, long? FreeBytes, int MemoryVolumes, long MemoryBytes, string? Error);
+    long? CapacityBytes, long? FreeBytes, int MemoryVolumes, long MemoryBytes, string? Error,
+    string? PoolType = null, bool PoolCreatedByPortal = false, IReadOnlyList<string>? MemoryOfVms = null);
+
+/// <summary>The read side: plain projections, one context per query, statuses from the monitor.</summary>
 
 public sealed class PortalQueries(IDbContextFactory<PortalDbContext> dbFactory, VmMonitor monitor, VmLocks locks, Hypervisor.IHypervisor hypervisor,
     HostConnections hosts)
@@ -38,18 +42,24 @@ public sealed class PortalQueries(IDbContextFactory<PortalDbContext> dbFactory, 
         var domains = await db.StorageDomains.AsNoTracking().OrderBy(d => d.Name).ToListAsync(ct);
         var memory = await db.MemoryVolumes.AsNoTracking().GroupBy(m => m.StorageDomainId)
             .Select(g => new { g.Key, Count = g.Count(), Bytes = g.Sum(m => m.SizeBytes) }).ToListAsync(ct);
+        var users = await (from x in db.Snapshots
+                           join m in db.MemoryVolumes on x.MemoryVolumeId equals m.Id
+                           join v in db.Vms on x.VmId equals v.Id
+                           select new { m.StorageDomainId, v.Name }).Distinct().ToListAsync(ct);
         var rows = new List<StorageDomainRow>();
         foreach (var d in domains)
         {
             var m = memory.FirstOrDefault(x => x.Key == d.Id);
+            var vms = users.Where(u => u.StorageDomainId == d.Id).Select(u => u.Name).Order(StringComparer.OrdinalIgnoreCase).ToList();
             try
             {
                 var pool = await hypervisor.GetPoolAsync(d.PoolName, ct);
-                rows.Add(new(d.Id, d.Name, d.Kind, d.Role, d.PoolName, pool.CapacityBytes, pool.AvailableBytes, m?.Count ?? 0, m?.Bytes ?? 0, null));
+                rows.Add(new(d.Id, d.Name, d.Kind, d.Role, d.PoolName, pool.CapacityBytes, pool.AvailableBytes, m?.Count ?? 0, m?.Bytes ?? 0,
+                    pool.Active ? null : "The libvirt pool is not running.", pool.Type, d.PoolCreatedByPortal, vms));
             }
             catch (Hypervisor.HypervisorException ex)
             {
-                rows.Add(new(d.Id, d.Name, d.Kind, d.Role, d.PoolName, null, null, m?.Count ?? 0, m?.Bytes ?? 0, ex.LibvirtMessage));
+                rows.Add(new(d.Id, d.Name, d.Kind, d.Role, d.PoolName, null, null, m?.Count ?? 0, m?.Bytes ?? 0, ex.LibvirtMessage, null, d.PoolCreatedByPortal, vms));
             }
         }
         return rows;
@@ -141,6 +151,14 @@ public sealed class PortalQueries(IDbContextFactory<PortalDbContext> dbFactory, 
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         return await db.StorageDomains.AsNoTracking().OrderBy(d => d.Name).ToListAsync(ct);
+    }
+
+    /// <summary>The host's storage pools that no storage domain uses yet, for "Add storage domain".</summary>
+    public async Task<IReadOnlyList<Hypervisor.PoolInfo>> UnregisteredPoolsAsync(CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var used = (await db.StorageDomains.Select(d => d.PoolName).ToListAsync(ct)).ToHashSet();
+        return (await hypervisor.ListPoolsAsync(ct)).Where(p => !used.Contains(p.Name)).ToList();
     }
 
     public async Task<IReadOnlyList<MemoryVolume>> MemoryVolumesAsync(CancellationToken ct = default)

@@ -85,9 +85,29 @@ public static class PortalStartup
         foreach (var (pool, role) in pools)
         {
             if (await db.StorageDomains.AnyAsync(d => d.PoolName == pool, ct)) continue;
-            db.StorageDomains.Add(new StorageDomain { Name = pool, PoolName = pool, Kind = StorageKind.File, Role = role, DataCenterId = dataCenter });
+            db.StorageDomains.Add(new StorageDomain { Name = pool, PoolName = pool, Kind = await KindOfConfiguredPoolAsync(hypervisor, pool, role, ct), Role = role, DataCenterId = dataCenter });
         }
         await db.SaveChangesAsync(ct);
+    }
+
+    /// <summary>
+    /// A configured pool's kind comes from libvirt's pool type: a <c>disk</c> or <c>logical</c> pool is a Block domain,
+    /// a directory is a File domain. Export domains hold OVF files, so they must be directories.
+    /// </summary>
+    private static async Task<StorageKind> KindOfConfiguredPoolAsync(IHypervisor hypervisor, string pool, StorageRole role, CancellationToken ct)
+    {
+        var setting = role == StorageRole.Data ? "Libvirt:DataPools" : "Libvirt:ExportPools";
+        PoolInfo info;
+        try { info = await hypervisor.GetPoolAsync(pool, ct); }
+        catch (HypervisorException ex)
+        {
+            throw new PortalStartupException($"{setting} names the storage pool '{pool}', which the host cannot give: {ex.LibvirtMessage} Define it (virsh pool-define-as) or remove it from the configuration.", ex);
+        }
+        var kind = StorageDomain.KindOf(info.Type)
+                   ?? throw new PortalStartupException($"{setting} names the storage pool '{pool}' of type '{info.Type}'; the portal keeps memory volumes in dir, fs, netfs, disk and logical pools.");
+        if (role == StorageRole.Export && kind != StorageKind.File)
+            throw new PortalStartupException($"{setting} names the {info.Type} pool '{pool}'; an export domain holds OVF files, so it must be a directory pool.");
+        return kind;
     }
 
     private static string HostName(string uri) =>

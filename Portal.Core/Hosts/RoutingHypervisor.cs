@@ -89,10 +89,18 @@ public sealed class RoutingHypervisor(HostConnections hosts) : IHypervisor
     // Disk images live on the storage domains, which are the primary host's pools (shared with the other hosts).
     public Task<IReadOnlyList<string>> DeleteUnusedOverlaysAsync(IReadOnlyCollection<string> candidates, IReadOnlyCollection<string> inUse, CancellationToken ct = default) =>
         Storage.DeleteUnusedOverlaysAsync(candidates, inUse, ct);
-    public Task<string> CreateVolumeAsync(string pool, string name, long bytes, CancellationToken ct = default) => Storage.CreateVolumeAsync(pool, name, bytes, ct);
+    public Task<IReadOnlyList<PoolInfo>> ListPoolsAsync(CancellationToken ct = default) => Storage.ListPoolsAsync(ct);
+    public Task<PoolInfo> CreatePoolAsync(string poolXml, bool overwrite, CancellationToken ct = default) => Storage.CreatePoolAsync(poolXml, overwrite, ct);
+    public Task RemovePoolAsync(string pool, CancellationToken ct = default) => Storage.RemovePoolAsync(pool, ct);
+    public Task StartPoolAsync(string pool, CancellationToken ct = default) => Storage.StartPoolAsync(pool, ct);
+    public Task<VolumeRef> CreateVolumeAsync(string pool, string name, long bytes, bool preallocate, CancellationToken ct = default) =>
+        Storage.CreateVolumeAsync(pool, name, bytes, preallocate, ct);
     public Task<bool> DeleteVolumeAsync(string pool, string name, CancellationToken ct = default) => Storage.DeleteVolumeAsync(pool, name, ct);
-    public Task<string> CopyVolumeAsync(string sourcePool, string sourceName, string targetPool, string targetName, long preallocateBytes, CancellationToken ct = default) =>
-        Storage.CopyVolumeAsync(sourcePool, sourceName, targetPool, targetName, preallocateBytes, ct);
+    public Task<VolumeRef> CopyVolumeAsync(string sourcePool, string sourceName, string targetPool, string targetName, long preallocateBytes,
+        VolumeFormat format = VolumeFormat.Raw, CancellationToken ct = default) =>
+        Storage.CopyVolumeAsync(sourcePool, sourceName, targetPool, targetName, preallocateBytes, format, ct);
+    public Task<IReadOnlyList<DiskImage>> GetDiskImagesAsync(string configurationXml, CancellationToken ct = default) =>
+        Storage.GetDiskImagesAsync(configurationXml, ct);
     public Task<string?> FindVolumePathAsync(string pool, string name, CancellationToken ct = default) => Storage.FindVolumePathAsync(pool, name, ct);
 
     /// <summary>The host of the domain a configuration describes (by its &lt;uuid&gt;), or the primary for one without.</summary>

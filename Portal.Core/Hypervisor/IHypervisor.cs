@@ -75,18 +75,49 @@ public interface IHypervisor
     /// </summary>
     Task<IReadOnlyList<string>> DeleteUnusedOverlaysAsync(IReadOnlyCollection<string> candidates, IReadOnlyCollection<string> inUse, CancellationToken ct = default);
 
+    /// <summary>The pool's size, free space, type and directory, refreshed from the host first.</summary>
     Task<PoolInfo> GetPoolAsync(string pool, CancellationToken ct = default);
 
-    /// <summary>Creates a raw volume of <paramref name="bytes"/> bytes and returns its path.</summary>
-    Task<string> CreateVolumeAsync(string pool, string name, long bytes, CancellationToken ct = default);
+    /// <summary>Every storage pool the host knows, active or not.</summary>
+    Task<IReadOnlyList<PoolInfo>> ListPoolsAsync(CancellationToken ct = default);
+
+    /// <summary>
+    /// Defines a persistent pool from <paramref name="poolXml"/>, builds it (a directory is made, a device gets its
+    /// partition table, a volume group is created on its devices), starts it and marks it autostart. A device that
+    /// already holds data is refused unless <paramref name="overwrite"/> is set. On failure nothing stays defined.
+    /// </summary>
+    Task<PoolInfo> CreatePoolAsync(string poolXml, bool overwrite, CancellationToken ct = default);
+
+    /// <summary>Stops the pool and forgets its definition. No volume, file or partition is deleted.</summary>
+    Task RemovePoolAsync(string pool, CancellationToken ct = default);
+
+    /// <summary>Starts a defined pool that is not running (no-op when it runs).</summary>
+    Task StartPoolAsync(string pool, CancellationToken ct = default);
+
+    /// <summary>
+    /// Creates a volume of <paramref name="bytes"/> bytes. <paramref name="name"/> is what the caller asks for; a pool
+    /// that names its volumes itself (a <c>disk</c> pool names partitions after its device) gives the volume its own
+    /// name, so callers keep the returned <see cref="VolumeRef"/>. <paramref name="preallocate"/> allocates every byte
+    /// now: block storage cannot grow later (a logical volume would otherwise be a thin snapshot).
+    /// </summary>
+    Task<VolumeRef> CreateVolumeAsync(string pool, string name, long bytes, bool preallocate, CancellationToken ct = default);
     Task<bool> DeleteVolumeAsync(string pool, string name, CancellationToken ct = default);
 
     /// <summary>
-    /// Copies a volume into another pool (libvirt's virStorageVolCreateXMLFrom), returning the new volume's path.
-    /// <paramref name="preallocateBytes"/> sizes the copy when the target cannot grow (block storage).
+    /// Copies a volume into another pool (libvirt's virStorageVolCreateXMLFrom). <paramref name="preallocateBytes"/>
+    /// sizes and fully allocates the copy when the target cannot grow (block storage); 0 copies sparsely at the
+    /// source's size. <paramref name="format"/> qcow2 makes a self-contained image: libvirt converts a qcow2 overlay
+    /// through its whole backing chain, so the copy has no backing file. A block target always holds raw data.
     /// </summary>
-    Task<string> CopyVolumeAsync(string sourcePool, string sourceName, string targetPool, string targetName, long preallocateBytes, CancellationToken ct = default);
+    Task<VolumeRef> CopyVolumeAsync(string sourcePool, string sourceName, string targetPool, string targetName, long preallocateBytes,
+        VolumeFormat format = VolumeFormat.Raw, CancellationToken ct = default);
     Task<string?> FindVolumePathAsync(string pool, string name, CancellationToken ct = default);
+
+    /// <summary>
+    /// The disk images a configuration uses: each file disk whose image is a volume of a storage pool of the host.
+    /// The test driver has no disk images and returns none.
+    /// </summary>
+    Task<IReadOnlyList<DiskImage>> GetDiskImagesAsync(string configurationXml, CancellationToken ct = default);
 }
 
 public enum DomainRunState { NoState = 0, Running = 1, Blocked = 2, Paused = 3, ShuttingDown = 4, ShutOff = 5, Crashed = 6, PmSuspended = 7 }
@@ -109,7 +140,19 @@ public sealed record SnapshotRequest(string Name, string Description, string? Me
 /// <summary>Where a memory dump lives, and the configuration the VM had when it was taken.</summary>
 public sealed record MemoryRestoreRequest(string DumpPath, string ConfigurationXml);
 
-public sealed record PoolInfo(string Name, long CapacityBytes, long AllocationBytes, long AvailableBytes, string? TargetPath);
+/// <param name="Type">libvirt's pool type: <c>dir</c>, <c>fs</c>, <c>netfs</c>, <c>disk</c>, <c>logical</c>, …</param>
+/// <param name="Active">Whether the pool runs; an inactive pool reports no sizes.</param>
+public sealed record PoolInfo(string Name, long CapacityBytes, long AllocationBytes, long AvailableBytes, string? TargetPath,
+    string Type = "dir", bool Active = true);
+
+/// <summary>A volume as libvirt named it, and its path on the host.</summary>
+public sealed record VolumeRef(string Name, string Path);
+
+public enum VolumeFormat { Raw, Qcow2 }
+
+/// <summary>A file disk of a domain and the storage volume that holds its image.</summary>
+/// <param name="Target">The guest's device name (<c>vda</c>).</param>
+public sealed record DiskImage(string Target, string Path, string Pool, string Volume, long CapacityBytes);
 
 /// <summary>A failed libvirt call, carrying libvirt's own message.</summary>
 public class HypervisorException(string operation, string libvirtMessage)

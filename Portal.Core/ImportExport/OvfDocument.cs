@@ -5,8 +5,23 @@ using System.Xml.Linq;
 namespace Portal.Core.ImportExport;
 
 /// <summary>One snapshot in an OVF's snapshots section.</summary>
+/// <param name="Disks">The disk images of that point in time, one per file disk of <paramref name="Configuration"/>.</param>
 public sealed record OvfSnapshot(Guid Id, string Type, string Description, DateTime CreatedAt, Guid? ParentId,
-    MemoryReference? Memory, long MemorySizeBytes, string Configuration, string? HypervisorName, string? HypervisorXml);
+    MemoryReference? Memory, long MemorySizeBytes, string Configuration, string? HypervisorName, string? HypervisorXml,
+    IReadOnlyList<OvfDisk>? Disks = null)
+{
+    public IReadOnlyList<OvfDisk> DiskList => Disks ?? [];
+}
+
+/// <summary>
+/// A disk image on the export domain: a self-contained qcow2 volume named <see cref="VolumeName"/>, built from GUIDs
+/// only. <see cref="ImageId"/> is the guest disk (one per device), <see cref="VolumeId"/> the image of one point in time.
+/// </summary>
+/// <param name="Target">The guest's device name (<c>vda</c>), which the configuration's disk uses.</param>
+public sealed record OvfDisk(string Target, Guid ImageId, Guid VolumeId, long CapacityBytes)
+{
+    public string VolumeName => $"{VolumeId}.qcow2";
+}
 
 /// <summary>A VM as exported: identity, cluster, flags, its libvirt definition and its snapshots.</summary>
 public sealed record OvfVm(Guid Id, string Name, string ClusterName, string CompatibilityVersion, bool IsStateless, int MemoryMiB,
@@ -20,7 +35,7 @@ public sealed record OvfVm(Guid Id, string Name, string ClusterName, string Comp
 /// carry a &lt;Memory&gt; reference). Built with System.Xml.Linq; read as untrusted input: DTDs prohibited, no
 /// resolver, size capped, every id a GUID.
 /// </summary>
-public static class OvfDocument
+public static partial class OvfDocument
 {
     public const int MaxBytes = 8 * 1024 * 1024;
     public const string ActiveType = "ACTIVE";
@@ -44,6 +59,10 @@ public static class OvfDocument
             e.Add(new XElement("vm_configuration", Base64(s.Configuration)));
             if (s.HypervisorName is not null) e.Add(new XElement("HypervisorName", s.HypervisorName));
             if (s.HypervisorXml is not null) e.Add(new XElement("HypervisorXml", Base64(s.HypervisorXml)));
+            if (s.DiskList.Count > 0)
+                e.Add(new XElement("Disks", s.DiskList.Select(d => new XElement("Disk",
+                    new XAttribute("target", d.Target), new XAttribute(Ovf + "fileRef", d.VolumeId), new XAttribute("imageId", d.ImageId),
+                    new XAttribute(Ovf + "capacity", d.CapacityBytes)))));
             snapshots.Add(e);
         }
         var refs = new XElement("References");
@@ -53,6 +72,8 @@ public static class OvfDocument
             if (m.ConfVolumeId is { } cv)
                 refs.Add(new XElement("File", new XAttribute(Ovf + "href", $"{m.ConfImageId}/{cv}"), new XAttribute(Ovf + "id", cv), new XAttribute(Ovf + "description", "memory configuration")));
         }
+        foreach (var d in vm.Snapshots.SelectMany(s => s.DiskList).DistinctBy(d => d.VolumeId))
+            refs.Add(new XElement("File", new XAttribute(Ovf + "href", $"{d.ImageId}/{d.VolumeId}"), new XAttribute(Ovf + "id", d.VolumeId), new XAttribute(Ovf + "description", "disk image")));
         var content = new XElement("Content", new XAttribute(Ovf + "id", "out"), new XAttribute(Xsi + "type", "ovf:VirtualSystem_Type"),
             new XElement("Name", vm.Name),
             new XElement("VmId", vm.Id),
@@ -111,12 +132,32 @@ public static class OvfDocument
                 long.TryParse(s.Element("MemorySize")?.Value, out var size) ? size : 0,
                 Unbase64(Required(s, "vm_configuration"), "vm_configuration"),
                 (string?)s.Element("HypervisorName") is { } hn ? GuidOf(hn, "hypervisor snapshot name").ToString() : null,
-                s.Element("HypervisorXml") is { } hx ? Unbase64(hx.Value, "HypervisorXml") : null));
+                s.Element("HypervisorXml") is { } hx ? Unbase64(hx.Value, "HypervisorXml") : null,
+                DisksOf(s, sid)));
         }
         if (snapshots.Count(s => s.Type == ActiveType) != 1) throw new OvfException("The OVF must hold exactly one ACTIVE snapshot.");
         return new OvfVm(id, name, (string?)content.Element("ClusterName") ?? "", (string?)content.Element("ClusterCompatibilityVersion") ?? "",
             (string?)content.Element("IsStateless") == "true", int.TryParse(content.Element("MemoryMiB")?.Value, out var mib) ? mib : 0,
             DateOf(content.Element("ExportDate")?.Value), Unbase64(Required(content, "DomainXml"), "DomainXml"), snapshots);
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex("^(vd|sd|hd|xvd)[a-z]{1,3}$")]
+    private static partial System.Text.RegularExpressions.Regex DiskTarget();
+
+    /// <summary>A snapshot's disk images: a known device name per disk, each once, GUIDs for the rest.</summary>
+    private static List<OvfDisk> DisksOf(XElement snapshot, Guid sid)
+    {
+        var disks = new List<OvfDisk>();
+        foreach (var d in snapshot.Element("Disks")?.Elements("Disk") ?? [])
+        {
+            var target = (string?)d.Attribute("target") ?? "";
+            if (!DiskTarget().IsMatch(target)) throw new OvfException($"Snapshot {sid} has a disk with the device name '{Clip(target)}'; vda, sdb, hdc and the like are accepted.");
+            if (disks.Any(x => x.Target == target)) throw new OvfException($"Snapshot {sid} lists disk {target} twice.");
+            var capacity = long.TryParse((string?)d.Attribute(Ovf + "capacity"), out var c) && c > 0 ? c
+                : throw new OvfException($"Snapshot {sid}: disk {target} has no capacity.");
+            disks.Add(new OvfDisk(target, GuidOf((string?)d.Attribute("imageId"), "disk image id"), GuidOf((string?)d.Attribute(Ovf + "fileRef"), "disk volume id"), capacity));
+        }
+        return disks;
     }
 
     private static string Base64(string s) => Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(s));

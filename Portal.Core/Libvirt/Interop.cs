@@ -127,4 +127,16 @@ internal static unsafe partial class Interop
 
     [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
     internal static partial IntPtr virDomainSaveImageGetXMLDesc(ConnectHandle conn, string file, uint flags);
+
+    // ---- storage pools: listing, defining, building, starting, stopping ----
+    [LibraryImport(Lib)] internal static partial IntPtr virStoragePoolGetName(StoragePoolHandle pool);
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)] internal static partial StoragePoolHandle virStoragePoolDefineXML(ConnectHandle conn, string xml, uint flags);
+    [LibraryImport(Lib)] internal static partial int virStoragePoolBuild(StoragePoolHandle pool, uint flags);
+    [LibraryImport(Lib)] internal static partial int virStoragePoolCreate(StoragePoolHandle pool, uint flags);
+    [LibraryImport(Lib)] internal static partial int virStoragePoolDestroy(StoragePoolHandle pool);
+    [LibraryImport(Lib)] internal static partial int virStoragePoolUndefine(StoragePoolHandle pool);
+    [LibraryImport(Lib)] internal static partial int virStoragePoolSetAutostart(StoragePoolHandle pool, int autostart);
+    [LibraryImport(Lib)] internal static partial int virStoragePoolIsActive(StoragePoolHandle pool);
+    [LibraryImport(Lib)] internal static partial int virStoragePoolListAllVolumes(StoragePoolHandle pool, out IntPtr vols, uint flags);
+    [LibraryImport(Lib)] internal static partial IntPtr virStorageVolGetName(StorageVolHandle vol);
 }

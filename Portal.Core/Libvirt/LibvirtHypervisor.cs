@@ -367,22 +367,6 @@ public sealed unsafe partial class LibvirtHypervisor : IHypervisor, IDisposable
             return deleted;
         }, ct);
 
-    private void RefreshActivePools()
-    {
-        // VIR_CONNECT_LIST_STORAGE_POOLS_ACTIVE (2): an inactive pool cannot be refreshed and holds no disk in use.
-        var n = Interop.virConnectListAllStoragePools(_conn, out var array, 2);
-        Check(n, "Listing storage pools");
-        try
-        {
-            for (var i = 0; i < n; i++)
-            {
-                using var p = StoragePoolHandle.FromOwned(Marshal.ReadIntPtr(array, i * IntPtr.Size));
-                Interop.virStoragePoolRefresh(p, 0); // best effort: a pool that cannot refresh keeps its last listing
-            }
-        }
-        finally { Interop.Free(array); }
-    }
-
     /// <summary>The image <paramref name="path"/> is an overlay of, from its volume XML; null for a base image or one outside every pool.</summary>
     private string? BackingFile(string path)
     {
@@ -482,15 +466,44 @@ public sealed unsafe partial class LibvirtHypervisor : IHypervisor, IDisposable
         Check(Interop.virDomainRevertToSnapshot(s, RevertPaused | RevertForce), "Restoring the VM's memory");
     }
 
+    // virStoragePoolBuildFlags: NO_OVERWRITE refuses a device or volume group that already holds data (a disk pool
+    // refuses a formatted device even without it); OVERWRITE writes a new label over whatever is there.
+    private const uint PoolBuildNoOverwrite = 4, PoolBuildOverwrite = 8;
+    // virStoragePoolState
+    private const int PoolRunning = 2;
+
     public Task<PoolInfo> GetPoolAsync(string pool, CancellationToken ct = default) => Native(() =>
     {
         using var p = Pool(pool, "Reading the storage domain");
-        Interop.virStoragePoolRefresh(p, 0); // best effort: a refresh failure still leaves the last known sizes
-        Check(Interop.virStoragePoolGetInfo(p, out var info), "Reading the storage domain");
-        var xml = Interop.Owned(Interop.virStoragePoolGetXMLDesc(p, 0));
-        var target = xml is null ? null : XDocument.Parse(xml).Root?.Element("target")?.Element("path")?.Value;
-        return new PoolInfo(pool, (long)info.Capacity, (long)info.Allocation, (long)info.Available, target);
+        return Describe(p, pool, refresh: true);
     }, ct);
+
+    public Task<IReadOnlyList<PoolInfo>> ListPoolsAsync(CancellationToken ct = default) => Native<IReadOnlyList<PoolInfo>>(() =>
+    {
+        var n = Interop.virConnectListAllStoragePools(_conn, out var array, 0);
+        Check(n, "Listing storage pools");
+        var result = new List<PoolInfo>(n);
+        try
+        {
+            for (var i = 0; i < n; i++)
+            {
+                using var p = StoragePoolHandle.FromOwned(Marshal.ReadIntPtr(array, i * IntPtr.Size));
+                result.Add(Describe(p, Interop.Borrowed(Interop.virStoragePoolGetName(p)) ?? "", refresh: false));
+            }
+        }
+        finally { Interop.Free(array); }
+        return result.OrderBy(p => p.Name, StringComparer.Ordinal).ToList();
+    }, ct);
+
+    private static PoolInfo Describe(StoragePoolHandle p, string name, bool refresh)
+    {
+        if (refresh && Interop.virStoragePoolIsActive(p) == 1)
+            Interop.virStoragePoolRefresh(p, 0); // best effort: a refresh failure still leaves the last known sizes
+        Check(Interop.virStoragePoolGetInfo(p, out var info), "Reading the storage domain");
+        var xml = Interop.Owned(Interop.virStoragePoolGetXMLDesc(p, 0)) ?? throw new HypervisorException("Reading the storage domain", LastError());
+        var d = PoolDescription.Parse(xml);
+        return new PoolInfo(name, (long)info.Capacity, (long)info.Allocation, (long)info.Available, d.TargetPath, d.Type, info.State == PoolRunning);
+    }
 
     private StoragePoolHandle Pool(string name, string operation)
     {
@@ -499,12 +512,106 @@ public sealed unsafe partial class LibvirtHypervisor : IHypervisor, IDisposable
         return p;
     }
 
-    public Task<string> CreateVolumeAsync(string pool, string name, long bytes, CancellationToken ct = default) => Native(() =>
+    private static PoolDescription Description(StoragePoolHandle p, string operation) =>
+        PoolDescription.Parse(Interop.Owned(Interop.virStoragePoolGetXMLDesc(p, 0)) ?? throw new HypervisorException(operation, LastError()));
+
+    public Task<PoolInfo> CreatePoolAsync(string poolXml, bool overwrite, CancellationToken ct = default) => Native(() =>
     {
-        using var p = Pool(pool, "Creating the memory volume");
-        using var v = Interop.virStorageVolCreateXML(p, VolumeXml(name, bytes, preallocate: false), 0);
-        if (v.IsInvalid) throw new HypervisorException("Creating the memory volume", LastError());
-        return Interop.Owned(Interop.virStorageVolGetPath(v)) ?? throw new HypervisorException("Creating the memory volume", LastError());
+        const string op = "Creating the storage pool";
+        using var p = Interop.virStoragePoolDefineXML(_conn, poolXml, 0);
+        if (p.IsInvalid) throw new HypervisorException(op, LastError());
+        var name = Interop.Borrowed(Interop.virStoragePoolGetName(p)) ?? "";
+        try
+        {
+            // The test driver accepts no build flags; it has no devices to protect either.
+            var flags = IsTestDriver ? 0 : overwrite ? PoolBuildOverwrite : PoolBuildNoOverwrite;
+            if (PoolDescription.Parse(poolXml) is { Type: not "logical" } or { Devices.Count: > 0 })
+                Check(Interop.virStoragePoolBuild(p, flags), op); // a logical pool without devices names a volume group that exists
+            Check(Interop.virStoragePoolCreate(p, 0), op);
+            Check(Interop.virStoragePoolSetAutostart(p, 1), op);
+            return Describe(p, name, refresh: false);
+        }
+        catch
+        {
+            // Nothing stays defined; the build's own work (a directory, a label, a volume group) is data and stays.
+            if (Interop.virStoragePoolIsActive(p) == 1) Interop.virStoragePoolDestroy(p);
+            Interop.virStoragePoolUndefine(p);
+            throw;
+        }
+    }, ct);
+
+    public Task RemovePoolAsync(string pool, CancellationToken ct = default) => Native(() =>
+    {
+        using var p = Pool(pool, "Removing the storage pool");
+        // Destroy only stops the pool (virStoragePoolDelete would delete it); undefine forgets it. No data goes.
+        if (Interop.virStoragePoolIsActive(p) == 1) Check(Interop.virStoragePoolDestroy(p), "Stopping the storage pool");
+        Check(Interop.virStoragePoolUndefine(p), "Removing the storage pool");
+    }, ct);
+
+    public Task StartPoolAsync(string pool, CancellationToken ct = default) => Native(() =>
+    {
+        using var p = Pool(pool, "Starting the storage pool");
+        if (Interop.virStoragePoolIsActive(p) != 1) Check(Interop.virStoragePoolCreate(p, 0), "Starting the storage pool");
+    }, ct);
+
+    private static List<string> VolumeNames(StoragePoolHandle p, string operation)
+    {
+        var n = Interop.virStoragePoolListAllVolumes(p, out var array, 0);
+        Check(n, operation);
+        var names = new List<string>(n);
+        try
+        {
+            for (var i = 0; i < n; i++)
+            {
+                using var v = StorageVolHandle.FromOwned(Marshal.ReadIntPtr(array, i * IntPtr.Size));
+                names.Add(Interop.Borrowed(Interop.virStorageVolGetName(v)) ?? "");
+            }
+        }
+        finally { Interop.Free(array); }
+        return names;
+    }
+
+    /// <summary>
+    /// Creates a volume with <paramref name="create"/>, under the name the pool will accept: a disk pool names each
+    /// partition after its device (<see cref="DiskPartitionNames"/>). Should libvirt still disagree ("invalid partition
+    /// name 'X', expected 'Y'"), the partition it made under Y is removed and the call is made once more as Y.
+    /// </summary>
+    private VolumeRef CreateNamed(StoragePoolHandle pool, string wanted, long bytes, bool preallocate, VolumeFormat format, string op,
+        Func<string, StorageVolHandle> create)
+    {
+        var d = Description(pool, op);
+        string Xml(string name) => StorageVolumeXml.Build(d.Type, name, bytes, preallocate, format);
+        if (d.Type != "disk" || d.Devices.Count == 0) return Made(create(Xml(wanted)), op);
+
+        Interop.virStoragePoolRefresh(pool, 0);
+        var name = DiskPartitionNames.Next(d.Devices[0], VolumeNames(pool, op));
+        var v = create(Xml(name));
+        if (!v.IsInvalid) return Made(v, op);
+        var error = LastError();
+        v.Dispose();
+        var expected = System.Text.RegularExpressions.Regex.Match(error, "expected '([^']+)'");
+        if (!expected.Success) throw new HypervisorException(op, error);
+        Interop.virStoragePoolRefresh(pool, 0);
+        using (var stray = Interop.virStorageVolLookupByName(pool, expected.Groups[1].Value))
+            if (!stray.IsInvalid) Check(Interop.virStorageVolDelete(stray, 0), op);
+        return Made(create(Xml(expected.Groups[1].Value)), op);
+    }
+
+    private static VolumeRef Made(StorageVolHandle v, string op)
+    {
+        using (v)
+        {
+            if (v.IsInvalid) throw new HypervisorException(op, LastError());
+            return new VolumeRef(Interop.Borrowed(Interop.virStorageVolGetName(v)) ?? "",
+                Interop.Owned(Interop.virStorageVolGetPath(v)) ?? throw new HypervisorException(op, LastError()));
+        }
+    }
+
+    public Task<VolumeRef> CreateVolumeAsync(string pool, string name, long bytes, bool preallocate, CancellationToken ct = default) => Native(() =>
+    {
+        const string op = "Creating the memory volume";
+        using var p = Pool(pool, op);
+        return CreateNamed(p, name, bytes, preallocate, VolumeFormat.Raw, op, xml => Interop.virStorageVolCreateXML(p, xml, 0));
     }, ct);
 
     public Task<bool> DeleteVolumeAsync(string pool, string name, CancellationToken ct = default) => Native(() =>
@@ -516,37 +623,23 @@ public sealed unsafe partial class LibvirtHypervisor : IHypervisor, IDisposable
         return true;
     }, ct);
 
-    public Task<string> CopyVolumeAsync(string sourcePool, string sourceName, string targetPool, string targetName, long preallocateBytes, CancellationToken ct = default) => Native(() =>
+    public Task<VolumeRef> CopyVolumeAsync(string sourcePool, string sourceName, string targetPool, string targetName, long preallocateBytes,
+        VolumeFormat format = VolumeFormat.Raw, CancellationToken ct = default) => Native(() =>
     {
-        using var src = Pool(sourcePool, "Copying a volume");
-        using var dst = Pool(targetPool, "Copying a volume");
+        const string op = "Copying a volume";
+        using var src = Pool(sourcePool, op);
+        using var dst = Pool(targetPool, op);
         using var from = Interop.virStorageVolLookupByName(src, sourceName);
-        if (from.IsInvalid) throw new HypervisorException("Copying a volume", LastError());
-        Check(Interop.virStorageVolGetInfo(from, out var info), "Copying a volume");
+        if (from.IsInvalid) throw new HypervisorException(op, LastError());
+        Check(Interop.virStorageVolGetInfo(from, out var info), op);
+        // libvirt copies the source's whole capacity; a block target is made at least that big, and as big as asked.
         var capacity = Math.Max((long)info.Capacity, preallocateBytes);
-        var xml = VolumeXml(targetName, capacity, preallocate: preallocateBytes > 0);
-        if (IsTestDriver)
-        {
-            // The test driver keeps volumes as metadata only and cannot copy across pools (it looks the source up
-            // in the target pool). There are no bytes to copy: a volume of the same size is the whole copy.
-            using var made = Interop.virStorageVolCreateXML(dst, xml, 0);
-            if (made.IsInvalid) throw new HypervisorException("Copying a volume", LastError());
-            return Interop.Owned(Interop.virStorageVolGetPath(made)) ?? throw new HypervisorException("Copying a volume", LastError());
-        }
-        using var v = Interop.virStorageVolCreateXMLFrom(dst, xml, from, 0);
-        if (v.IsInvalid) throw new HypervisorException("Copying a volume", LastError());
-        return Interop.Owned(Interop.virStorageVolGetPath(v)) ?? throw new HypervisorException("Copying a volume", LastError());
+        // The test driver keeps volumes as metadata only and cannot copy across pools (it looks the source up in the
+        // target pool). There are no bytes to copy: a volume of the same size is the whole copy.
+        return CreateNamed(dst, targetName, capacity, preallocateBytes > 0, format, op, xml => IsTestDriver
+            ? Interop.virStorageVolCreateXML(dst, xml, 0)
+            : Interop.virStorageVolCreateXMLFrom(dst, xml, from, 0));
     }, ct);
-
-    /// <summary>A raw volume, mode 0600: a memory dump holds the guest's secrets, so only its owner may read it.</summary>
-    private static string VolumeXml(string name, long bytes, bool preallocate) =>
-        new XElement("volume",
-            new XElement("name", name),
-            new XElement("capacity", new XAttribute("unit", "bytes"), bytes),
-            new XElement("allocation", new XAttribute("unit", "bytes"), preallocate ? bytes : 0),
-            new XElement("target",
-                new XElement("format", new XAttribute("type", "raw")),
-                new XElement("permissions", new XElement("mode", "0600")))).ToString(SaveOptions.DisableFormatting);
 
     public Task<string?> FindVolumePathAsync(string pool, string name, CancellationToken ct = default) => Native(() =>
     {
@@ -554,6 +647,52 @@ public sealed unsafe partial class LibvirtHypervisor : IHypervisor, IDisposable
         using var v = Interop.virStorageVolLookupByName(p, name);
         return v.IsInvalid ? null : Interop.Owned(Interop.virStorageVolGetPath(v));
     }, ct);
+
+    public Task<IReadOnlyList<DiskImage>> GetDiskImagesAsync(string configurationXml, CancellationToken ct = default) => Native<IReadOnlyList<DiskImage>>(() =>
+    {
+        if (IsTestDriver) return [];
+        const string op = "Reading the disk images";
+        var result = new List<DiskImage>();
+        var refreshed = false;
+        foreach (var (target, path) in SnapshotXml.FileDisks(XDocument.Parse(configurationXml)))
+        {
+            var v = Interop.virStorageVolLookupByPath(_conn, path);
+            if (v.IsInvalid && !refreshed)
+            {
+                // Overlays made by snapshots are files QEMU created; a pool lists them after a refresh.
+                v.Dispose();
+                RefreshActivePools();
+                refreshed = true;
+                v = Interop.virStorageVolLookupByPath(_conn, path);
+            }
+            using (v)
+            {
+                if (v.IsInvalid) throw new HypervisorException(op, $"the image {path} of disk {target} is not a volume of any storage pool on the host: {LastError()}");
+                using var pool = Interop.virStoragePoolLookupByVolume(v);
+                if (pool.IsInvalid) throw new HypervisorException(op, LastError());
+                Check(Interop.virStorageVolGetInfo(v, out var info), op);
+                result.Add(new DiskImage(target, path, Interop.Borrowed(Interop.virStoragePoolGetName(pool)) ?? "",
+                    Interop.Borrowed(Interop.virStorageVolGetName(v)) ?? "", (long)info.Capacity));
+            }
+        }
+        return result;
+    }, ct);
+
+    private void RefreshActivePools()
+    {
+        if (Interop.virConnectListAllStoragePools(_conn, out var array, 2 /* VIR_CONNECT_LIST_STORAGE_POOLS_ACTIVE */) is var n and > 0)
+        {
+            try
+            {
+                for (var i = 0; i < n; i++)
+                {
+                    using var p = StoragePoolHandle.FromOwned(Marshal.ReadIntPtr(array, i * IntPtr.Size));
+                    Interop.virStoragePoolRefresh(p, 0);
+                }
+            }
+            finally { Interop.Free(array); }
+        }
+    }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "libvirt at {Uri} refused lifecycle events ({Error}); VM status will not update live")]
     private static partial void LogNoEvents(ILogger log, string uri, string error);

@@ -52,4 +52,11 @@ internal sealed class StorageVolHandle() : SafeHandle(IntPtr.Zero, ownsHandle: t
 {
     public override bool IsInvalid => handle == IntPtr.Zero;
     protected override bool ReleaseHandle() => Interop.virStorageVolFree(handle) == 0;
+
+    internal static StorageVolHandle FromOwned(IntPtr p)
+    {
+        var h = new StorageVolHandle();
+        h.SetHandle(p);
+        return h;
+    }
 }

@@ -18,7 +18,10 @@ public class MemoryVolume
     public long SizeBytes { get; set; }
     public DateTime CreatedAt { get; set; }
 
-    /// <summary>The libvirt volume names: the volume GUIDs, so no name from outside can point anywhere else.</summary>
-    public string DumpVolumeName => DumpVolumeId.ToString();
-    public string ConfVolumeName => ConfVolumeId.ToString();
+    /// <summary>
+    /// The libvirt volume names, as libvirt gave them. The portal asks for the volume GUIDs, so no name from outside can
+    /// point anywhere else; a <c>disk</c> pool names its partitions itself (<c>loop0p3</c>), so the name is kept.
+    /// </summary>
+    public required string DumpVolumeName { get; set; }
+    public required string ConfVolumeName { get; set; }
 }

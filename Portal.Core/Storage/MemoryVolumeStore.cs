@@ -42,14 +42,24 @@ public sealed partial class MemoryVolumeStore(IHypervisor hypervisor, TimeProvid
         return (null, $"No storage domain has room for the memory: {need / MiB} MiB are needed ({string.Join("; ", seen)}).");
     }
 
-    /// <summary>Creates the dump and configuration volumes. On failure nothing is left behind.</summary>
+    /// <summary>
+    /// Creates the dump and configuration volumes. On a Block domain both are preallocated: a block volume cannot grow,
+    /// so the dump's volume is the whole estimate from the start. On failure nothing is left behind.
+    /// </summary>
     public async Task<MemoryVolume> CreateAsync(StorageDomain domain, long dumpBytes, CancellationToken ct)
     {
-        var mv = new MemoryVolume { StorageDomainId = domain.Id, DumpPath = "", ConfPath = "", SizeBytes = dumpBytes, CreatedAt = clock.GetUtcNow().UtcDateTime };
-        mv.DumpPath = await hypervisor.CreateVolumeAsync(domain.PoolName, mv.DumpVolumeName, dumpBytes, ct);
+        var mv = new MemoryVolume
+        {
+            StorageDomainId = domain.Id, DumpPath = "", ConfPath = "", DumpVolumeName = "", ConfVolumeName = "",
+            SizeBytes = dumpBytes, CreatedAt = clock.GetUtcNow().UtcDateTime,
+        };
+        var block = domain.Kind == StorageKind.Block;
+        var dump = await hypervisor.CreateVolumeAsync(domain.PoolName, mv.DumpVolumeId.ToString(), dumpBytes, block, ct);
+        (mv.DumpVolumeName, mv.DumpPath) = (dump.Name, dump.Path);
         try
         {
-            mv.ConfPath = await hypervisor.CreateVolumeAsync(domain.PoolName, mv.ConfVolumeName, ConfigVolumeBytes, ct);
+            var conf = await hypervisor.CreateVolumeAsync(domain.PoolName, mv.ConfVolumeId.ToString(), ConfigVolumeBytes, block, ct);
+            (mv.ConfVolumeName, mv.ConfPath) = (conf.Name, conf.Path);
         }
         catch
         {

@@ -7,6 +7,7 @@ public sealed class CreateSnapshotDialog(IPage page)
     public ILocator Description => Dialog.GetByRole(AriaRole.Textbox, new() { Name = "Description" });
     public ILocator SaveMemory => Dialog.GetByRole(AriaRole.Checkbox, new() { Name = "Save Memory", Exact = true });
     public ILocator PauseWarning => Dialog.GetByTestId("create-snapshot-pause-warning");
+    public ILocator MemoryDomain => Dialog.GetByTestId("create-snapshot-domain");
     public ILocator NoMemoryReason => Dialog.GetByTestId("create-snapshot-no-memory-reason");
     public ILocator Error => Dialog.GetByTestId("create-snapshot-error");
     public ILocator Create => Dialog.GetByTestId("create-snapshot-ok");

@@ -12,9 +12,10 @@ namespace Portal.E2E.RealHost;
 /// the VM is not left locked, the half-written dump is removed and the audit log says what happened.
 /// </summary>
 [Trait("Category", "RealHost")]
-public sealed class RealQemuFaultTests(RealHostFixture portal) : RealHostTest(portal), IClassFixture<RealHostFixture>
+public sealed class RealQemuFaultTests(RealHostFixture portal) : PortalTest(portal), IClassFixture<RealHostFixture>
 {
     private const string Vm = "tiny";
+    private static float SlowMs => (float)RealHostSteps.Slow.TotalMilliseconds;
     private static readonly string Run = Path.Combine(RealHostFixture.Root, "run");
     private static readonly string Small = Path.Combine(RealHostFixture.Root, "small");
 
@@ -22,8 +23,9 @@ public sealed class RealQemuFaultTests(RealHostFixture portal) : RealHostTest(po
     public async Task CreateWithMemory_LibvirtdKilledDuringTheDump_RolledBackUnlockedAndTheDumpRemoved()
     {
         await SignInAsync();
-        var details = await OpenAsync(Vm);
-        await RunAndWaitForCountersAsync(details, Vm, atLeast: 2);
+        var steps = new RealHostSteps(Page, Db);
+        await steps.OpenVmAsync(Vm);
+        await steps.RunAndWaitForCountersAsync(Vm, atLeast: 2);
         var audit = await Db.AuditMarkAsync();
         var qemu = QemuPid(Vm);
 
@@ -31,7 +33,7 @@ public sealed class RealQemuFaultTests(RealHostFixture portal) : RealHostTest(po
         string dump;
         try
         {
-            await StartMemorySnapshotAsync(details, "killed daemon", domain: null);
+            await StartMemorySnapshotAsync("killed daemon", domain: null);
             dump = (await WaitForMemoryVolumeAsync()).DumpPath;
             await Task.Delay(TimeSpan.FromSeconds(2)); // the portal reaches the snapshot call, which waits for QEMU
             Signal("KILL", int.Parse(File.ReadAllText(Path.Combine(Run, "libvirtd.pid")).Trim()));
@@ -44,23 +46,24 @@ public sealed class RealQemuFaultTests(RealHostFixture portal) : RealHostTest(po
 
         var failure = (await Db.WaitForAuditAsync(audit, Vm)).First(a => a.Operation == "Create snapshot" && a.Outcome == AuditOutcome.Failure);
         Assert.Contains("killed daemon", failure.Message);
-        await Expect(details.Page.GetByTestId("vm-locked-by")).ToHaveCountAsync(0, new() { Timeout = (float)Boot.TotalMilliseconds });
+        await Expect(Page.GetByTestId("vm-locked-by")).ToHaveCountAsync(0, new() { Timeout = SlowMs });
         Assert.DoesNotContain(await Db.SnapshotsAsync(Vm), s => s.Description == "killed daemon");
         // The host comes back: the half-written dump is removed, and the VM shows what QEMU is doing again.
         await Poll.UntilAsync(async () => (await Db.MemoryVolumesAsync()).Count == 0 && !File.Exists(dump), done => done,
-            "the half-written dump to be removed once libvirtd answers again", Boot);
+            "the half-written dump to be removed once libvirtd answers again", RealHostSteps.Slow);
         await Poll.UntilAsync(async () => (await Db.VmAsync(Vm)).Status, s => s is VmStatus.Up or VmStatus.Paused,
-            "the VM to show its host's state again", Boot);
+            "the VM to show its host's state again", RealHostSteps.Slow);
         Assert.Contains(await Db.AuditAsync(audit), a => a.Operation == "Remove memory volume" && a.Outcome == AuditOutcome.Success);
-        await StopAsync(details, Vm);
+        await steps.StopAsync(Vm);
     }
 
     [Fact]
     public async Task CreateWithMemory_DomainRunsOutOfSpaceDuringTheDump_RolledBackAndTheGuestRunsOn()
     {
         await SignInAsync();
-        var details = await OpenAsync(Vm);
-        await RunAndWaitForCountersAsync(details, Vm, atLeast: 2);
+        var steps = new RealHostSteps(Page, Db);
+        await steps.OpenVmAsync(Vm);
+        await steps.RunAndWaitForCountersAsync(Vm, atLeast: 2);
         var audit = await Db.AuditMarkAsync();
         var qemu = QemuPid(Vm);
         var filler = Path.Combine(Small, "filler");
@@ -68,7 +71,7 @@ public sealed class RealQemuFaultTests(RealHostFixture portal) : RealHostTest(po
         Signal("STOP", qemu);
         try
         {
-            await StartMemorySnapshotAsync(details, "no room", domain: "portal-small");
+            await StartMemorySnapshotAsync("no room", domain: "portal-small");
             var volume = await WaitForMemoryVolumeAsync();
             Assert.Equal("portal-small", volume.StorageDomain!.Name);
             // The space check passed (400 MiB free for a 329 MiB estimate); now something else takes the space.
@@ -82,36 +85,36 @@ public sealed class RealQemuFaultTests(RealHostFixture portal) : RealHostTest(po
             var failure = (await Db.WaitForAuditAsync(audit, Vm)).First(a => a.Operation == "Create snapshot" && a.Outcome == AuditOutcome.Failure);
             Assert.Contains("no room", failure.Message);
             Assert.Contains("space", failure.Message, StringComparison.OrdinalIgnoreCase);
-            await Expect(details.Page.GetByTestId("vm-locked-by")).ToHaveCountAsync(0, new() { Timeout = (float)Boot.TotalMilliseconds });
-            await Expect(details.Page.GetByTestId("vm-status")).ToHaveAttributeAsync("data-status", "Up", new() { Timeout = (float)Boot.TotalMilliseconds });
+            await Expect(Page.GetByTestId("vm-locked-by")).ToHaveCountAsync(0, new() { Timeout = SlowMs });
+            await Expect(Page.GetByTestId("vm-status")).ToHaveAttributeAsync("data-status", "Up", new() { Timeout = SlowMs });
             Assert.DoesNotContain(await Db.SnapshotsAsync(Vm), s => s.Description == "no room");
             Assert.Empty(await Db.MemoryVolumesAsync());
             Assert.Equal(["filler"], Directory.GetFiles(Small).Select(Path.GetFileName));
             // The guest was not harmed: it counts on.
-            var last = (await CountersAsync(details)).Last().Counter;
-            await WaitForCounterAsync(details, last + 2);
+            var last = (await steps.CountersAsync()).Last().Counter;
+            await steps.WaitForCounterAsync(last + 2);
         }
         finally { File.Delete(filler); }
-        await StopAsync(details, Vm);
+        await steps.StopAsync(Vm);
     }
 
-    private async Task StartMemorySnapshotAsync(Details d, string description, string? domain)
+    private async Task StartMemorySnapshotAsync(string description, string? domain)
     {
-        await d.Page.GetByRole(AriaRole.Tab, new() { Name = "Snapshots" }).ClickAsync();
-        await d.Page.GetByTestId("snapshot-create").ClickAsync();
-        await d.Page.GetByTestId("create-snapshot-description").FillAsync(description);
-        await Expect(d.Page.GetByTestId("create-snapshot-save-memory")).ToBeCheckedAsync();
+        await Page.GetByRole(AriaRole.Tab, new() { Name = "Snapshots" }).ClickAsync();
+        await Page.GetByTestId("snapshot-create").ClickAsync();
+        await Page.GetByTestId("create-snapshot-description").FillAsync(description);
+        await Expect(Page.GetByTestId("create-snapshot-save-memory")).ToBeCheckedAsync();
         if (domain is not null)
         {
-            await d.Page.GetByTestId("create-snapshot-domain").ClickAsync();
-            await d.Page.GetByTestId($"create-snapshot-domain-{domain}").ClickAsync();
+            await Page.GetByTestId("create-snapshot-domain").ClickAsync();
+            await Page.GetByTestId($"create-snapshot-domain-{domain}").ClickAsync();
         }
-        await d.Page.GetByTestId("create-snapshot-ok").ClickAsync();
+        await Page.GetByTestId("create-snapshot-ok").ClickAsync();
     }
 
     /// <summary>The memory volume is recorded before the dump begins.</summary>
     private async Task<Portal.Core.Storage.MemoryVolume> WaitForMemoryVolumeAsync() =>
-        (await Poll.UntilAsync(async () => (await Db.MemoryVolumesAsync()).SingleOrDefault(), v => v is not null, "the memory volume to be created", Boot))!;
+        (await Poll.UntilAsync(async () => (await Db.MemoryVolumesAsync()).SingleOrDefault(), v => v is not null, "the memory volume to be created", RealHostSteps.Slow))!;
 
     private static int QemuPid(string vm) =>
         int.Parse(File.ReadAllText($"/run/libvirt/qemu/{vm}.pid").Trim());

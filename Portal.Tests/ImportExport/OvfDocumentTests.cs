@@ -1,3 +1,4 @@
+using System.Xml.Linq;
 using System.Text;
 using Portal.Core.ImportExport;
 
@@ -5,7 +6,7 @@ namespace Portal.Tests.ImportExport;
 
 public sealed class OvfDocumentTests
 {
-    private static readonly Guid Sd = Guid.NewGuid(), Pool = Guid.NewGuid();
+    private static readonly Guid Sd = Guid.NewGuid(), Pool = Guid.NewGuid(), Image = Guid.NewGuid();
 
     private static MemoryReference Memory() => new(Sd, Pool, Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid());
 
@@ -15,7 +16,9 @@ public sealed class OvfDocumentTests
         var regular = new OvfSnapshot(Guid.NewGuid(), OvfDocument.RegularType, "before upgrade <&> \"quoted\"", new DateTime(2026, 11, 26, 10, 0, 0, 123, DateTimeKind.Utc),
             null, shared, 1_300_234_240, "<domain type='test'><name>web</name></domain>", Guid.NewGuid().ToString(), "<domainsnapshot><name>x</name></domainsnapshot>");
         var active = new OvfSnapshot(Guid.NewGuid(), OvfDocument.ActiveType, "Active VM", new DateTime(2026, 11, 26, 11, 0, 0, DateTimeKind.Utc),
-            regular.Id, shared, 1_300_234_240, "<domain type='test'><name>web</name></domain>", regular.HypervisorName, regular.HypervisorXml);
+            regular.Id, shared, 1_300_234_240, "<domain type='test'><name>web</name></domain>", regular.HypervisorName, regular.HypervisorXml,
+            [new OvfDisk("vda", Image, Guid.NewGuid(), 64 << 20), new OvfDisk("vdb", Guid.NewGuid(), Guid.NewGuid(), 1L << 30)]);
+        regular = regular with { Disks = [new OvfDisk("vda", Image, Guid.NewGuid(), 64 << 20)] };
         return new OvfVm(Guid.NewGuid(), "web", "Production", "4.7", true, 1024, new DateTime(2026, 11, 26, 12, 0, 0, DateTimeKind.Utc),
             "<domain type='test'><name>web</name><uuid>x</uuid></domain>", [regular, active]);
     }
@@ -45,6 +48,7 @@ public sealed class OvfDocumentTests
         foreach (var (a, b) in vm.Snapshots.Zip(back.Snapshots))
         {
             Assert.Equal(a.Memory, b.Memory);
+            Assert.Equal(a.DiskList, b.DiskList);
             Assert.Equal((a.Id, a.Type, a.Description, a.CreatedAt, a.ParentId, a.MemorySizeBytes, a.Configuration, a.HypervisorName, a.HypervisorXml),
                 (b.Id, b.Type, b.Description, b.CreatedAt, b.ParentId, b.MemorySizeBytes, b.Configuration, b.HypervisorName, b.HypervisorXml));
         }
@@ -116,5 +120,40 @@ public sealed class OvfDocumentTests
         var doc = OvfDocument.Build(Sample());
         foreach (var t in doc.Descendants("Type").Where(t => t.Value == OvfDocument.ActiveType).ToList()) t.Value = OvfDocument.RegularType;
         Assert.Contains("exactly one ACTIVE", Rejected(doc.ToString()).Message);
+    }
+
+    [Fact]
+    public void Build_DiskImages_AreReferencedOnceEachByGuids()
+    {
+        var vm = Sample();
+        var files = OvfDocument.Build(vm).Root!.Element("References")!.Elements("File")
+            .Where(f => (string?)f.Attribute(XName.Get("description", "http://schemas.dmtf.org/ovf/envelope/1/")) == "disk image").ToList();
+
+        Assert.Equal(3, files.Count);
+        Assert.Equal(vm.Snapshots.SelectMany(s => s.DiskList).Select(d => $"{d.ImageId}/{d.VolumeId}").Order(), files.Select(f => (string)f.Attribute(XName.Get("href", "http://schemas.dmtf.org/ovf/envelope/1/"))!).Order());
+    }
+
+    [Theory]
+    [InlineData("target", "../../etc/shadow", "device name")]
+    [InlineData("target", "vda/../x", "device name")]
+    [InlineData("imageId", "/var/lib/portal-real/data/tiny.qcow2", "not a GUID")]
+    [InlineData("{http://schemas.dmtf.org/ovf/envelope/1/}fileRef", "tiny.qcow2", "not a GUID")]
+    [InlineData("{http://schemas.dmtf.org/ovf/envelope/1/}capacity", "-1", "no capacity")]
+    public void Parse_HostileDisk_IsRefused(string attribute, string value, string reason)
+    {
+        var doc = OvfDocument.Build(Sample());
+        doc.Descendants("Disk").First().SetAttributeValue(XName.Get(attribute), value);
+
+        Assert.Contains(reason, Rejected(doc.ToString()).Message);
+    }
+
+    [Fact]
+    public void Parse_SameDiskTwiceInASnapshot_IsRefused()
+    {
+        var doc = OvfDocument.Build(Sample());
+        var disks = doc.Descendants("Disks").Last();
+        disks.Elements("Disk").Last().SetAttributeValue("target", "vda");
+
+        Assert.Contains("lists disk vda twice", Rejected(doc.ToString()).Message);
     }
 }

@@ -142,9 +142,9 @@ public sealed class LibvirtHypervisorTests : IDisposable
     public async Task RestoreFromMemory_DumpVolumeWhoseSnapshotWasDeleted_LeavesTheDomainPaused()
     {
         var agent = await DomainAsync("build-agent");
-        var dump = await _hv.CreateVolumeAsync(DemoNode.DataPool, "dump", 1 << 20, Ct);
+        var dump = await _hv.CreateVolumeAsync(DemoNode.DataPool, "dump", 1 << 20, preallocate: false, Ct);
 
-        await _hv.RestoreFromMemoryAsync(agent.Id, new MemoryRestoreRequest(dump, await _hv.GetDomainXmlAsync(agent.Id, true, Ct)), Ct);
+        await _hv.RestoreFromMemoryAsync(agent.Id, new MemoryRestoreRequest(dump.Path, await _hv.GetDomainXmlAsync(agent.Id, true, Ct)), Ct);
 
         Assert.Equal(DomainRunState.Paused, (await _hv.FindDomainAsync(agent.Id, Ct))!.State);
     }
@@ -166,9 +166,9 @@ public sealed class LibvirtHypervisorTests : IDisposable
         var pool = await _hv.GetPoolAsync(DemoNode.DataPool, Ct);
         Assert.Equal(100L << 30, pool.CapacityBytes);
 
-        var path = await _hv.CreateVolumeAsync(DemoNode.DataPool, "vol-a", 1 << 20, Ct);
-        Assert.Equal(path, await _hv.FindVolumePathAsync(DemoNode.DataPool, "vol-a", Ct));
-        Assert.StartsWith(pool.TargetPath!, path);
+        var made = await _hv.CreateVolumeAsync(DemoNode.DataPool, "vol-a", 1 << 20, preallocate: false, Ct);
+        Assert.Equal(("vol-a", made.Path), (made.Name, await _hv.FindVolumePathAsync(DemoNode.DataPool, "vol-a", Ct)));
+        Assert.StartsWith(pool.TargetPath!, made.Path);
 
         Assert.True(await _hv.DeleteVolumeAsync(DemoNode.DataPool, "vol-a", Ct));
         Assert.Null(await _hv.FindVolumePathAsync(DemoNode.DataPool, "vol-a", Ct));

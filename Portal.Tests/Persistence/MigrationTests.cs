@@ -1,5 +1,6 @@
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
 using Portal.Core.Persistence;
 using Portal.Tests.Support;
 
@@ -62,5 +63,32 @@ public sealed class MigrationTests : IDisposable
         using var db = NewContext();
 
         Assert.False(db.Database.HasPendingModelChanges(), "The model changed without a migration: run the 'dotnet ef migrations add' command from PortalDbContext's doc comment.");
+    }
+
+    [Fact]
+    public async Task Migrate_BlockStorage_GivesExistingMemoryVolumesTheirGuidNames()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var db = NewContext();
+        var migrator = db.GetService<Microsoft.EntityFrameworkCore.Migrations.IMigrator>();
+        await migrator.MigrateAsync("20261126135954_Initial", ct);
+        var domain = Guid.NewGuid();
+        var dump = Guid.NewGuid();
+        var conf = Guid.NewGuid();
+        // EF Core writes GUIDs to SQLite in upper case; the volumes on the host were named in lower case.
+        await db.Database.ExecuteSqlRawAsync(
+            "INSERT INTO StorageDomains (Id, Name, Kind, Role, PoolName, DataCenterId) VALUES ({0}, 'data', 'File', 'Data', 'data', {1})",
+            [domain.ToString().ToUpperInvariant(), Guid.NewGuid().ToString().ToUpperInvariant()], ct);
+        await db.Database.ExecuteSqlRawAsync(
+            "INSERT INTO MemoryVolumes (Id, StorageDomainId, DumpImageId, DumpVolumeId, ConfImageId, ConfVolumeId, DumpPath, ConfPath, SizeBytes, CreatedAt) " +
+            "VALUES ({0}, {1}, {2}, {3}, {4}, {5}, '/d', '/c', 1, '2026-11-26 00:00:00')",
+            [Guid.NewGuid().ToString().ToUpperInvariant(), domain.ToString().ToUpperInvariant(), Guid.NewGuid().ToString().ToUpperInvariant(),
+             dump.ToString().ToUpperInvariant(), Guid.NewGuid().ToString().ToUpperInvariant(), conf.ToString().ToUpperInvariant()], ct);
+
+        await db.Database.MigrateAsync(ct);
+
+        var mv = await db.MemoryVolumes.SingleAsync(ct);
+        Assert.Equal((dump.ToString(), conf.ToString()), (mv.DumpVolumeName, mv.ConfVolumeName));
+        Assert.False((await db.StorageDomains.SingleAsync(ct)).PoolCreatedByPortal);
     }
 }

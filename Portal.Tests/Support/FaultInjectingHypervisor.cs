@@ -166,12 +166,13 @@ public sealed class FaultInjectingHypervisor(IHypervisor inner) : IHypervisor, I
     public async Task RedefineSnapshotAsync(Guid id, string snapshotXml, CancellationToken ct = default) { await Intercept(nameof(RedefineSnapshotAsync), id); await inner.RedefineSnapshotAsync(id, snapshotXml, ct); }
     public async Task<string> WithFreshOverlaysAsync(string configurationXml, string tag, CancellationToken ct = default) { await Intercept(nameof(WithFreshOverlaysAsync)); return await inner.WithFreshOverlaysAsync(configurationXml, tag, ct); }
 
-    public async Task<string> CopyVolumeAsync(string sourcePool, string sourceName, string targetPool, string targetName, long preallocateBytes, CancellationToken ct = default)
+    public async Task<VolumeRef> CopyVolumeAsync(string sourcePool, string sourceName, string targetPool, string targetName, long preallocateBytes,
+        VolumeFormat format = VolumeFormat.Raw, CancellationToken ct = default)
     {
         await Intercept(nameof(CopyVolumeAsync));
-        var path = await inner.CopyVolumeAsync(sourcePool, sourceName, targetPool, targetName, preallocateBytes, ct);
-        _createdVolumes[(targetPool, targetName)] = 0;
-        return path;
+        var made = await inner.CopyVolumeAsync(sourcePool, sourceName, targetPool, targetName, preallocateBytes, format, ct);
+        _createdVolumes[(targetPool, made.Name)] = 0;
+        return made;
     }
 
     public async Task<IReadOnlyList<string>> DeleteUnusedOverlaysAsync(IReadOnlyCollection<string> candidates, IReadOnlyCollection<string> inUse, CancellationToken ct = default)
@@ -181,15 +182,20 @@ public sealed class FaultInjectingHypervisor(IHypervisor inner) : IHypervisor, I
     }
 
     public async Task<PoolInfo> GetPoolAsync(string pool, CancellationToken ct = default) { await Intercept(nameof(GetPoolAsync)); return await inner.GetPoolAsync(pool, ct); }
+    public async Task<IReadOnlyList<PoolInfo>> ListPoolsAsync(CancellationToken ct = default) { await Intercept(nameof(ListPoolsAsync)); return await inner.ListPoolsAsync(ct); }
+    public async Task<PoolInfo> CreatePoolAsync(string poolXml, bool overwrite, CancellationToken ct = default) { await Intercept(nameof(CreatePoolAsync)); return await inner.CreatePoolAsync(poolXml, overwrite, ct); }
+    public async Task RemovePoolAsync(string pool, CancellationToken ct = default) { await Intercept(nameof(RemovePoolAsync)); await inner.RemovePoolAsync(pool, ct); }
+    public async Task StartPoolAsync(string pool, CancellationToken ct = default) { await Intercept(nameof(StartPoolAsync)); await inner.StartPoolAsync(pool, ct); }
     public async Task<bool> DeleteVolumeAsync(string pool, string name, CancellationToken ct = default) { await Intercept(nameof(DeleteVolumeAsync)); return await inner.DeleteVolumeAsync(pool, name, ct); }
     public async Task<string?> FindVolumePathAsync(string pool, string name, CancellationToken ct = default) { await Intercept(nameof(FindVolumePathAsync)); return await inner.FindVolumePathAsync(pool, name, ct); }
+    public async Task<IReadOnlyList<DiskImage>> GetDiskImagesAsync(string configurationXml, CancellationToken ct = default) { await Intercept(nameof(GetDiskImagesAsync)); return await inner.GetDiskImagesAsync(configurationXml, ct); }
 
-    public async Task<string> CreateVolumeAsync(string pool, string name, long bytes, CancellationToken ct = default)
+    public async Task<VolumeRef> CreateVolumeAsync(string pool, string name, long bytes, bool preallocate, CancellationToken ct = default)
     {
         await Intercept(nameof(CreateVolumeAsync));
-        var path = await inner.CreateVolumeAsync(pool, name, bytes, ct);
-        _createdVolumes.TryAdd((pool, name), 0);
-        return path;
+        var made = await inner.CreateVolumeAsync(pool, name, bytes, preallocate, ct);
+        _createdVolumes.TryAdd((pool, made.Name), 0);
+        return made;
     }
 
     public void Dispose() => (inner as IDisposable)?.Dispose();

@@ -27,6 +27,7 @@ public static class LatencyBenchmark
 
     public static async Task<int> Main(string[] args)
     {
+        if (args.Contains("--export-import")) return await ExportImportBenchmark.RunAsync(args);
         var iterations = IntArg(args, "--iterations", 40);
         var warmup = IntArg(args, "--warmup", 5);
         var coldStarts = IntArg(args, "--cold-starts", 3);

@@ -6,7 +6,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 ROOT=${1:-/var/lib/portal-real}
 source "$here/../common.sh"
-need_apt libvirt-daemon libvirt-daemon-driver-qemu libvirt-daemon-system qemu-system-x86 qemu-utils libvirt-clients cpio
+need_apt libvirt-daemon libvirt-daemon-driver-qemu libvirt-daemon-system qemu-system-x86 qemu-utils libvirt-clients cpio parted
 mkdir -p "$ROOT"/{data,export,console,guest,run}
 # QEMU runs as libvirt-qemu: it may traverse ROOT (711) but list nothing; dumps inside are 0600.
 chmod 711 "$ROOT"

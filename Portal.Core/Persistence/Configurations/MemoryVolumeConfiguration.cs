@@ -12,8 +12,8 @@ internal sealed class MemoryVolumeConfiguration : IEntityTypeConfiguration<Memor
         b.Property(x => x.Id).ValueGeneratedNever();
         b.Property(x => x.DumpPath).HasMaxLength(4000);
         b.Property(x => x.ConfPath).HasMaxLength(4000);
-        b.Ignore(x => x.DumpVolumeName);
-        b.Ignore(x => x.ConfVolumeName);
+        b.Property(x => x.DumpVolumeName).HasMaxLength(200);
+        b.Property(x => x.ConfVolumeName).HasMaxLength(200);
         b.HasOne(x => x.StorageDomain).WithMany().HasForeignKey(x => x.StorageDomainId).OnDelete(DeleteBehavior.Restrict);
     }
 }

@@ -373,6 +373,11 @@ namespace Portal.Core.Persistence.Migrations
                     b.Property<Guid>("ConfVolumeId")
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("ConfVolumeName")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("TEXT");
 
@@ -385,6 +390,11 @@ namespace Portal.Core.Persistence.Migrations
                         .HasColumnType("TEXT");
 
                     b.Property<Guid>("DumpVolumeId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("DumpVolumeName")
+                        .IsRequired()
+                        .HasMaxLength(200)
                         .HasColumnType("TEXT");
 
                     b.Property<long>("SizeBytes")
@@ -417,6 +427,9 @@ namespace Portal.Core.Persistence.Migrations
                         .IsRequired()
                         .HasMaxLength(200)
                         .HasColumnType("TEXT");
+
+                    b.Property<bool>("PoolCreatedByPortal")
+                        .HasColumnType("INTEGER");
 
                     b.Property<string>("PoolName")
                         .IsRequired()

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Components;
 using MudBlazor;
 using Portal.Components.Pages.Snapshots;
 using Portal.Core;
+using Portal.Core.Auth;
 using Portal.Core.Vms;
 using Portal.Tests.Components.Support;
 
@@ -110,7 +111,7 @@ public sealed class CreateSnapshotDialogTests : PortalComponentTest
 
         var picker = providers.WaitForElement("[data-testid=create-snapshot-domain]");
         Assert.Contains("on data-file with", providers.Find(PauseWarning).TextContent);
-        Assert.Equal("data-file", picker.GetAttribute("value"));
+        Assert.StartsWith("data-file · File", picker.GetAttribute("value"));
         await picker.Closest(".mud-input-control")!.MouseDownAsync(new());
         var items = providers.WaitForElements("[data-testid^=create-snapshot-domain-]");
         Assert.Equal(["data-file", "data-spare"], items.Select(i => i.GetAttribute("data-testid")!["create-snapshot-domain-".Length..]));
@@ -119,6 +120,28 @@ public sealed class CreateSnapshotDialogTests : PortalComponentTest
         await items[1].ClickAsync(new());
 
         providers.WaitForAssertion(() => Assert.Contains("on data-spare with", providers.Find(PauseWarning).TextContent));
+    }
+
+    [Fact]
+    public async Task MemoryDomain_TwoDataDomains_TheChosenOneGetsTheMemory()
+    {
+        await Get<Portal.Core.Storage.AddStorageDomainCommand>().ExecuteAsync(new Portal.Core.Storage.AddStorageDomainRequest(
+            "san-block", Portal.Core.Storage.StorageRole.Data, Portal.Core.Storage.StorageSource.PartitionedDevice, Path: "/dev/sdz"), Actor.Admin("admin"), Ct);
+        var vm = await VmAsync("web-frontend");
+        var providers = await OpenAsync(vm);
+        // The first data domain by name with room is the default, as the command would choose.
+        Assert.Contains("data-file · File", providers.WaitForElement("[data-testid=create-snapshot-domain]").GetAttribute("value"));
+
+        providers.Find("[data-testid=create-snapshot-dialog] .mud-select .mud-input-control").MouseDown();
+        var option = providers.WaitForElements(".mud-popover-open .mud-list-item").Single(e => e.TextContent.Contains("san-block · Block"));
+        await option.ClickAsync(new());
+        providers.WaitForAssertion(() => Assert.Contains("san-block · Block", providers.Find("[data-testid=create-snapshot-domain]").GetAttribute("value")));
+        await providers.Find("[data-testid=create-snapshot-description]").InputAsync(new ChangeEventArgs { Value = "on block" });
+        await providers.Find("[data-testid=create-snapshot-ok]").ClickAsync(new());
+
+        var snapshot = await Portal.Tests.Support.Wait.UntilAsync(async () => (await Get<PortalQueries>().SnapshotsAsync(vm.Id, Ct)).FirstOrDefault(x => x.Description == "on block" && x.HasMemory),
+            x => x is not null, "the memory snapshot");
+        Assert.Equal("san-block", snapshot!.MemoryDomain);
     }
 
     private async Task<IRenderedComponent<IComponent>> OpenAsync(VmRow vm)

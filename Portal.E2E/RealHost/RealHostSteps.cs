@@ -1,0 +1,213 @@
+using System.Text.RegularExpressions;
+using Portal.Core.Audit;
+using Portal.Core.Snapshots;
+using Portal.Core.Vms;
+using Portal.E2E.Infrastructure;
+using Portal.E2E.Pages;
+
+namespace Portal.E2E.RealHost;
+
+/// <summary>
+/// What an operator does on a real QEMU host, through the portal's pages, each step waiting as long as the host may
+/// take: libvirt 9.0 probes QEMU's capabilities again on every define and restore here (8–60 s), and the guest boots
+/// under TCG. The guest's console is read in the browser's Console tab.
+/// </summary>
+public sealed class RealHostSteps(IPage page, PortalDatabase db)
+{
+    public static readonly TimeSpan Slow = TimeSpan.FromMinutes(3);
+    private static float SlowMs => (float)Slow.TotalMilliseconds;
+
+    public IPage Page => page;
+
+    /// <summary>What the guest printed after a run, and the statuses the VM went through.</summary>
+    public sealed record RunOutput(string Text, IReadOnlyList<VmStatus> Statuses);
+
+    public async Task<Guid> OpenVmAsync(string vm)
+    {
+        await new PortalShell(page).Navigation.GetByRole(AriaRole.Link, new() { Name = "Virtual machines", Exact = true }).ClickAsync();
+        await new VmsPage(page).Link(vm).ClickAsync();
+        await Expect(page).ToHaveURLAsync(new Regex("/vms/[0-9a-f-]{36}$"));
+        await new PortalShell(page).WaitInteractiveAsync();
+        // The circuit stays interactive across an in-app navigation: wait for the details page itself, or a click
+        // may land on the VMs grid's own "Run {vm}" button as it is taken down.
+        await Expect(new VmDetailsPage(page).Name).ToHaveTextAsync(vm);
+        return Guid.Parse(page.Url[^36..]);
+    }
+
+    public async Task<(string BootId, int Counter)> RunAndWaitForCountersAsync(string vm, int atLeast)
+    {
+        await page.GetByRole(AriaRole.Button, new() { Name = $"Run {vm}", Exact = true }).ClickAsync();
+        await Expect(page.GetByTestId("vm-status")).ToHaveAttributeAsync("data-status", "Up", new() { Timeout = SlowMs });
+        await WaitForCounterAsync(atLeast);
+        var last = (await CountersAsync()).Last();
+        return (last.BootId, last.Counter);
+    }
+
+    /// <summary>Takes a snapshot with memory (on <paramref name="domain"/> when given) and waits until it is Ok.</summary>
+    public async Task<Guid> CreateMemorySnapshotAsync(string vm, string description, string? domain = null)
+    {
+        await page.GetByRole(AriaRole.Tab, new() { Name = "Snapshots" }).ClickAsync();
+        await page.GetByTestId("snapshot-create").ClickAsync();
+        var dialog = new CreateSnapshotDialog(page);
+        await dialog.Description.FillAsync(description);
+        await Expect(dialog.SaveMemory).ToBeCheckedAsync();
+        if (domain is not null)
+        {
+            await Expect(dialog.MemoryDomain).ToHaveValueAsync(new Regex(" · "), new() { Timeout = SlowMs });
+            await dialog.MemoryDomain.ClickAsync();
+            await page.GetByRole(AriaRole.Option).Filter(new() { HasText = $"{domain} · " }).ClickAsync();
+            await Expect(dialog.MemoryDomain).ToHaveValueAsync(new Regex($"^{Regex.Escape(domain)} · "));
+        }
+        await dialog.Create.ClickAsync();
+        var snapshot = await Poll.UntilAsync(async () => (await db.SnapshotsAsync(vm)).FirstOrDefault(s => s.Description == description && s.Status == SnapshotStatus.Ok),
+            s => s is not null, "the memory snapshot to be Ok", Slow);
+        Assert.NotNull(snapshot!.MemoryVolumeId);
+        await Expect(page.GetByTestId($"snapshot-{snapshot.Id}-memory")).ToHaveAttributeAsync("data-has-memory", "true");
+        await Expect(page.GetByTestId("vm-status")).ToHaveAttributeAsync("data-status", "Up");
+        return snapshot.Id;
+    }
+
+    public async Task StopAsync(string vm)
+    {
+        await page.GetByRole(AriaRole.Button, new() { Name = $"Stop {vm}", Exact = true }).ClickAsync();
+        await Expect(page.GetByTestId("vm-status")).ToHaveAttributeAsync("data-status", "Down", new() { Timeout = SlowMs });
+        await Expect(page.GetByTestId("vm-locked-by")).ToHaveCountAsync(0, new() { Timeout = SlowMs });
+    }
+
+    public async Task PreviewAsync(Guid snapshotId, bool restoreMemory)
+    {
+        await page.GetByRole(AriaRole.Tab, new() { Name = "Snapshots" }).ClickAsync();
+        await page.GetByTestId($"snapshot-{snapshotId}-preview").ClickAsync();
+        var restore = page.GetByTestId("preview-restore-memory");
+        await Expect(restore).ToBeCheckedAsync();
+        if (!restoreMemory) await restore.UncheckAsync();
+        await page.GetByTestId("preview-ok").ClickAsync();
+        await Expect(page.GetByTestId("vm-in-preview")).ToBeVisibleAsync(new() { Timeout = SlowMs });
+        await Expect(page.GetByTestId("vm-locked-by")).ToHaveCountAsync(0, new() { Timeout = SlowMs });
+    }
+
+    public async Task SetStatelessAsync(string vm, bool stateless)
+    {
+        await page.GetByRole(AriaRole.Tab, new() { Name = "General" }).ClickAsync();
+        var toggle = page.GetByTestId("vm-stateless-toggle");
+        if (await toggle.IsCheckedAsync() != stateless) await toggle.ClickAsync();
+        await Poll.UntilAsync(async () => (await db.VmAsync(vm)).IsStateless, v => v == stateless, "the stateless flag", Slow);
+    }
+
+    /// <summary>Exports the VM (Down) to the first export domain and waits for the export's audit entry.</summary>
+    public async Task<AuditEntry> ExportAsync(string vm)
+    {
+        var audit = await db.AuditMarkAsync();
+        await new VmDetailsPage(page).ExportButton.ClickAsync();
+        var dialog = new ExportVmDialog(page);
+        await Expect(dialog.Collapse).Not.ToBeCheckedAsync();
+        await dialog.Export.ClickAsync();
+        await Expect(dialog.Dialog).ToBeHiddenAsync(new() { Timeout = SlowMs });
+        return await WaitForAuditAsync(audit, vm, "Export VM");
+    }
+
+    public async Task RemoveVmAsync(string vm)
+    {
+        var audit = await db.AuditMarkAsync();
+        await new VmDetailsPage(page).RemoveButton.ClickAsync();
+        await new ConfirmDialog(page, "Remove VM").Confirm.ClickAsync();
+        await Expect(page).ToHaveURLAsync(new Regex("/vms$"), new() { Timeout = SlowMs });
+        await WaitForAuditAsync(audit, vm, "Remove VM");
+    }
+
+    /// <summary>Imports the exported VM from the Storage page into <paramref name="targetDomain"/>; returns its id once its page shows.</summary>
+    public async Task<(Guid Id, AuditEntry Audit)> ImportAsync(string vm, string exportDomain, string targetDomain)
+    {
+        var storage = await OpenStorageAsync();
+        await Expect(storage.ExportedRow(exportDomain, vm)).ToBeVisibleAsync();
+        var audit = await db.AuditMarkAsync();
+        await storage.ImportButton(vm).ClickAsync();
+        var dialog = new ImportVmDialog(page);
+        // The dialog lists the data domains once the host has told their free space; until then the select is empty.
+        await Expect(dialog.Target).ToContainTextAsync(" · ", new() { Timeout = SlowMs });
+        await dialog.Target.ClickAsync();
+        await page.GetByRole(AriaRole.Option).Filter(new() { HasText = $"{targetDomain} · " }).ClickAsync();
+        await Expect(dialog.Target).ToContainTextAsync($"{targetDomain} · ");
+        await dialog.Import.ClickAsync();
+        await Expect(dialog.Dialog).ToBeHiddenAsync(new() { Timeout = SlowMs });
+        await Expect(page).ToHaveURLAsync(new Regex("/vms/[0-9a-f-]{36}$"));
+        await Expect(new VmDetailsPage(page).Name).ToHaveTextAsync(vm);
+        return (Guid.Parse(page.Url[^36..]), await WaitForAuditAsync(audit, vm, "Import VM"));
+    }
+
+    public async Task<StoragePage> OpenStorageAsync()
+    {
+        await new PortalShell(page).Navigation.GetByRole(AriaRole.Link, new() { Name = "Storage domains", Exact = true }).ClickAsync();
+        await Expect(page).ToHaveURLAsync(new Regex("/storage$"));
+        await new PortalShell(page).WaitInteractiveAsync();
+        return new StoragePage(page);
+    }
+
+    /// <summary>Adds a Block data domain on <paramref name="device"/> (a new disk pool) through the Add storage domain dialog.</summary>
+    public async Task AddBlockDomainAsync(string name, string device)
+    {
+        var storage = await OpenStorageAsync();
+        var audit = await db.AuditMarkAsync();
+        await storage.AddButton.ClickAsync();
+        var dialog = new AddStorageDomainDialog(page);
+        await dialog.Name.FillAsync(name);
+        await dialog.Kind.ClickAsync();
+        await dialog.Option("Block: a partitioned device (disk pool)").ClickAsync();
+        await dialog.Device.FillAsync(device);
+        await dialog.Add.ClickAsync();
+        await Expect(dialog.Dialog).ToBeHiddenAsync(new() { Timeout = SlowMs });
+        await Expect(storage.Type(name)).ToHaveTextAsync("Data · Block");
+        var entry = (await db.WaitForAuditAsync(audit)).Single();
+        Assert.True(entry.Outcome == AuditOutcome.Success, entry.Message);
+    }
+
+    /// <summary>Runs the VM and returns what its console printed after that, and the status sequence it went through.</summary>
+    public async Task<RunOutput> RunAndReadNewOutputAsync(string vm, string waitFor = "COUNTER")
+    {
+        // The console view keeps its last lines only, so what is new is found after the last line seen now. The view
+        // fills in after the tab opens: wait for the lines the guest printed before, or "new" would be all of them.
+        var before = await Poll.UntilAsync(ConsoleTextAsync, t => GuestConsole.Counters(t).Count > 0, "the console to show the guest's earlier output", Slow);
+        var anchor = before.TrimEnd('\n').Split('\n').Last();
+        var mark = await db.TransitionMarkAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = $"Run {vm}", Exact = true }).ClickAsync();
+        await Expect(page.GetByTestId("vm-status")).ToHaveAttributeAsync("data-status", "Up", new() { Timeout = SlowMs });
+        await Expect(page.GetByTestId("vm-locked-by")).ToHaveCountAsync(0, new() { Timeout = SlowMs });
+        var text = await Poll.UntilAsync(async () =>
+        {
+            var now = await ConsoleTextAsync();
+            var at = now.LastIndexOf(anchor, StringComparison.Ordinal);
+            var added = at < 0 ? null : now[(at + anchor.Length)..];
+            return added is not null && Regex.Matches(added, Regex.Escape(waitFor)).Count > 0 && GuestConsole.Counters(added).Count >= 2 ? added : null;
+        }, t => t is not null, "the guest's console to print after the run", Slow);
+        return new RunOutput(text!, await db.StatusSequenceAsync(vm, mark));
+    }
+
+    public async Task WaitForCounterAsync(int counter) =>
+        await Poll.UntilAsync(async () => (await CountersAsync()).LastOrDefault()?.Counter ?? -1, c => c >= counter, $"COUNTER {counter}", Slow);
+
+    public async Task<IReadOnlyList<GuestLine>> CountersAsync() => GuestConsole.Counters(await ConsoleTextAsync());
+
+    /// <summary>
+    /// The Console tab's text. Opening the tab makes a new view that fills in from the log a moment later; every caller
+    /// reads it after the guest has printed, so an empty view is waited out.
+    /// </summary>
+    public async Task<string> ConsoleTextAsync()
+    {
+        var tab = page.GetByRole(AriaRole.Tab, new() { Name = "Console" });
+        var console = page.GetByTestId("vm-console");
+        if (await tab.GetAttributeAsync("aria-selected") != "true")
+        {
+            await tab.ClickAsync();
+            await Expect(console).ToHaveTextAsync(new Regex(@"\S"), new() { Timeout = SlowMs });
+        }
+        return await console.InnerTextAsync();
+    }
+
+    private async Task<AuditEntry> WaitForAuditAsync(long mark, string vm, string operation)
+    {
+        var entries = await Poll.UntilAsync(() => db.AuditAsync(mark, vm), a => a.Any(e => e.Operation == operation), $"the audit entry of '{operation}' on {vm}", Slow);
+        var entry = entries.Last(e => e.Operation == operation);
+        Assert.True(entry.Outcome is AuditOutcome.Success, $"{operation} on {vm}: {entry.Outcome}: {entry.Message}");
+        return entry;
+    }
+}
