@@ -45,7 +45,10 @@ public static class PortalCoreExtensions
             var log = sp.GetRequiredService<ILogger<LibvirtHypervisor>>();
             var hosts = sp.GetRequiredService<IOptions<HostConnectionOptions>>().Value;
             var keepAlive = new LibvirtHypervisor.KeepAlive(hosts.KeepAliveInterval, hosts.KeepAliveCount);
-            return uri => LibvirtHypervisor.Open(uri, log, keepAlive);
+            // The embedded demo host keeps its state in its node file across restarts, as a real host would.
+            var embedded = string.IsNullOrWhiteSpace(sp.GetRequiredService<IOptions<LibvirtOptions>>().Value.Uri)
+                ? sp.GetRequiredService<PortalConnection>().LibvirtUri : null;
+            return uri => LibvirtHypervisor.Open(uri, log, keepAlive, persist: uri == embedded);
         });
         services.AddSingleton<HostConnections>();
         services.AddSingleton<IHypervisor, RoutingHypervisor>();
@@ -67,26 +70,38 @@ public static class PortalCoreExtensions
         services.AddSingleton<CommandServices>();
         services.AddSingleton<PortalQueries>();
 
-        services.AddSingleton<CreateSnapshotCommand>();
-        services.AddSingleton<PreviewSnapshotCommand>();
-        services.AddSingleton<CommitSnapshotCommand>();
-        services.AddSingleton<UndoPreviewCommand>();
-        services.AddSingleton<RemoveSnapshotCommand>();
-        services.AddSingleton<RunVmCommand>();
-        services.AddSingleton<StopVmCommand>();
-        services.AddSingleton<ProcessDownVmCommand>();
-        services.AddSingleton<CloneVmFromSnapshotCommand>();
-        services.AddSingleton<RemoveVmCommand>();
-        services.AddSingleton<SetVmStatelessCommand>();
+        services.AddSingleton<CrashPoints>();
+        services.AddSingleton<OperationRecovery>();
+        services.AddHostedService(sp => sp.GetRequiredService<OperationRecovery>());
+
+        services.AddCommand<CreateSnapshotCommand>();
+        services.AddCommand<PreviewSnapshotCommand>();
+        services.AddCommand<CommitSnapshotCommand>();
+        services.AddCommand<UndoPreviewCommand>();
+        services.AddCommand<RestoreSnapshotCommand>();
+        services.AddCommand<RemoveSnapshotCommand>();
+        services.AddCommand<RunVmCommand>();
+        services.AddCommand<StopVmCommand>();
+        services.AddCommand<ProcessDownVmCommand>();
+        services.AddCommand<CloneVmFromSnapshotCommand>();
+        services.AddCommand<RemoveVmCommand>();
+        services.AddCommand<SetVmStatelessCommand>();
         services.AddSingleton<SerialConsole>();
         services.AddSingleton<ExportDomainStore>();
-        services.AddSingleton<ExportVmCommand>();
-        services.AddSingleton<ImportVmCommand>();
-        services.AddSingleton<AddHostCommand>();
-        services.AddSingleton<RemoveHostCommand>();
-        services.AddSingleton<AddStorageDomainCommand>();
-        services.AddSingleton<RemoveStorageDomainCommand>();
+        services.AddCommand<ExportVmCommand>();
+        services.AddCommand<ImportVmCommand>();
+        services.AddCommand<AddHostCommand>();
+        services.AddCommand<RemoveHostCommand>();
+        services.AddCommand<AddStorageDomainCommand>();
+        services.AddCommand<RemoveStorageDomainCommand>();
         return builder;
+    }
+
+    /// <summary>A command: one shared instance, which also recovers its own interrupted runs.</summary>
+    private static void AddCommand<T>(this IServiceCollection services) where T : class, IRecoverableCommand
+    {
+        services.AddSingleton<T>();
+        services.AddSingleton<IRecoverableCommand>(sp => sp.GetRequiredService<T>());
     }
 
     private static void TryAddSingleton<T>(this IServiceCollection services, T instance) where T : class

@@ -18,6 +18,14 @@ public sealed class PortalOptions
     /// <summary>The first admin's user name.</summary>
     /// <remarks>Default: <c>admin</c>.</remarks>
     [Required, MinLength(1)] public string AdminUser { get; set; } = "admin";
+
+    /// <summary>Test only: kill the process with SIGKILL when an operation reaches this journal step (<see cref="Commands.CrashPoints"/>).</summary>
+    /// <remarks>Default: null (never). Form: <c>Kind:step</c> or <c>Kind:step+milliseconds</c>.</remarks>
+    public string? CrashAt { get; set; }
+
+    /// <summary>Test only: print every journal step an operation reaches (<c>JOURNAL-STEP Kind:step</c>).</summary>
+    /// <remarks>Default: false.</remarks>
+    public bool TraceSteps { get; set; }
 }
 
 /// <summary>The "Libvirt" configuration section.</summary>

@@ -15,6 +15,25 @@ public sealed record VmRow(Guid Id, string Name, string Cluster, string Compatib
 {
     /// <summary>Why the VM's host cannot be reached now ("Host X is not connected: …"); null while it is connected.</summary>
     public string? HostProblem { get; init; }
+
+    /// <summary>The "Active VM before the preview" snapshot exists.</summary>
+    public bool HasPreviewSnapshot { get; init; }
+
+    /// <summary>A Stateless snapshot exists: the VM runs (or last ran) stateless.</summary>
+    public bool RunningStateless { get; init; }
+
+    /// <summary>The description of a Locked snapshot, or null.</summary>
+    public string? LockedSnapshot { get; init; }
+
+    /// <summary>The Active snapshot's memory volume is gone from the host.</summary>
+    public bool ActiveMemoryMissing { get; init; }
+
+    /// <summary>An interrupted operation on the VM is still to be finished or undone.</summary>
+    public bool RecoveryPending { get; init; }
+
+    /// <summary>What the commands' rules need: pages ask the command (<c>WhyRefused(Facts)</c>) why a button is disabled.</summary>
+    public Commands.VmFacts Facts => new(Id, Name, Status, LockedBy, HostProblem, IsMissingOnHost, ClusterSupportsMemory, IsStateless,
+        InPreview, HasPreviewSnapshot, RunningStateless, LockedSnapshot, ActiveHasMemory, ActiveMemoryMissing, RecoveryPending);
 }
 
 /// <summary>A host as the Hosts page lists it: its row, its connection, and how many of its VMs the portal has and runs.</summary>
@@ -22,7 +41,10 @@ public sealed record HostRow(Guid Id, string Name, string Uri, string Cluster, b
     int VmCount, int RunningVmCount);
 
 public sealed record SnapshotRow(Guid Id, Guid VmId, string Description, DateTime CreatedAt, SnapshotType Type, SnapshotStatus Status,
-    bool HasMemory, Guid? MemoryVolumeId, long? MemorySizeBytes, string? MemoryDomain, Guid? ParentId);
+    bool HasMemory, Guid? MemoryVolumeId, long? MemorySizeBytes, string? MemoryDomain, Guid? ParentId, bool MemoryMissing = false)
+{
+    public Commands.SnapshotFacts Facts => new(Id, Description, Type, Status, HasMemory, MemoryMissing);
+}
 
 /// <param name="PoolType">libvirt's pool type (<c>dir</c>, <c>disk</c>, <c>logical</c>…), null when the host cannot say.</param>
 /// <param name="MemoryOfVms">The VMs whose snapshots keep memory on the domain.</param>
@@ -68,25 +90,35 @@ public sealed class PortalQueries(IDbContextFactory<PortalDbContext> dbFactory, 
     public async Task<IReadOnlyList<VmRow>> VmsAsync(CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var vms = await db.Vms.AsNoTracking().Include(v => v.Cluster).Include(v => v.Host).Include(v => v.Snapshots)
+        var vms = await db.Vms.AsNoTracking().Include(v => v.Cluster).Include(v => v.Host).Include(v => v.Snapshots).ThenInclude(s => s.MemoryVolume)
             .OrderBy(v => v.Name).AsSplitQuery().ToListAsync(ct);
-        return vms.Select(Row).ToList();
+        var pending = (await PendingRecoveryAsync(db, ct)).ToHashSet();
+        return vms.Select(v => Row(v, pending.Contains(v.Id))).ToList();
     }
 
     public async Task<VmRow?> VmAsync(Guid id, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var vm = await db.Vms.AsNoTracking().Include(v => v.Cluster).Include(v => v.Host).Include(v => v.Snapshots)
+        var vm = await db.Vms.AsNoTracking().Include(v => v.Cluster).Include(v => v.Host).Include(v => v.Snapshots).ThenInclude(s => s.MemoryVolume)
             .AsSplitQuery().FirstOrDefaultAsync(v => v.Id == id, ct);
-        return vm is null ? null : Row(vm);
+        return vm is null ? null : Row(vm, await db.OperationJournal.AnyAsync(r => r.VmId == id && !r.Committed, ct));
     }
 
-    private VmRow Row(Vm v) => new(v.Id, v.Name, v.Cluster!.Name, v.Cluster.CompatibilityVersion, v.Cluster.SupportsMemorySnapshots,
+    /// <summary>VMs with an interrupted operation still to be finished or undone.</summary>
+    private static Task<List<Guid>> PendingRecoveryAsync(PortalDbContext db, CancellationToken ct) =>
+        db.OperationJournal.Where(r => r.VmId != null && !r.Committed).Select(r => r.VmId!.Value).ToListAsync(ct);
+
+    private VmRow Row(Vm v, bool recoveryPending) => new(v.Id, v.Name, v.Cluster!.Name, v.Cluster.CompatibilityVersion, v.Cluster.SupportsMemorySnapshots,
         v.Host?.Name, v.MemoryMiB, v.VideoRamKiB, v.IsStateless, monitor.StatusOf(v.Id), v.StatusSince, v.IsMissingOnHost,
         v.Snapshots.Any(s => s.Status == SnapshotStatus.InPreview),
         v.Snapshots.Any(s => s.Type == SnapshotType.Active && s.MemoryVolumeId != null), locks.HeldBy(v.Id))
     {
         HostProblem = hosts.HostOfVm(v.HostId)?.NotConnectedReason,
+        HasPreviewSnapshot = v.Snapshots.Any(s => s.Type == SnapshotType.Preview),
+        RunningStateless = v.Snapshots.Any(s => s.Type == SnapshotType.Stateless),
+        LockedSnapshot = v.Snapshots.FirstOrDefault(s => s.Status == SnapshotStatus.Locked)?.Description,
+        ActiveMemoryMissing = v.Snapshots.Any(s => s.Type == SnapshotType.Active && s.MemoryVolume is { IsMissingOnHost: true }),
+        RecoveryPending = recoveryPending,
     };
 
     /// <summary>Every host with its connection state and its VMs counted, the primary first, then by name.</summary>
@@ -113,9 +145,16 @@ public sealed class PortalQueries(IDbContextFactory<PortalDbContext> dbFactory, 
         var rows = await db.Snapshots.AsNoTracking().Where(s => s.VmId == vmId)
             .Select(s => new SnapshotRow(s.Id, s.VmId, s.Description, s.CreatedAt, s.Type, s.Status, s.MemoryVolumeId != null,
                 s.MemoryVolumeId, s.MemoryVolume != null ? s.MemoryVolume.SizeBytes : null,
-                s.MemoryVolume != null ? s.MemoryVolume.StorageDomain!.Name : null, s.ParentId))
+                s.MemoryVolume != null ? s.MemoryVolume.StorageDomain!.Name : null, s.ParentId, s.MemoryVolume != null && s.MemoryVolume.IsMissingOnHost))
             .ToListAsync(ct);
         return rows.OrderBy(r => r.Type == SnapshotType.Active ? 0 : 1).ThenByDescending(r => r.CreatedAt).ToList();
+    }
+
+    /// <summary>The VM a snapshot belongs to (snapshot ids are unique across VMs, as in oVirt), or null.</summary>
+    public async Task<Guid?> SnapshotOwnerAsync(Guid snapshotId, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await db.Snapshots.Where(s => s.Id == snapshotId).Select(s => (Guid?)s.VmId).FirstOrDefaultAsync(ct);
     }
 
     public async Task<IReadOnlyList<VmStatusTransition>> TimelineAsync(Guid vmId, int max = 200, CancellationToken ct = default)

@@ -58,6 +58,8 @@ public static class PortalStartup
         // The other hosts are connected by the running HostConnections service; their VMs join the inventory then.
         await hosts.LoadAsync(ct);
         await services.GetRequiredService<VmInventory>().ReconcileAsync(ct);
+        // Operations a stopped portal left half-way: finished where the host did the work, undone otherwise.
+        await services.GetRequiredService<Commands.OperationRecovery>().RecoverAsync(ct);
         await services.GetRequiredService<Snapshots.InterruptedSnapshots>().SettleAsync(ct);
     }
 

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using Portal.Core.Audit;
@@ -12,7 +13,7 @@ namespace Portal.Core.Commands;
 /// <summary>What every command needs; one instance, shared.</summary>
 public sealed class CommandServices(
     IDbContextFactory<PortalDbContext> db, IHypervisor hypervisor, HostConnections hosts, VmLocks locks, VmMonitor monitor,
-    PortalNotifier notifier, AuditLog audit, MemoryVolumeStore memory, TimeProvider clock, ILoggerFactory loggers)
+    PortalNotifier notifier, AuditLog audit, MemoryVolumeStore memory, CrashPoints crash, TimeProvider clock, ILoggerFactory loggers)
 {
     public IDbContextFactory<PortalDbContext> Db => db;
 
@@ -26,5 +27,9 @@ public sealed class CommandServices(
     public MemoryVolumeStore Memory => memory;
     public TimeProvider Clock => clock;
     public ILoggerFactory Loggers => loggers;
+    public CrashPoints Crash => crash;
+
+    /// <summary>The journal rows of the runs under way in this process: recovery leaves them alone.</summary>
+    public ConcurrentDictionary<Guid, byte> Running { get; } = new();
     public DateTime Now => clock.GetUtcNow().UtcDateTime;
 }

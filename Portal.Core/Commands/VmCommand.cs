@@ -1,7 +1,5 @@
 using Microsoft.EntityFrameworkCore;
-using Portal.Core.Audit;
 using Portal.Core.Auth;
-using Portal.Core.Persistence;
 using Portal.Core.Snapshots;
 using Portal.Core.Vms;
 
@@ -13,29 +11,17 @@ public interface IVmRequest
     Guid VmId { get; }
 }
 
-/// <summary>The state one run of a command works on: its own database context and the VM with its snapshots.</summary>
-public sealed class CommandContext<TRequest>(PortalDbContext db, Vm vm, TRequest request, Actor actor, VmStatus status)
+/// <summary>One run of a VM operation: the VM with its snapshots, its status when the run began, and what it did so far.</summary>
+public class VmRun<TRequest> : CommandRun<TRequest> where TRequest : IVmRequest
 {
-    public PortalDbContext Db => db;
-    public Vm Vm => vm;
-    public TRequest Request => request;
-    public Actor Actor => actor;
+    public Vm Vm { get; internal set; } = null!;
 
     /// <summary>The VM's status when the command started.</summary>
-    public VmStatus Status => status;
+    public VmStatus Status { get; internal set; }
 
-    public Snapshot Active => vm.Snapshots.Single(s => s.Type == SnapshotType.Active);
-    public List<string> Warnings { get; } = [];
+    public Snapshot Active => Vm.Snapshots.Single(s => s.Type == SnapshotType.Active);
 
-    /// <summary>What the success audit entry says; set by the command while it runs.</summary>
-    public string? AuditMessage { get; set; }
-
-    /// <summary>What one run has done so far, for its compensation. Commands are shared, so this lives here.</summary>
-    public object? State { get; set; }
-
-    public T StateAs<T>() where T : class, new() => (T)(State ??= new T());
-
-    internal TaskCompletionSource<(object? Value, IReadOnlyList<string> Warnings)>? StartedSignal { get; init; }
+    internal TaskCompletionSource<(object? Value, IReadOnlyList<string> Warnings)>? StartedSignal { get; set; }
 
     /// <summary>
     /// Tells a caller that used <c>StartAsync</c> that the operation is under way (its row exists, Locked) and
@@ -54,22 +40,83 @@ public sealed record StartedOperation(CommandResult? Finished, Task<CommandResul
     public IReadOnlyList<string> StartedWarnings { get; init; } = [];
 }
 
-/// <summary>
-/// The template every VM operation follows, after oVirt's CommandBase: take the VM's lock, validate (its host
-/// connected first, then a reason a user can read), execute, end with success or with compensation, write an audit entry either way, notify.
-/// </summary>
-public abstract class VmCommand<TRequest>(CommandServices services) where TRequest : IVmRequest
+/// <summary>What the UI and the REST layer call on any VM operation, whatever its run type.</summary>
+public interface IVmCommand<in TRequest> where TRequest : IVmRequest
 {
-    protected CommandServices S => services;
+    string Operation { get; }
+    CommandResult? Authorize(Actor actor);
+    Task<CommandResult> ExecuteAsync(TRequest request, Actor actor, CancellationToken ct = default);
+    Task<StartedOperation> StartAsync(TRequest request, Actor actor);
 
-    /// <summary>A short name shown to users ("Create snapshot"), also the name of the lock while it runs.</summary>
-    public abstract string Operation { get; }
+    /// <summary>Why the operation would be refused on this VM now (host, lock, state), or null when it may run.</summary>
+    Refusal? WhyRefused(VmFacts vm);
+}
 
+/// <summary>
+/// The VM side of the <see cref="Command{TRequest,TRun}"/> template: the VM's lock, the VM loaded with its cluster,
+/// host and snapshots, the host connected, no interrupted operation left to recover, the command's state rules
+/// (<see cref="StateRefusal"/>, which the UI asks too), then its input and host checks.
+/// </summary>
+public abstract class VmCommand<TRequest, TRun>(CommandServices services) : Command<TRequest, TRun>(services), IVmCommand<TRequest>
+    where TRequest : IVmRequest where TRun : VmRun<TRequest>, new()
+{
     /// <summary>Helpdesk may run, stop, snapshot, preview and undo; the rest needs Admin.</summary>
     protected virtual bool RequiresAdmin => true;
 
-    public Task<CommandResult> ExecuteAsync(TRequest request, Actor actor, CancellationToken ct = default) =>
-        ExecuteAsync(request, actor, null, ct);
+    public override CommandResult? Authorize(Actor actor)
+    {
+        if (RequiresAdmin && !actor.IsAdmin)
+            return CommandResult.Forbidden($"{Operation} needs the Admin role; {actor.UserName} is {(actor.IsHelpdesk ? Roles.Helpdesk : "neither Admin nor Helpdesk")}.");
+        if (!actor.IsHelpdesk && !actor.IsAdmin)
+            return CommandResult.Forbidden($"{actor.UserName} has no role that may change VMs.");
+        return null;
+    }
+
+    /// <summary>
+    /// Why this operation would be refused on the VM now: its host, another operation holding it, an interrupted
+    /// operation still to recover, then the command's own state rules. Pages show this on disabled buttons.
+    /// </summary>
+    public Refusal? WhyRefused(VmFacts vm) =>
+        Rules.HostIsConnected(vm.HostProblem) ?? Rules.NotBusy(vm.LockedBy) ?? Rules.NoRecoveryPending(vm) ?? StateRefusal(vm);
+
+    /// <summary>The command's rules about the VM's state; the first refusal wins.</summary>
+    protected abstract Refusal? StateRefusal(VmFacts vm);
+
+    /// <summary>Checks of the request itself (a description, a name, a target domain); the first non-null refusal wins.</summary>
+    protected virtual IEnumerable<Refusal?> Validate(TRun run) => [];
+
+    /// <summary>Checks that ask the host (free space, say); they run only when every other check passed.</summary>
+    protected virtual Task<Refusal?> ValidateOnHostAsync(TRun run, CancellationToken ct) => Task.FromResult<Refusal?>(null);
+
+    /// <summary>Background processing (a stateless VM going down) waits for the lock instead of being refused.</summary>
+    protected override Task<(IDisposable? Lock, string? HeldBy)> AcquireAsync(TRequest request, CancellationToken ct)
+    {
+        var l = S.Locks.TryAcquire(request.VmId, Operation, out var heldBy);
+        return Task.FromResult((l, heldBy));
+    }
+
+    protected override string BusyMessage(string? heldBy) =>
+        $"Cannot {Operation.ToLowerInvariant()}: the operation '{heldBy}' is in progress on this VM. Try again when it has finished.";
+
+    // Pages show "operation in progress" from the lock: tell them it is free again.
+    protected override void Released(TRequest request) => S.Notifier.Publish(new OperationProgress(request.VmId, Operation, 1, Done: true));
+
+    protected override async Task<Refusal?> PrepareAsync(TRun run, CancellationToken ct)
+    {
+        var vmId = run.Request.VmId;
+        var vm = await run.Db.Vms.Include(v => v.Cluster).Include(v => v.Host)
+            .Include(v => v.Snapshots).ThenInclude(s => s.MemoryVolume).ThenInclude(m => m!.StorageDomain)
+            .AsSplitQuery().FirstOrDefaultAsync(v => v.Id == vmId, ct);
+        if (vm is null) return Refusal.Missing($"There is no VM with id {vmId}.");
+        run.Vm = vm;
+        run.Status = S.Monitor.StatusOf(vm.Id);
+        run.Record.VmId = vm.Id;
+        run.Record.VmName = vm.Name;
+        run.Record.HostId = vm.HostId ?? S.Hosts.PrimaryId;
+        var pending = await run.Db.OperationJournal.AnyAsync(r => r.VmId == vm.Id && !r.Committed, ct);
+        var facts = VmFacts.Of(vm, run.Status, lockedBy: null, S.Hosts.HostOfVm(vm.HostId)?.NotConnectedReason, pending);
+        return WhyRefused(facts) ?? Validate(run).FirstOrDefault(r => r is not null) ?? await ValidateOnHostAsync(run, ct);
+    }
 
     /// <summary>
     /// Runs the operation to the end in the background, but returns as soon as it is under way (or refused), so a
@@ -78,96 +125,29 @@ public abstract class VmCommand<TRequest>(CommandServices services) where TReque
     public async Task<StartedOperation> StartAsync(TRequest request, Actor actor)
     {
         var started = new TaskCompletionSource<(object? Value, IReadOnlyList<string> Warnings)>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var completion = Task.Run(() => ExecuteAsync(request, actor, started, CancellationToken.None));
+        var completion = Task.Run(() => RunAsync(request, actor, run => run.StartedSignal = started, CancellationToken.None));
         var first = await Task.WhenAny(started.Task, completion);
         if (first == completion) return new StartedOperation(await completion, completion, null);
         var (value, warnings) = await started.Task;
         return new StartedOperation(null, completion, value) { StartedWarnings = warnings };
     }
 
-    /// <summary>
-    /// Null when <paramref name="actor"/> may run this operation, otherwise the Forbidden result. Every run checks
-    /// it first; a caller that chains operations (REST restore = preview + commit) asks before starting the first.
-    /// </summary>
-    public CommandResult? Authorize(Actor actor)
+    /// <summary>An undone VM operation leaves the VM's status to its host.</summary>
+    protected override async Task AfterUndoAsync(OperationRecord record, CancellationToken ct)
     {
-        if (RequiresAdmin && !actor.IsAdmin)
-            return CommandResult.Forbidden($"{Operation} needs the Admin role; {actor.UserName} is Helpdesk.");
-        if (!actor.IsHelpdesk && !actor.IsAdmin)
-            return CommandResult.Forbidden($"{actor.UserName} has no role that may change VMs.");
-        return null;
-    }
-
-    private async Task<CommandResult> ExecuteAsync(TRequest request, Actor actor, TaskCompletionSource<(object? Value, IReadOnlyList<string> Warnings)>? started, CancellationToken ct)
-    {
-        if (Authorize(actor) is { } forbidden) return forbidden;
-
-        var (vmLock, heldBy) = await AcquireLockAsync(request.VmId, ct);
-        if (vmLock is null)
-            return CommandResult.Conflict($"Cannot {Operation.ToLowerInvariant()}: the operation '{heldBy}' is in progress on this VM. Try again when it has finished.");
-        try
+        if (record.VmId is not { } id) return;
+        try { await S.Monitor.RefreshFromHostAsync(id, $"{Operation.ToLowerInvariant()} undone", ct); }
+        catch (Hypervisor.HypervisorException ex)
         {
-            return await RunLockedAsync(request, actor, started, ct);
-        }
-        finally
-        {
-            vmLock.Dispose();
-            // Pages show "operation in progress" from the lock: tell them it is free again.
-            S.Notifier.Publish(new OperationProgress(request.VmId, Operation, 1, Done: true));
+            // The host does not answer (libvirtd killed during the operation): say so rather than leave a transitional status.
+            await S.Monitor.SetStatusAsync(id, VmStatus.NotResponding, "the host did not answer after a failed operation", ct);
+            throw new Hypervisor.HypervisorException("Reading the VM's state", ex.LibvirtMessage);
         }
     }
 
-    private async Task<CommandResult> RunLockedAsync(TRequest request, Actor actor, TaskCompletionSource<(object? Value, IReadOnlyList<string> Warnings)>? started, CancellationToken ct)
-    {
-        await using var db = await S.Db.CreateDbContextAsync(ct);
-        var vm = await db.Vms.Include(v => v.Cluster).Include(v => v.Host)
-            .Include(v => v.Snapshots).ThenInclude(s => s.MemoryVolume).ThenInclude(m => m!.StorageDomain)
-            .AsSplitQuery().FirstOrDefaultAsync(v => v.Id == request.VmId, ct);
-        if (vm is null) return CommandResult.NotFound($"There is no VM with id {request.VmId}.");
-
-        var ctx = new CommandContext<TRequest>(db, vm, request, actor, S.Monitor.StatusOf(vm.Id)) { StartedSignal = started };
-        var refusal = Rules.HostIsConnected(S.Hosts.HostOfVm(vm.HostId)) ?? Validate(ctx).FirstOrDefault(r => r is not null)
-                      ?? await ValidateOnHostAsync(ctx, ct);
-        if (refusal is not null) return new CommandResult(refusal.Kind, refusal.Reason);
-
-        try
-        {
-            var value = await ExecuteCoreAsync(ctx, ct);
-            await S.Audit.WriteAsync(actor.UserName, vm.Id, vm.Name, Operation,
-                ctx.Warnings.Count == 0 ? AuditOutcome.Success : AuditOutcome.Warning,
-                ctx.AuditMessage ?? $"{Operation} on VM {vm.Name} has been completed.");
-            return CommandResult.Ok(value, ctx.AuditMessage, ctx.Warnings);
-        }
-        catch (Exception ex)
-        {
-            var reason = ex is OperationCanceledException ? "the operation was cancelled" : ex.Message;
-            string? compensationError = null;
-            try { await CompensateAsync(ctx, ex); }
-            catch (Exception cex) { compensationError = cex.Message; }
-            await S.Audit.WriteAsync(actor.UserName, vm.Id, vm.Name, Operation, AuditOutcome.Failure,
-                FailureMessage(ctx, reason) + (compensationError is null ? "" : $" Cleaning up also failed: {compensationError}"));
-            return CommandResult.Failed(FailureMessage(ctx, reason));
-        }
-    }
-
-    /// <summary>Background processing (a stateless VM going down) waits for the lock instead of being refused.</summary>
-    protected virtual Task<(IDisposable? Lock, string? HeldBy)> AcquireLockAsync(Guid vmId, CancellationToken ct)
-    {
-        var l = S.Locks.TryAcquire(vmId, Operation, out var heldBy);
-        return Task.FromResult((l, heldBy));
-    }
-
-    /// <summary>The checks, in order; the first non-null refusal wins. Written as <c>yield return</c> so later checks can rely on earlier ones.</summary>
-    protected abstract IEnumerable<Refusal?> Validate(CommandContext<TRequest> ctx);
-
-    /// <summary>Checks that ask the host (free space, say); they run only when every other check passed.</summary>
-    protected virtual Task<Refusal?> ValidateOnHostAsync(CommandContext<TRequest> ctx, CancellationToken ct) => Task.FromResult<Refusal?>(null);
-
-    protected abstract Task<object?> ExecuteCoreAsync(CommandContext<TRequest> ctx, CancellationToken ct);
-
-    /// <summary>Undo whatever <see cref="ExecuteCoreAsync"/> got done. Runs in a fresh state of mind: re-read what it needs.</summary>
-    protected abstract Task CompensateAsync(CommandContext<TRequest> ctx, Exception error);
-
-    protected virtual string FailureMessage(CommandContext<TRequest> ctx, string reason) =>
-        $"Failed to {Operation.ToLowerInvariant()} on VM {ctx.Vm.Name}: {reason}";
+    protected override string FailureMessage(TRun run, string reason) =>
+        $"Failed to {Operation.ToLowerInvariant()} on VM {run.Record.VmName}: {reason}";
 }
+
+/// <summary>A VM operation that needs no state of its own beyond the VM.</summary>
+public abstract class VmCommand<TRequest>(CommandServices services) : VmCommand<TRequest, VmRun<TRequest>>(services) where TRequest : IVmRequest;

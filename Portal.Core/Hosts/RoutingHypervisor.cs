@@ -77,6 +77,7 @@ public sealed class RoutingHypervisor(HostConnections hosts) : IHypervisor
     public async Task DeleteSnapshotAsync(Guid id, string name, CancellationToken ct = default) => await (await On(id, ct)).DeleteSnapshotAsync(id, name, ct);
     public async Task RedefineSnapshotAsync(Guid id, string snapshotXml, CancellationToken ct = default) => await (await On(id, ct)).RedefineSnapshotAsync(id, snapshotXml, ct);
     public async Task<IReadOnlyList<string>> ListSnapshotNamesAsync(Guid id, CancellationToken ct = default) => await (await On(id, ct)).ListSnapshotNamesAsync(id, ct);
+    public async Task WaitForJobAsync(Guid id, CancellationToken ct = default) => await (await On(id, ct)).WaitForJobAsync(id, ct);
     public async Task<string?> GetSnapshotXmlAsync(Guid id, string name, CancellationToken ct = default) => await (await On(id, ct)).GetSnapshotXmlAsync(id, name, ct);
     public async Task RestoreFromMemoryAsync(Guid id, MemoryRestoreRequest request, CancellationToken ct = default) => await (await On(id, ct)).RestoreFromMemoryAsync(id, request, ct);
 
@@ -96,6 +97,7 @@ public sealed class RoutingHypervisor(HostConnections hosts) : IHypervisor
     public Task<VolumeRef> CreateVolumeAsync(string pool, string name, long bytes, bool preallocate, CancellationToken ct = default) =>
         Storage.CreateVolumeAsync(pool, name, bytes, preallocate, ct);
     public Task<bool> DeleteVolumeAsync(string pool, string name, CancellationToken ct = default) => Storage.DeleteVolumeAsync(pool, name, ct);
+    public Task<IReadOnlyList<string>> ListVolumeNamesAsync(string pool, CancellationToken ct = default) => Storage.ListVolumeNamesAsync(pool, ct);
     public Task<VolumeRef> CopyVolumeAsync(string sourcePool, string sourceName, string targetPool, string targetName, long preallocateBytes,
         VolumeFormat format = VolumeFormat.Raw, CancellationToken ct = default) =>
         Storage.CopyVolumeAsync(sourcePool, sourceName, targetPool, targetName, preallocateBytes, format, ct);

@@ -52,6 +52,13 @@ public interface IHypervisor
     Task RedefineSnapshotAsync(Guid id, string snapshotXml, CancellationToken ct = default);
 
     Task<IReadOnlyList<string>> ListSnapshotNamesAsync(Guid id, CancellationToken ct = default);
+
+    /// <summary>
+    /// Waits until no job (a memory dump, a restore) runs on the domain any more: a daemon finishes a job its client
+    /// died during, and recovery must not decide about the snapshot before it has. Returns at once when the domain
+    /// does not exist, and on the test driver, whose calls finish before they return.
+    /// </summary>
+    Task WaitForJobAsync(Guid id, CancellationToken ct = default);
     Task<string?> GetSnapshotXmlAsync(Guid id, string name, CancellationToken ct = default);
 
     /// <summary>
@@ -102,6 +109,9 @@ public interface IHypervisor
     /// </summary>
     Task<VolumeRef> CreateVolumeAsync(string pool, string name, long bytes, bool preallocate, CancellationToken ct = default);
     Task<bool> DeleteVolumeAsync(string pool, string name, CancellationToken ct = default);
+
+    /// <summary>The names of the pool's volumes, after a refresh.</summary>
+    Task<IReadOnlyList<string>> ListVolumeNamesAsync(string pool, CancellationToken ct = default);
 
     /// <summary>
     /// Copies a volume into another pool (libvirt's virStorageVolCreateXMLFrom). <paramref name="preallocateBytes"/>

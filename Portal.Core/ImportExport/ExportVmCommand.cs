@@ -16,46 +16,42 @@ public sealed record ExportVmRequest(Guid VmId, Guid ExportDomainId, bool Collap
 /// of every memory volume it references, and each exported snapshot's disk images, flattened into self-contained
 /// qcow2 images (with collapse, only the active snapshot's). Progress is published per copied volume.
 /// </summary>
-public sealed class ExportVmCommand(CommandServices s, ExportDomainStore store) : VmCommand<ExportVmRequest>(s)
+public sealed class ExportVmCommand(CommandServices s, ExportDomainStore store) : VmCommand<ExportVmRequest, ExportVmCommand.Run>(s)
 {
     public override string Operation => "Export VM";
 
-    private sealed class Run
+    public sealed class Run : VmRun<ExportVmRequest>
     {
         public StorageDomain? Target;
-        public readonly List<string> Copied = [];
         public bool Existed;
     }
 
-    protected override IEnumerable<Refusal?> Validate(CommandContext<ExportVmRequest> ctx)
+    protected override Refusal? StateRefusal(VmFacts vm) =>
+        Rules.VmIsDown(vm.Status, "export it") ?? Rules.NotInPreview(vm) ?? Rules.NoSnapshotLocked(vm);
+
+    protected override IEnumerable<Refusal?> Validate(Run run)
     {
-        yield return Rules.VmIsDown(ctx.Status, "export it");
-        yield return Rules.NotInPreview(ctx.Vm);
-        yield return Rules.NoSnapshotLocked(ctx.Vm);
-        var target = ctx.Db.StorageDomains.FirstOrDefault(d => d.Id == ctx.Request.ExportDomainId);
-        ctx.StateAs<Run>().Target = target;
+        var target = run.Target = run.Db.StorageDomains.FirstOrDefault(d => d.Id == run.Request.ExportDomainId);
         yield return target is null ? Refusal.Missing("The export domain does not exist.")
             : target.Role != StorageRole.Export ? Refusal.BadInput($"{target.Name} is a data domain; choose an export domain.") : null;
     }
 
-    protected override async Task<Refusal?> ValidateOnHostAsync(CommandContext<ExportVmRequest> ctx, CancellationToken ct)
+    protected override async Task<Refusal?> ValidateOnHostAsync(Run run, CancellationToken ct)
     {
-        var run = ctx.StateAs<Run>();
-        run.Existed = await store.ExistsAsync(run.Target!, ctx.Vm.Id, ct);
-        return run.Existed && !ctx.Request.Overwrite
-            ? new Refusal($"VM {ctx.Vm.Name} is already on {run.Target!.Name}. Choose to overwrite it, or remove it from the export domain first.")
+        run.Existed = await store.ExistsAsync(run.Target!, run.Vm.Id, ct);
+        return run.Existed && !run.Request.Overwrite
+            ? new Refusal($"VM {run.Vm.Name} is already on {run.Target!.Name}. Choose to overwrite it, or remove it from the export domain first.")
             : null;
     }
 
-    protected override async Task<object?> ExecuteCoreAsync(CommandContext<ExportVmRequest> ctx, CancellationToken ct)
+    protected override async Task<object?> ExecuteCoreAsync(Run run, CancellationToken ct)
     {
-        var run = ctx.StateAs<Run>();
-        var vm = ctx.Vm;
+        var vm = run.Vm;
         var target = run.Target!;
         await S.Monitor.SetStatusAsync(vm.Id, VmStatus.ImageLocked, "exporting", ct);
-        var exported = vm.Snapshots.Where(x => x.Type == SnapshotType.Active || (!ctx.Request.Collapse && x.Type == SnapshotType.Regular)).ToList();
+        var exported = vm.Snapshots.Where(x => x.Type == SnapshotType.Active || (!run.Request.Collapse && x.Type == SnapshotType.Regular)).ToList();
         var memory = exported.Where(x => x.MemoryVolume is not null).Select(x => x.MemoryVolume!).DistinctBy(m => m.Id).ToList();
-        var domains = await ctx.Db.StorageDomains.ToDictionaryAsync(d => d.Id, ct);
+        var domains = await run.Db.StorageDomains.ToDictionaryAsync(d => d.Id, ct);
         var previous = run.Existed ? await PreviousAsync(target, vm.Id, ct) : null;
 
         // The disk images of every exported point in time (with collapse, the active one's only), each image once.
@@ -80,35 +76,38 @@ public sealed class ExportVmCommand(CommandServices s, ExportDomainStore store) 
         var step = 0;
         var steps = memory.Count * 2 + images.Count + 1;
         void Progress() => S.Notifier.Publish(new OperationProgress(vm.Id, Operation, ++step / (double)steps, false));
+        // Each copy is journaled with its undo before it is made: an interrupted export leaves no copy behind.
         foreach (var m in memory)
         {
             var source = domains[m.StorageDomainId];
             // On the export domain the volumes are named by their GUIDs, whatever the data domain called them.
             foreach (var (from, to) in new[] { (m.DumpVolumeName, m.DumpVolumeId.ToString()), (m.ConfVolumeName, m.ConfVolumeId.ToString()) })
             {
-                if (ctx.Request.Overwrite) await S.Hypervisor.DeleteVolumeAsync(target.PoolName, to, ct);
+                if (run.Request.Overwrite) await S.Hypervisor.DeleteVolumeAsync(target.PoolName, to, ct);
+                await run.WillAsync("copying-memory", new DeleteVolumeStep(target.PoolName, to), ct);
                 await S.Hypervisor.CopyVolumeAsync(source.PoolName, from, target.PoolName, to, 0, VolumeFormat.Raw, ct);
-                run.Copied.Add(to);
                 Progress();
             }
         }
         foreach (var (source, copy) in images.Values)
         {
             // libvirt converts a qcow2 overlay through its backing chain: the copy is one self-contained image.
+            await run.WillAsync("copying-disk", new DeleteVolumeStep(target.PoolName, copy.VolumeName), ct);
             await S.Hypervisor.CopyVolumeAsync(source.Pool, source.Volume, target.PoolName, copy.VolumeName, 0, VolumeFormat.Qcow2, ct);
-            run.Copied.Add(copy.VolumeName);
             Progress();
         }
 
-        var ovf = OvfMapping.ToOvf(vm, exported, domains, disks, ctx.Request.Collapse, S.Now);
+        var ovf = OvfMapping.ToOvf(vm, exported, domains, disks, run.Request.Collapse, S.Now);
+        if (!run.Existed) await run.WillAsync("writing-ovf", new DeleteExportedVmStep(target.Id, vm.Id), ct);
         await store.WriteAsync(target, ovf, ct);
-        run.Copied.Clear(); // the export stands; what follows only tidies up
-        if (previous is not null) await RemoveReplacedAsync(ctx, target, previous, ovf);
+        // The export stands; what follows only tidies up: the replaced copy's volumes that the new OVF does not use.
+        run.Commit(previous is null ? [] : ReplacedVolumes(target, previous, ovf));
+        await run.SaveAsync("exported", ct);
         S.Notifier.Publish(new OperationProgress(vm.Id, Operation, 1, false));
         await S.Monitor.SetStatusAsync(vm.Id, VmStatus.Down, "exported", ct);
         var bytes = memory.Sum(m => m.SizeBytes + MemoryVolumeStore.ConfigVolumeBytes);
-        ctx.AuditMessage = $"Vm {vm.Name} was exported successfully to {target.Name}: {exported.Count} snapshot(s)" +
-                           (ctx.Request.Collapse ? " (collapsed)" : "") + $", {memory.Count} memory volume(s) ({bytes >> 20} MiB), {images.Count} disk image(s).";
+        run.AuditMessage = $"Vm {vm.Name} was exported successfully to {target.Name}: {exported.Count} snapshot(s)" +
+                           (run.Request.Collapse ? " (collapsed)" : "") + $", {memory.Count} memory volume(s) ({bytes >> 20} MiB), {images.Count} disk image(s).";
         return bytes;
     }
 
@@ -119,30 +118,27 @@ public sealed class ExportVmCommand(CommandServices s, ExportDomainStore store) 
         catch (OvfException) { return null; }
     }
 
-    /// <summary>Removes the volumes of the replaced copy that the new OVF does not use.</summary>
-    private async Task RemoveReplacedAsync(CommandContext<ExportVmRequest> ctx, StorageDomain target, OvfVm previous, OvfVm now)
+    /// <summary>The volumes of the replaced copy that the new OVF does not use.</summary>
+    private static CompensationStep[] ReplacedVolumes(StorageDomain target, OvfVm previous, OvfVm now)
     {
         static IEnumerable<string> Volumes(OvfVm vm) =>
             vm.Snapshots.SelectMany(s => s.DiskList.Select(d => d.VolumeName)
                 .Concat(s.Memory is { } m ? new[] { m.DumpVolumeId.ToString(), m.ConfVolumeId?.ToString() } : []))
                 .OfType<string>();
         var kept = Volumes(now).ToHashSet();
-        foreach (var name in Volumes(previous).Distinct().Where(n => !kept.Contains(n)))
-        {
-            try { await S.Hypervisor.DeleteVolumeAsync(target.PoolName, name, CancellationToken.None); }
-            catch (HypervisorException ex) { ctx.Warnings.Add($"The replaced copy's volume {name} could not be removed from {target.Name}: {ex.LibvirtMessage}"); }
-        }
+        return Volumes(previous).Distinct().Where(n => !kept.Contains(n)).Select(n => (CompensationStep)new DeleteVolumeStep(target.PoolName, n)).ToArray();
     }
+}
 
-    protected override async Task CompensateAsync(CommandContext<ExportVmRequest> ctx, Exception error)
+/// <summary>Removes an exported VM's OVF folder from an export domain (its volumes are separate steps).</summary>
+public sealed record DeleteExportedVmStep(Guid ExportDomainId, Guid VmId) : CompensationStep
+{
+    public override string Describe() => $"remove the OVF of VM {VmId} from the export domain";
+
+    public override async Task RunAsync(StepContext c, CancellationToken ct)
     {
-        var run = ctx.StateAs<Run>();
-        if (run.Target is not null)
-        {
-            // Before the OVF is written every copy goes; after it, the export stands as written (volumes and OVF agree).
-            foreach (var name in run.Copied) await S.Hypervisor.DeleteVolumeAsync(run.Target.PoolName, name, CancellationToken.None);
-        }
-        await S.Monitor.RefreshFromHostAsync(ctx.Vm.Id, "export failed", CancellationToken.None);
+        var domain = await c.Db.StorageDomains.AsNoTracking().FirstOrDefaultAsync(d => d.Id == ExportDomainId, ct);
+        if (domain is not null) await new ExportDomainStore(c.S.Hypervisor).DeleteAsync(domain, VmId, ct);
     }
 }
 

@@ -25,8 +25,8 @@ public sealed unsafe partial class LibvirtHypervisor : IHypervisor, IDisposable
     private const int LifecycleEventId = 0;
 
     private readonly ConnectHandle _conn;
-    private readonly GCHandle _self;
     private readonly int _callbackId;
+    private readonly TestNodeStore? _store;
     private readonly bool _closeCallback;
     private readonly string _openUri;
     private readonly ILogger _log;
@@ -36,16 +36,27 @@ public sealed unsafe partial class LibvirtHypervisor : IHypervisor, IDisposable
     public event Action<DomainLifecycleEvent>? LifecycleEvent;
     public event Action<string>? ConnectionClosed;
 
-    private LibvirtHypervisor(string uri, string openUri, ConnectHandle conn, KeepAlive? keepAlive, ILogger log)
+    private LibvirtHypervisor(string uri, string openUri, ConnectHandle conn, KeepAlive? keepAlive, bool persist, ILogger log)
     {
         Uri = uri;
         _openUri = openUri;
         _conn = conn;
         _log = log;
         IsTestDriver = string.Equals(Interop.Borrowed(Interop.virConnectGetType(conn)), "TEST", StringComparison.OrdinalIgnoreCase);
-        _self = GCHandle.Alloc(this);
-        _callbackId = Interop.virConnectDomainEventRegisterAny(conn, IntPtr.Zero, LifecycleEventId, &OnLifecycle, GCHandle.ToIntPtr(_self), IntPtr.Zero);
-        if (_callbackId < 0) LogNoEvents(_log, uri, LastError());
+        if (IsTestDriver && persist)
+        {
+            _store = TestNodeStore.For(uri);
+            _store?.Adopt(conn);
+        }
+        // Each registration owns a handle to this object, freed by libvirt's freecb once libvirt has let go of the
+        // callback (after deregistration, when no dispatch can still be running on the event thread), never before.
+        var events = GCHandle.Alloc(this);
+        _callbackId = Interop.virConnectDomainEventRegisterAny(conn, IntPtr.Zero, LifecycleEventId, &OnLifecycle, GCHandle.ToIntPtr(events), (IntPtr)(delegate* unmanaged[Cdecl]<IntPtr, void>)&FreeHandle);
+        if (_callbackId < 0)
+        {
+            events.Free(); // refused: libvirt never took it
+            LogNoEvents(_log, uri, LastError());
+        }
         // The test driver lives in this process: nothing can close it from the other side, and it has neither call.
         if (IsTestDriver) return;
         // virConnectSetKeepAlive(interval, count): the client sends a keepalive every interval seconds and closes the
@@ -53,8 +64,13 @@ public sealed unsafe partial class LibvirtHypervisor : IHypervisor, IDisposable
         // the daemon does not answer keepalives, so only a closed socket is noticed.
         if (keepAlive is { } k && Interop.virConnectSetKeepAlive(conn, Math.Max(1, (int)k.Interval.TotalSeconds), (uint)k.Count) is var rc and not 0)
             LogNoKeepAlive(_log, uri, rc > 0 ? "the daemon does not answer keepalive messages" : LastError());
-        _closeCallback = Interop.virConnectRegisterCloseCallback(conn, &OnClosed, GCHandle.ToIntPtr(_self), IntPtr.Zero) == 0;
-        if (!_closeCallback) LogNoCloseCallback(_log, uri, LastError());
+        var closed = GCHandle.Alloc(this);
+        _closeCallback = Interop.virConnectRegisterCloseCallback(conn, &OnClosed, GCHandle.ToIntPtr(closed), (IntPtr)(delegate* unmanaged[Cdecl]<IntPtr, void>)&FreeHandle) == 0;
+        if (!_closeCallback)
+        {
+            closed.Free();
+            LogNoCloseCallback(_log, uri, LastError());
+        }
     }
 
     /// <summary>How often a remote connection is probed, and after how many unanswered probes libvirt closes it.</summary>
@@ -66,14 +82,18 @@ public sealed unsafe partial class LibvirtHypervisor : IHypervisor, IDisposable
     /// libvirt takes (a TCP connect to a host that does not answer can take minutes): call it off the caller's thread.
     /// </summary>
     /// <param name="keepAlive">Default: null, libvirt's own setting (no client keepalive). Ignored by the test driver.</param>
-    public static LibvirtHypervisor Open(string uri, ILogger log, KeepAlive? keepAlive = null)
+    /// <param name="persist">
+    /// Default: false. For the portal's own embedded test-driver node: write its state back to the node file after every
+    /// change (<see cref="TestNodeStore"/>), so a restart finds the host as it was left.
+    /// </param>
+    public static LibvirtHypervisor Open(string uri, ILogger log, KeepAlive? keepAlive = null, bool persist = false)
     {
         LibvirtEventLoop.EnsureStarted();
         var openUri = WithoutPasswordPrompt(uri);
         var conn = Interop.virConnectOpen(openUri);
         if (conn.IsInvalid)
             throw new HypervisorException($"Connecting to {uri}", LastError());
-        return new LibvirtHypervisor(uri, openUri, conn, keepAlive, log);
+        return new LibvirtHypervisor(uri, openUri, conn, keepAlive, persist, log);
     }
 
     /// <summary>
@@ -94,13 +114,20 @@ public sealed unsafe partial class LibvirtHypervisor : IHypervisor, IDisposable
         if (_closeCallback) Interop.virConnectUnregisterCloseCallback(_conn, &OnClosed);
         _conn.Dispose();
         lock (_jobGate) _jobConn?.Dispose();
-        if (_self.IsAllocated) _self.Free();
     }
 
     internal static string LastError() => Interop.Borrowed(Interop.virGetLastErrorMessage()) ?? "unknown libvirt error";
 
     [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     internal static void IgnoreError(IntPtr userData, IntPtr error) { }
+
+    /// <summary>libvirt's freecb: the callback's opaque handle is no longer used by libvirt.</summary>
+    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    private static void FreeHandle(IntPtr opaque)
+    {
+        try { GCHandle.FromIntPtr(opaque).Free(); }
+        catch (Exception ex) { Console.Error.WriteLine($"libvirt freecb failed: {ex.Message}"); }
+    }
 
     [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     private static int OnLifecycle(IntPtr conn, IntPtr dom, int evt, int detail, IntPtr opaque)
@@ -146,8 +173,38 @@ public sealed unsafe partial class LibvirtHypervisor : IHypervisor, IDisposable
 
     // ---- the blocking calls, always run off the caller's thread ----
 
+    // Quick calls (lookups, XML, state) run on the thread pool. Calls that can block for a long time (a memory dump or a
+    // restore of minutes, a volume copy, a define that re-probes QEMU for tens of seconds) get a thread of their own,
+    // so a busy host never starves the pool that serves the portal's pages.
     private static Task<T> Native<T>(Func<T> call, CancellationToken ct) => Task.Run(call, ct);
     private static Task Native(Action call, CancellationToken ct) => Task.Run(call, ct);
+
+    private static Task<T> Long<T>(Func<T> call, CancellationToken ct)
+    {
+        ct.ThrowIfCancellationRequested();
+        var done = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
+        new Thread(() =>
+        {
+            try { done.TrySetResult(call()); }
+            catch (Exception ex) { done.TrySetException(ex); }
+        }) { IsBackground = true, Name = "libvirt-call" }.Start();
+        return done.Task;
+    }
+
+    private static Task Long(Action call, CancellationToken ct) => Long<bool>(() => { call(); return true; }, ct);
+
+    /// <summary>After a change to a domain on the embedded host: write it back (see <see cref="TestNodeStore"/>).</summary>
+    private void Persist(Guid id)
+    {
+        try { _store?.DomainChanged(_conn, id); }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Xml.XmlException) { LogPersistFailed(_log, ex.Message); }
+    }
+
+    private void PersistPool(string pool)
+    {
+        try { _store?.PoolChanged(_conn, pool); }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Xml.XmlException) { LogPersistFailed(_log, ex.Message); }
+    }
 
     private static void Check(int rc, string operation)
     {
@@ -177,17 +234,7 @@ public sealed unsafe partial class LibvirtHypervisor : IHypervisor, IDisposable
     {
         var n = Interop.virConnectListAllDomains(_conn, out var array, 0);
         Check(n, "Listing domains");
-        var result = new List<DomainInfo>(n);
-        try
-        {
-            for (var i = 0; i < n; i++)
-            {
-                using var d = DomainHandle.FromOwned(Marshal.ReadIntPtr(array, i * IntPtr.Size));
-                result.Add(Describe(d));
-            }
-        }
-        finally { Interop.Free(array); }
-        return result;
+        return LibvirtLists.Map(LibvirtLists.Take(array, n, DomainHandle.FromOwned), Describe);
     }, ct);
 
     public Task<DomainInfo?> FindDomainAsync(Guid id, CancellationToken ct = default) => Native(() =>
@@ -203,50 +250,59 @@ public sealed unsafe partial class LibvirtHypervisor : IHypervisor, IDisposable
                ?? throw new HypervisorException("Reading the domain XML", LastError());
     }, ct);
 
-    public Task<DomainInfo> DefineDomainAsync(string xml, CancellationToken ct = default) => Native(() =>
+    public Task<DomainInfo> DefineDomainAsync(string xml, CancellationToken ct = default) => Long(() =>
     {
         using var d = Interop.virDomainDefineXML(_conn, xml);
         if (d.IsInvalid) throw new HypervisorException("Defining the VM", LastError());
-        return Describe(d);
+        var info = Describe(d);
+        Persist(info.Id);
+        return info;
     }, ct);
 
-    public Task UndefineDomainAsync(Guid id, CancellationToken ct = default) => Native(() =>
+    public Task UndefineDomainAsync(Guid id, CancellationToken ct = default) => Long(() =>
     {
-        using var d = Domain(id, "Removing the VM");
-        Check(Interop.virDomainUndefineFlags(d, UndefineSnapshotsMetadata), "Removing the VM");
+        using (var d = Domain(id, "Removing the VM"))
+            Check(Interop.virDomainUndefineFlags(d, UndefineSnapshotsMetadata), "Removing the VM");
+        Persist(id);
     }, ct);
 
-    public Task StartAsync(Guid id, CancellationToken ct = default) => Native(() =>
+    /// <summary>A change to a domain's run state, written back on the embedded host whatever its outcome.</summary>
+    private Task Change(Guid id, string operation, Func<DomainHandle, int> call, CancellationToken ct) => Long(() =>
     {
-        using var d = Domain(id, "Starting the VM");
-        Check(Interop.virDomainCreate(d), "Starting the VM");
+        try
+        {
+            using var d = Domain(id, operation);
+            Check(call(d), operation);
+        }
+        finally { Persist(id); }
     }, ct);
 
-    public Task DestroyAsync(Guid id, CancellationToken ct = default) => Native(() =>
+    public Task StartAsync(Guid id, CancellationToken ct = default) => Change(id, "Starting the VM", Interop.virDomainCreate, ct);
+    public Task DestroyAsync(Guid id, CancellationToken ct = default) => Change(id, "Powering off the VM", Interop.virDomainDestroy, ct);
+    public Task ShutdownAsync(Guid id, CancellationToken ct = default) => Change(id, "Shutting down the VM", Interop.virDomainShutdown, ct);
+    public Task SuspendAsync(Guid id, CancellationToken ct = default) => Change(id, "Pausing the VM", Interop.virDomainSuspend, ct);
+    public Task ResumeAsync(Guid id, CancellationToken ct = default) => Change(id, "Resuming the VM", Interop.virDomainResume, ct);
+
+    public Task WaitForJobAsync(Guid id, CancellationToken ct = default) => Long(() =>
     {
-        using var d = Domain(id, "Powering off the VM");
-        Check(Interop.virDomainDestroy(d), "Powering off the VM");
+        if (IsTestDriver) return; // its calls finish before they return; it has no job info either
+        var conn = JobConnection();
+        if (conn is null) return;
+        using var d = Interop.virDomainLookupByUUIDString(conn, id.ToString());
+        if (d.IsInvalid) return;
+        // VIR_DOMAIN_JOB_NONE is 0. A daemon that cannot say (an error) has no job this call could wait for.
+        while (!ct.IsCancellationRequested && Interop.virDomainGetJobInfo(d, out var job) == 0 && job.Type != 0)
+            ct.WaitHandle.WaitOne(200);
+        ct.ThrowIfCancellationRequested();
     }, ct);
 
-    public Task ShutdownAsync(Guid id, CancellationToken ct = default) => Native(() =>
+    public Task CreateSnapshotAsync(Guid id, SnapshotRequest request, CancellationToken ct = default) => Long(() =>
     {
-        using var d = Domain(id, "Shutting down the VM");
-        Check(Interop.virDomainShutdown(d), "Shutting down the VM");
+        try { CreateSnapshot(id, request); }
+        finally { Persist(id); }
     }, ct);
 
-    public Task SuspendAsync(Guid id, CancellationToken ct = default) => Native(() =>
-    {
-        using var d = Domain(id, "Pausing the VM");
-        Check(Interop.virDomainSuspend(d), "Pausing the VM");
-    }, ct);
-
-    public Task ResumeAsync(Guid id, CancellationToken ct = default) => Native(() =>
-    {
-        using var d = Domain(id, "Resuming the VM");
-        Check(Interop.virDomainResume(d), "Resuming the VM");
-    }, ct);
-
-    public Task CreateSnapshotAsync(Guid id, SnapshotRequest request, CancellationToken ct = default) => Native(() =>
+    private void CreateSnapshot(Guid id, SnapshotRequest request)
     {
         using var d = Domain(id, "Taking the snapshot");
         var state = Describe(d).State;
@@ -258,7 +314,7 @@ public sealed unsafe partial class LibvirtHypervisor : IHypervisor, IDisposable
         using var watch = IsTestDriver || request.Progress is null || request.MemoryFile is null ? null : WatchDumpProgress(id, request.Progress);
         using var s = Interop.virDomainSnapshotCreateXML(d, xml, flags);
         if (s.IsInvalid) throw new HypervisorException("Taking the snapshot", LastError());
-    }, ct);
+    }
 
     /// <summary>Reports the running dump's progress from libvirt's job info until disposed.</summary>
     private IDisposable WatchDumpProgress(Guid id, IProgress<double> progress)
@@ -267,20 +323,25 @@ public sealed unsafe partial class LibvirtHypervisor : IHypervisor, IDisposable
         var token = cts.Token;
         new Thread(() =>
         {
-            var conn = JobConnection();
-            if (conn is null) return;
-            using var d = Interop.virDomainLookupByUUIDString(conn, id.ToString());
-            if (d.IsInvalid) return;
-            while (!token.IsCancellationRequested)
+            // Progress is a nicety: nothing here may take the process down (an unhandled exception on a thread does).
+            try
             {
-                if (Interop.virDomainGetJobInfo(d, out var job) == 0 && job.Type != 0)
+                var conn = JobConnection();
+                if (conn is null) return;
+                using var d = Interop.virDomainLookupByUUIDString(conn, id.ToString());
+                if (d.IsInvalid) return;
+                while (!token.IsCancellationRequested)
                 {
-                    var total = job.MemTotal > 0 ? job.MemTotal : job.DataTotal;
-                    var done = job.MemTotal > 0 ? job.MemProcessed : job.DataProcessed;
-                    if (total > 0) progress.Report(Math.Clamp(done / (double)total, 0, 1));
+                    if (Interop.virDomainGetJobInfo(d, out var job) == 0 && job.Type != 0)
+                    {
+                        var total = job.MemTotal > 0 ? job.MemTotal : job.DataTotal;
+                        var done = job.MemTotal > 0 ? job.MemProcessed : job.DataProcessed;
+                        if (total > 0) progress.Report(Math.Clamp(done / (double)total, 0, 1));
+                    }
+                    token.WaitHandle.WaitOne(100);
                 }
-                token.WaitHandle.WaitOne(100);
             }
+            catch (Exception ex) { LogProgressFailed(_log, id, ex.Message); }
         }) { IsBackground = true, Name = "dump-progress" }.Start();
         return new CancelOnDispose(cts);
     }
@@ -309,7 +370,7 @@ public sealed unsafe partial class LibvirtHypervisor : IHypervisor, IDisposable
         public void Dispose() => cts.Cancel();
     }
 
-    public Task<string> WithFreshOverlaysAsync(string configurationXml, string tag, CancellationToken ct = default) => Native(() =>
+    public Task<string> WithFreshOverlaysAsync(string configurationXml, string tag, CancellationToken ct = default) => Long(() =>
     {
         if (IsTestDriver) return configurationXml;
         var doc = XDocument.Parse(configurationXml);
@@ -348,7 +409,7 @@ public sealed unsafe partial class LibvirtHypervisor : IHypervisor, IDisposable
     }
 
     public Task<IReadOnlyList<string>> DeleteUnusedOverlaysAsync(IReadOnlyCollection<string> candidates, IReadOnlyCollection<string> inUse, CancellationToken ct = default) =>
-        Native<IReadOnlyList<string>>(() =>
+        Long<IReadOnlyList<string>>(() =>
         {
             if (IsTestDriver) return [];
             RefreshActivePools(); // overlays QEMU made for snapshots are volumes only once their pool was refreshed
@@ -376,23 +437,27 @@ public sealed unsafe partial class LibvirtHypervisor : IHypervisor, IDisposable
         return xml is null ? null : (string?)Vms.DomainXml.Parse(xml).Root?.Element("backingStore")?.Element("path");
     }
 
-    public Task DeleteSnapshotAsync(Guid id, string name, CancellationToken ct = default) => Native(() =>
+    public Task DeleteSnapshotAsync(Guid id, string name, CancellationToken ct = default) => Long(() =>
     {
-        using var d = Domain(id, "Removing the snapshot");
-        using var s = Interop.virDomainSnapshotLookupByName(d, name, 0);
-        if (s.IsInvalid) return; // already gone: removal is idempotent
-        // The test driver refuses METADATA_ONLY ("unsupported flags (0x2)"); it writes no files, so a plain delete keeps nothing the portal owns.
-        Check(Interop.virDomainSnapshotDelete(s, IsTestDriver ? 0 : SnapshotDeleteMetadataOnly), "Removing the snapshot");
+        using (var d = Domain(id, "Removing the snapshot"))
+        using (var s = Interop.virDomainSnapshotLookupByName(d, name, 0))
+        {
+            if (s.IsInvalid) return; // already gone: removal is idempotent
+            // The test driver refuses METADATA_ONLY ("unsupported flags (0x2)"); it writes no files, so a plain delete keeps nothing the portal owns.
+            Check(Interop.virDomainSnapshotDelete(s, IsTestDriver ? 0 : SnapshotDeleteMetadataOnly), "Removing the snapshot");
+        }
+        Persist(id);
     }, ct);
 
     // virDomainSnapshotCreateFlags: REDEFINE restores metadata only; nothing on the guest or disks changes.
     private const uint SnapshotRedefine = 1;
 
-    public Task RedefineSnapshotAsync(Guid id, string snapshotXml, CancellationToken ct = default) => Native(() =>
+    public Task RedefineSnapshotAsync(Guid id, string snapshotXml, CancellationToken ct = default) => Long(() =>
     {
-        using var d = Domain(id, "Re-creating the snapshot record");
-        using var s = Interop.virDomainSnapshotCreateXML(d, snapshotXml, SnapshotRedefine);
-        if (s.IsInvalid) throw new HypervisorException("Re-creating the snapshot record", LastError());
+        using (var d = Domain(id, "Re-creating the snapshot record"))
+        using (var s = Interop.virDomainSnapshotCreateXML(d, snapshotXml, SnapshotRedefine))
+            if (s.IsInvalid) throw new HypervisorException("Re-creating the snapshot record", LastError());
+        Persist(id);
     }, ct);
 
     public Task<IReadOnlyList<string>> ListSnapshotNamesAsync(Guid id, CancellationToken ct = default) => Native<IReadOnlyList<string>>(() =>
@@ -412,20 +477,17 @@ public sealed unsafe partial class LibvirtHypervisor : IHypervisor, IDisposable
     {
         var n = Interop.virDomainListAllSnapshots(d, out var array, 0);
         Check(n, "Listing snapshots");
-        var result = new List<(string, string)>(n);
-        try
-        {
-            for (var i = 0; i < n; i++)
-            {
-                using var s = SnapshotHandle.FromOwned(Marshal.ReadIntPtr(array, i * IntPtr.Size));
-                result.Add((Interop.Borrowed(Interop.virDomainSnapshotGetName(s)) ?? "", Interop.Owned(Interop.virDomainSnapshotGetXMLDesc(s, 0)) ?? ""));
-            }
-        }
-        finally { Interop.Free(array); }
-        return result;
+        return LibvirtLists.Map(LibvirtLists.Take(array, n, SnapshotHandle.FromOwned),
+            s => (Interop.Borrowed(Interop.virDomainSnapshotGetName(s)) ?? "", Interop.Owned(Interop.virDomainSnapshotGetXMLDesc(s, 0)) ?? ""));
     }
 
-    public Task RestoreFromMemoryAsync(Guid id, MemoryRestoreRequest request, CancellationToken ct = default) => Native(() =>
+    public Task RestoreFromMemoryAsync(Guid id, MemoryRestoreRequest request, CancellationToken ct = default) => Long(() =>
+    {
+        try { RestoreFromMemory(id, request); }
+        finally { Persist(id); }
+    }, ct);
+
+    private void RestoreFromMemory(Guid id, MemoryRestoreRequest request)
     {
         if (IsTestDriver)
         {
@@ -439,7 +501,7 @@ public sealed unsafe partial class LibvirtHypervisor : IHypervisor, IDisposable
                     ?? throw new HypervisorException("Restoring the VM's memory", LastError());
         var dxml = SnapshotXml.RetargetDisks(saved, request.ConfigurationXml);
         Check(Interop.virDomainRestoreFlags(_conn, request.DumpPath, dxml, RestorePaused), "Restoring the VM's memory");
-    }, ct);
+    }
 
     /// <summary>
     /// The test driver writes no memory file, so a dump path cannot be restored directly. It does keep the
@@ -482,17 +544,9 @@ public sealed unsafe partial class LibvirtHypervisor : IHypervisor, IDisposable
     {
         var n = Interop.virConnectListAllStoragePools(_conn, out var array, 0);
         Check(n, "Listing storage pools");
-        var result = new List<PoolInfo>(n);
-        try
-        {
-            for (var i = 0; i < n; i++)
-            {
-                using var p = StoragePoolHandle.FromOwned(Marshal.ReadIntPtr(array, i * IntPtr.Size));
-                result.Add(Describe(p, Interop.Borrowed(Interop.virStoragePoolGetName(p)) ?? "", refresh: false));
-            }
-        }
-        finally { Interop.Free(array); }
-        return result.OrderBy(p => p.Name, StringComparer.Ordinal).ToList();
+        return LibvirtLists.Map(LibvirtLists.Take(array, n, StoragePoolHandle.FromOwned),
+                p => Describe(p, Interop.Borrowed(Interop.virStoragePoolGetName(p)) ?? "", refresh: false))
+            .OrderBy(p => p.Name, StringComparer.Ordinal).ToList();
     }, ct);
 
     private static PoolInfo Describe(StoragePoolHandle p, string name, bool refresh)
@@ -515,7 +569,7 @@ public sealed unsafe partial class LibvirtHypervisor : IHypervisor, IDisposable
     private static PoolDescription Description(StoragePoolHandle p, string operation) =>
         PoolDescription.Parse(Interop.Owned(Interop.virStoragePoolGetXMLDesc(p, 0)) ?? throw new HypervisorException(operation, LastError()));
 
-    public Task<PoolInfo> CreatePoolAsync(string poolXml, bool overwrite, CancellationToken ct = default) => Native(() =>
+    public Task<PoolInfo> CreatePoolAsync(string poolXml, bool overwrite, CancellationToken ct = default) => Long(() =>
     {
         const string op = "Creating the storage pool";
         using var p = Interop.virStoragePoolDefineXML(_conn, poolXml, 0);
@@ -529,7 +583,9 @@ public sealed unsafe partial class LibvirtHypervisor : IHypervisor, IDisposable
                 Check(Interop.virStoragePoolBuild(p, flags), op); // a logical pool without devices names a volume group that exists
             Check(Interop.virStoragePoolCreate(p, 0), op);
             Check(Interop.virStoragePoolSetAutostart(p, 1), op);
-            return Describe(p, name, refresh: false);
+            var info = Describe(p, name, refresh: false);
+            PersistPool(name);
+            return info;
         }
         catch
         {
@@ -540,15 +596,18 @@ public sealed unsafe partial class LibvirtHypervisor : IHypervisor, IDisposable
         }
     }, ct);
 
-    public Task RemovePoolAsync(string pool, CancellationToken ct = default) => Native(() =>
+    public Task RemovePoolAsync(string pool, CancellationToken ct = default) => Long(() =>
     {
-        using var p = Pool(pool, "Removing the storage pool");
-        // Destroy only stops the pool (virStoragePoolDelete would delete it); undefine forgets it. No data goes.
-        if (Interop.virStoragePoolIsActive(p) == 1) Check(Interop.virStoragePoolDestroy(p), "Stopping the storage pool");
-        Check(Interop.virStoragePoolUndefine(p), "Removing the storage pool");
+        using (var p = Pool(pool, "Removing the storage pool"))
+        {
+            // Destroy only stops the pool (virStoragePoolDelete would delete it); undefine forgets it. No data goes.
+            if (Interop.virStoragePoolIsActive(p) == 1) Check(Interop.virStoragePoolDestroy(p), "Stopping the storage pool");
+            Check(Interop.virStoragePoolUndefine(p), "Removing the storage pool");
+        }
+        PersistPool(pool);
     }, ct);
 
-    public Task StartPoolAsync(string pool, CancellationToken ct = default) => Native(() =>
+    public Task StartPoolAsync(string pool, CancellationToken ct = default) => Long(() =>
     {
         using var p = Pool(pool, "Starting the storage pool");
         if (Interop.virStoragePoolIsActive(p) != 1) Check(Interop.virStoragePoolCreate(p, 0), "Starting the storage pool");
@@ -558,17 +617,7 @@ public sealed unsafe partial class LibvirtHypervisor : IHypervisor, IDisposable
     {
         var n = Interop.virStoragePoolListAllVolumes(p, out var array, 0);
         Check(n, operation);
-        var names = new List<string>(n);
-        try
-        {
-            for (var i = 0; i < n; i++)
-            {
-                using var v = StorageVolHandle.FromOwned(Marshal.ReadIntPtr(array, i * IntPtr.Size));
-                names.Add(Interop.Borrowed(Interop.virStorageVolGetName(v)) ?? "");
-            }
-        }
-        finally { Interop.Free(array); }
-        return names;
+        return LibvirtLists.Map(LibvirtLists.Take(array, n, StorageVolHandle.FromOwned), v => Interop.Borrowed(Interop.virStorageVolGetName(v)) ?? "");
     }
 
     /// <summary>
@@ -607,24 +656,44 @@ public sealed unsafe partial class LibvirtHypervisor : IHypervisor, IDisposable
         }
     }
 
-    public Task<VolumeRef> CreateVolumeAsync(string pool, string name, long bytes, bool preallocate, CancellationToken ct = default) => Native(() =>
+    public Task<VolumeRef> CreateVolumeAsync(string pool, string name, long bytes, bool preallocate, CancellationToken ct = default) => Long(() =>
     {
         const string op = "Creating the memory volume";
-        using var p = Pool(pool, op);
-        return CreateNamed(p, name, bytes, preallocate, VolumeFormat.Raw, op, xml => Interop.virStorageVolCreateXML(p, xml, 0));
+        try
+        {
+            using var p = Pool(pool, op);
+            return CreateNamed(p, name, bytes, preallocate, VolumeFormat.Raw, op, xml => Interop.virStorageVolCreateXML(p, xml, 0));
+        }
+        finally { PersistPool(pool); }
     }, ct);
 
-    public Task<bool> DeleteVolumeAsync(string pool, string name, CancellationToken ct = default) => Native(() =>
+    public Task<bool> DeleteVolumeAsync(string pool, string name, CancellationToken ct = default) => Long(() =>
     {
-        using var p = Pool(pool, "Removing the memory volume");
-        using var v = Interop.virStorageVolLookupByName(p, name);
-        if (v.IsInvalid) return false;
-        Check(Interop.virStorageVolDelete(v, 0), "Removing the memory volume");
+        using (var p = Pool(pool, "Removing the memory volume"))
+        using (var v = Interop.virStorageVolLookupByName(p, name))
+        {
+            if (v.IsInvalid) return false;
+            Check(Interop.virStorageVolDelete(v, 0), "Removing the memory volume");
+        }
+        PersistPool(pool);
         return true;
     }, ct);
 
+    public Task<IReadOnlyList<string>> ListVolumeNamesAsync(string pool, CancellationToken ct = default) => Native<IReadOnlyList<string>>(() =>
+    {
+        using var p = Pool(pool, "Listing the volumes");
+        if (Interop.virStoragePoolIsActive(p) == 1) Interop.virStoragePoolRefresh(p, 0);
+        return VolumeNames(p, "Listing the volumes");
+    }, ct);
+
     public Task<VolumeRef> CopyVolumeAsync(string sourcePool, string sourceName, string targetPool, string targetName, long preallocateBytes,
-        VolumeFormat format = VolumeFormat.Raw, CancellationToken ct = default) => Native(() =>
+        VolumeFormat format = VolumeFormat.Raw, CancellationToken ct = default) => Long(() =>
+    {
+        try { return CopyVolume(sourcePool, sourceName, targetPool, targetName, preallocateBytes, format); }
+        finally { PersistPool(targetPool); }
+    }, ct);
+
+    private VolumeRef CopyVolume(string sourcePool, string sourceName, string targetPool, string targetName, long preallocateBytes, VolumeFormat format)
     {
         const string op = "Copying a volume";
         using var src = Pool(sourcePool, op);
@@ -639,7 +708,7 @@ public sealed unsafe partial class LibvirtHypervisor : IHypervisor, IDisposable
         return CreateNamed(dst, targetName, capacity, preallocateBytes > 0, format, op, xml => IsTestDriver
             ? Interop.virStorageVolCreateXML(dst, xml, 0)
             : Interop.virStorageVolCreateXMLFrom(dst, xml, from, 0));
-    }, ct);
+    }
 
     public Task<string?> FindVolumePathAsync(string pool, string name, CancellationToken ct = default) => Native(() =>
     {
@@ -648,7 +717,7 @@ public sealed unsafe partial class LibvirtHypervisor : IHypervisor, IDisposable
         return v.IsInvalid ? null : Interop.Owned(Interop.virStorageVolGetPath(v));
     }, ct);
 
-    public Task<IReadOnlyList<DiskImage>> GetDiskImagesAsync(string configurationXml, CancellationToken ct = default) => Native<IReadOnlyList<DiskImage>>(() =>
+    public Task<IReadOnlyList<DiskImage>> GetDiskImagesAsync(string configurationXml, CancellationToken ct = default) => Long<IReadOnlyList<DiskImage>>(() =>
     {
         if (IsTestDriver) return [];
         const string op = "Reading the disk images";
@@ -681,18 +750,14 @@ public sealed unsafe partial class LibvirtHypervisor : IHypervisor, IDisposable
     private void RefreshActivePools()
     {
         if (Interop.virConnectListAllStoragePools(_conn, out var array, 2 /* VIR_CONNECT_LIST_STORAGE_POOLS_ACTIVE */) is var n and > 0)
-        {
-            try
-            {
-                for (var i = 0; i < n; i++)
-                {
-                    using var p = StoragePoolHandle.FromOwned(Marshal.ReadIntPtr(array, i * IntPtr.Size));
-                    Interop.virStoragePoolRefresh(p, 0);
-                }
-            }
-            finally { Interop.Free(array); }
-        }
+            LibvirtLists.Map(LibvirtLists.Take(array, n, StoragePoolHandle.FromOwned), p => Interop.virStoragePoolRefresh(p, 0));
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The embedded host's state could not be written back to its node file: {Error}")]
+    private static partial void LogPersistFailed(ILogger log, string error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Reading the dump progress of VM {VmId} failed: {Error}")]
+    private static partial void LogProgressFailed(ILogger log, Guid vmId, string error);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "libvirt at {Uri} refused lifecycle events ({Error}); VM status will not update live")]
     private static partial void LogNoEvents(ILogger log, string uri, string error);

@@ -25,6 +25,7 @@ public class PortalDbContext(DbContextOptions<PortalDbContext> options) : Identi
     public DbSet<Snapshot> Snapshots => Set<Snapshot>();
     public DbSet<MemoryVolume> MemoryVolumes => Set<MemoryVolume>();
     public DbSet<AuditEntry> AuditEntries => Set<AuditEntry>();
+    public DbSet<Commands.OperationRecord> OperationJournal => Set<Commands.OperationRecord>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

@@ -10,35 +10,29 @@ public sealed record CommitSnapshotRequest(Guid VmId) : IVmRequest;
 /// the pre-preview Active and every snapshot newer than the committed one go, and so do their memory volumes
 /// when nothing else references them.
 /// </summary>
+/// <remarks>
+/// Every database change is one transaction, with the journal row that lists the cleanups on the host (the removed
+/// snapshots' records, overlays and memory volumes); interrupted after it, recovery finishes the cleanups.
+/// </remarks>
 public sealed class CommitSnapshotCommand(CommandServices s) : VmCommand<CommitSnapshotRequest>(s)
 {
     public override string Operation => "Commit snapshot";
 
-    protected override IEnumerable<Refusal?> Validate(CommandContext<CommitSnapshotRequest> ctx)
-    {
-        yield return Rules.VmIsDown(ctx.Status, "commit a snapshot");
-        yield return Rules.InPreview(ctx.Vm);
-        yield return Rules.NoSnapshotLocked(ctx.Vm);
-    }
+    protected override Refusal? StateRefusal(VmFacts vm) =>
+        Rules.VmIsDown(vm.Status, "commit a snapshot") ?? Rules.InPreview(vm) ?? Rules.NoSnapshotLocked(vm);
 
-    protected override async Task<object?> ExecuteCoreAsync(CommandContext<CommitSnapshotRequest> ctx, CancellationToken ct)
+    protected override async Task<object?> ExecuteCoreAsync(VmRun<CommitSnapshotRequest> run, CancellationToken ct)
     {
-        var vm = ctx.Vm;
-        var committed = vm.Snapshots.Single(x => x.Status == SnapshotStatus.InPreview);
+        var vm = run.Vm;
         await S.Monitor.SetStatusAsync(vm.Id, VmStatus.ImageLocked, "committing a snapshot", ct);
-        var doomed = vm.Snapshots.Where(x =>
-            x.Type == SnapshotType.Preview ||
-            (x.Type == SnapshotType.Regular && x.Id != committed.Id && x.CreatedAt > committed.CreatedAt)).ToList();
-        committed.Status = SnapshotStatus.Ok;
-        await ctx.Db.SaveChangesAsync(ct);
-        var released = await SnapshotChain.RemoveAsync(S, ctx.Db, vm, doomed, ct);
+        var (committed, removed, then) = SnapshotChain.Commit(run, vm);
+        var memory = then.OfType<ReleaseMemoryStep>().Sum(m => m.MemoryVolumeIds.Count);
+        run.Commit(then);
+        run.NotifyAfterSave(new SnapshotChanged(vm.Id, committed.Id, "Committed"));
+        await run.SaveAsync("committed", ct);
         await S.Monitor.SetStatusAsync(vm.Id, VmStatus.Down, "snapshot committed", ct);
-        S.Notifier.Publish(new SnapshotChanged(vm.Id, committed.Id, "Committed"));
-        ctx.AuditMessage = $"VM {vm.Name} was restored from Snapshot '{committed.Description}'" +
-                           $" ({doomed.Count(d => d.Type == SnapshotType.Regular)} newer snapshot(s) removed, {released} memory volume(s) freed).";
+        run.AuditMessage = $"VM {vm.Name} was restored from Snapshot '{committed.Description}'" +
+                           $" ({removed} newer snapshot(s) removed, {memory} memory volume(s) released).";
         return committed.Id;
     }
-
-    protected override Task CompensateAsync(CommandContext<CommitSnapshotRequest> ctx, Exception error) =>
-        S.Monitor.RefreshFromHostAsync(ctx.Vm.Id, "commit failed", CancellationToken.None);
 }

@@ -16,179 +16,185 @@ public sealed record CreateSnapshotRequest(Guid VmId, string Description, bool S
 /// Takes a snapshot, live or not, with or without memory (oVirt's CreateAllSnapshotsFromVmCommand). Returns the
 /// new snapshot's id; the row is Locked while the hypervisor works and Ok when done.
 /// </summary>
-public sealed partial class CreateSnapshotCommand(CommandServices s, ILogger<CreateSnapshotCommand> log) : VmCommand<CreateSnapshotRequest>(s)
+/// <remarks>
+/// Journal steps: <c>snapshot-recorded</c> (the Locked row), <c>memory-planned</c> and <c>memory-created</c> (the
+/// memory volume, journaled before the host makes it), <c>dumping</c> (the libvirt snapshot is being taken), then the
+/// commit. Interrupted before the commit, the snapshot is kept when the host has it (libvirtd finishes a dump whose
+/// client died) and undone otherwise.
+/// </remarks>
+public sealed partial class CreateSnapshotCommand(CommandServices s, ILogger<CreateSnapshotCommand> log)
+    : VmCommand<CreateSnapshotRequest, CreateSnapshotCommand.Run>(s)
 {
     public override string Operation => "Create snapshot";
     protected override bool RequiresAdmin => false;
 
-    private sealed class Run
+    public sealed class Run : VmRun<CreateSnapshotRequest>
     {
         public Snapshot? Snapshot;
         public MemoryVolume? Memory;
         public StorageDomain? Domain;
-        public bool HypervisorSnapshotTaken;
     }
 
+    /// <summary>What recovery needs: the snapshot, the name the host knows it by, and whether it was taken live.</summary>
+    private sealed record Journal(Guid SnapshotId, string HypervisorName, bool Live);
+
     /// <summary>Whether memory will really be saved, with the reason when the request asked for it and it will not.</summary>
-    public static (bool Save, string? Ignored) MemoryDecision(Vm vm, VmStatus status, bool requested)
+    public static (bool Save, string? Ignored) MemoryDecision(Vm vm, VmStatus status, bool requested) =>
+        MemoryDecision(vm.Cluster is { } c ? (c.SupportsMemorySnapshots, c.Name, c.CompatibilityVersion) : (false, "?", "?"), status, requested);
+
+    private static (bool Save, string? Ignored) MemoryDecision((bool Supports, string Name, string Version) cluster, VmStatus status, bool requested)
     {
         if (!requested) return (false, null);
-        if (vm.Cluster is { SupportsMemorySnapshots: false } c)
-            return (false, $"Memory was not saved: cluster {c.Name} is at compatibility {c.CompatibilityVersion}, and memory snapshots need {Clusters.Cluster.MemorySnapshotVersion} or later.");
+        if (!cluster.Supports)
+            return (false, $"Memory was not saved: cluster {cluster.Name} is at compatibility {cluster.Version}, and memory snapshots need {Clusters.Cluster.MemorySnapshotVersion} or later.");
         if (status is not (VmStatus.Up or VmStatus.Paused))
             return (false, "Memory was not saved: the VM is not running.");
         return (true, null);
     }
 
-    protected override IEnumerable<Refusal?> Validate(CommandContext<CreateSnapshotRequest> ctx)
+    /// <summary>Save Memory is offered only for a running VM in a cluster at 3.3 or later.</summary>
+    public static bool OffersSaveMemory(VmFacts vm) => vm.ClusterSupportsMemory && vm.Status is VmStatus.Up or VmStatus.Paused;
+
+    protected override Refusal? StateRefusal(VmFacts vm) =>
+        Rules.NotLocked(vm.Status)
+        ?? (vm.Status is VmStatus.Down or VmStatus.Up or VmStatus.Paused ? null : new Refusal($"Cannot create a snapshot while the VM is {Rules.Describe(vm.Status)}."))
+        ?? Rules.NoSnapshotLocked(vm)
+        ?? Rules.NotInPreview(vm)
+        ?? Rules.NotRunningStateless(vm);
+
+    protected override IEnumerable<Refusal?> Validate(Run run)
     {
-        yield return Rules.Description(ctx.Request.Description);
-        yield return Rules.NotLocked(ctx.Status);
-        yield return ctx.Status is VmStatus.Down or VmStatus.Up or VmStatus.Paused
-            ? null : new Refusal($"Cannot create a snapshot while the VM is {Rules.Describe(ctx.Status)}.");
-        yield return Rules.NoSnapshotLocked(ctx.Vm);
-        yield return Rules.NotInPreview(ctx.Vm);
-        yield return Rules.NotRunningStateless(ctx.Vm);
-        var (save, _) = MemoryDecision(ctx.Vm, ctx.Status, ctx.Request.SaveMemory);
-        if (save)
+        yield return Rules.Description(run.Request.Description);
+        if (MemoryDecision(run.Vm, run.Status, run.Request.SaveMemory).Save)
         {
-            var devices = DomainXml.UnsavableDevices(DomainXml.Parse(ctx.Active.ConfigurationXml));
+            var devices = DomainXml.UnsavableDevices(DomainXml.Parse(run.Active.ConfigurationXml));
             yield return devices.Count == 0 ? null
                 : new Refusal($"Memory cannot be saved for a VM with {string.Join(", ", devices)}. Take the snapshot without memory.");
         }
     }
 
-    protected override async Task<Refusal?> ValidateOnHostAsync(CommandContext<CreateSnapshotRequest> ctx, CancellationToken ct)
+    protected override async Task<Refusal?> ValidateOnHostAsync(Run run, CancellationToken ct)
     {
-        if (!MemoryDecision(ctx.Vm, ctx.Status, ctx.Request.SaveMemory).Save) return null;
-        var (domain, refusal) = await S.Memory.ChooseDomainAsync(ctx.Db, ctx.Vm, ctx.Request.StorageDomainId, ct);
-        ctx.StateAs<Run>().Domain = domain;
+        if (!MemoryDecision(run.Vm, run.Status, run.Request.SaveMemory).Save) return null;
+        var (domain, refusal) = await S.Memory.ChooseDomainAsync(run.Db, run.Vm, run.Request.StorageDomainId, ct);
+        run.Domain = domain;
         return refusal is null ? null : new Refusal(refusal);
     }
 
-    protected override async Task<object?> ExecuteCoreAsync(CommandContext<CreateSnapshotRequest> ctx, CancellationToken ct)
+    protected override async Task<object?> ExecuteCoreAsync(Run run, CancellationToken ct)
     {
-        var vm = ctx.Vm;
-        var run = ctx.StateAs<Run>();
-        var (save, ignored) = MemoryDecision(vm, ctx.Status, ctx.Request.SaveMemory);
-        if (ignored is not null && ctx.Request.SaveMemory) ctx.Warnings.Add(ignored);
-        var live = ctx.Status is VmStatus.Up or VmStatus.Paused;
+        var vm = run.Vm;
+        var (save, ignored) = MemoryDecision(vm, run.Status, run.Request.SaveMemory);
+        if (ignored is not null && run.Request.SaveMemory) run.Warnings.Add(ignored);
+        var live = run.Status is VmStatus.Up or VmStatus.Paused;
+        var active = run.Active;
 
         var config = await S.Hypervisor.GetDomainXmlAsync(vm.Id, inactive: true, ct);
-        run.Snapshot = new Snapshot
+        var snapshot = run.Snapshot = new Snapshot
         {
-            VmId = vm.Id, Description = ctx.Request.Description.Trim(), CreatedAt = S.Now, Type = SnapshotType.Regular,
-            Status = SnapshotStatus.Locked, ConfigurationXml = config, ParentId = ctx.Active.ParentId,
+            VmId = vm.Id, Description = run.Request.Description.Trim(), CreatedAt = S.Now, Type = SnapshotType.Regular,
+            Status = SnapshotStatus.Locked, ConfigurationXml = config, ParentId = active.ParentId,
         };
-        run.Snapshot.HypervisorName = run.Snapshot.Id.ToString();
-        vm.Snapshots.Add(run.Snapshot);
-        await ctx.Db.SaveChangesAsync(ct);
-        S.Notifier.Publish(new SnapshotChanged(vm.Id, run.Snapshot.Id, "Locked"));
-        ctx.MarkStarted(run.Snapshot.Id);
-        await S.Audit.WriteAsync(ctx.Actor.UserName, vm.Id, vm.Name, Operation, AuditOutcome.Success,
-            $"Snapshot '{run.Snapshot.Description}' creation for VM {vm.Name} was initiated by {ctx.Actor.UserName}.");
+        snapshot.HypervisorName = snapshot.Id.ToString();
+        vm.Snapshots.Add(snapshot);
+        run.Remember(new Journal(snapshot.Id, snapshot.HypervisorName, live));
+        run.OnUndo(new DiscardSnapshotRowStep(vm.Id, snapshot.Id, active.ParentId));
+        await run.SaveAsync("snapshot-recorded", ct);
+        S.Notifier.Publish(new SnapshotChanged(vm.Id, snapshot.Id, "Locked"));
+        run.MarkStarted(snapshot.Id);
+        await S.Audit.WriteAsync(run.Actor.UserName, vm.Id, vm.Name, Operation, AuditOutcome.Success,
+            $"Snapshot '{snapshot.Description}' creation for VM {vm.Name} was initiated by {run.Actor.UserName}.");
 
         if (save)
         {
             await S.Monitor.SetStatusAsync(vm.Id, VmStatus.SavingState, "saving memory for a snapshot", ct);
-            run.Memory = await S.Memory.CreateAsync(run.Domain!, MemoryVolumeStore.EstimateBytes(vm), ct);
-            // Recorded before the dump, held by the Locked snapshot: if the host or the portal dies half-way, the
-            // database still knows the volume, and once no snapshot holds it the orphan collector removes it.
-            ctx.Db.MemoryVolumes.Add(run.Memory);
-            run.Snapshot.MemoryVolumeId = run.Memory.Id;
-            await ctx.Db.SaveChangesAsync(ct);
-            // The VM may have gone down since validation (rule 5): keep the snapshot, without memory.
-            var now = await S.Hypervisor.FindDomainAsync(vm.Id, ct);
-            if (now is null || VmMonitor.FromRunState(now.State) is not (VmStatus.Up or VmStatus.Paused))
-            {
-                await S.Memory.DeleteVolumesAsync(run.Memory, run.Domain!.PoolName);
-                run.Snapshot.MemoryVolumeId = null;
-                ctx.Db.MemoryVolumes.Remove(run.Memory);
-                await ctx.Db.SaveChangesAsync(ct);
-                run.Memory = null;
-                save = false;
-                // live stays true: the status is SavingState now and must be refreshed from the host at the end.
-                ctx.Warnings.Add($"Failed to save memory as part of Snapshot '{run.Snapshot.Description}' for VM {vm.Name}: the VM went down.");
-                await S.Audit.WriteAsync(ctx.Actor.UserName, vm.Id, vm.Name, Operation, AuditOutcome.Failure, ctx.Warnings[^1]);
-            }
+            save = await CreateMemoryVolumeAsync(run, ct);
         }
 
         var progress = new Progress<double>(f => S.Notifier.Publish(new OperationProgress(vm.Id, Operation, f, false)));
-        await S.Hypervisor.CreateSnapshotAsync(vm.Id, new SnapshotRequest(run.Snapshot.HypervisorName, run.Snapshot.Description, run.Memory?.DumpPath, progress, config), ct);
-        run.HypervisorSnapshotTaken = true;
-        run.Snapshot.HypervisorXml = await S.Hypervisor.GetSnapshotXmlAsync(vm.Id, run.Snapshot.HypervisorName, ct);
+        // Journaled before the call: a portal that dies while libvirt dumps leaves a row that says which snapshot to
+        // look for, and that a guest the dump paused must be resumed if the snapshot did not complete.
+        run.OnUndo(new DeleteHypervisorSnapshotStep(vm.Id, snapshot.HypervisorName));
+        // A guest its user had paused stays paused; one the dump paused is resumed if the snapshot does not complete.
+        if (run.Memory is not null && run.Status == VmStatus.Up) run.OnUndo(new ResumeIfPausedStep(vm.Id));
+        await run.SaveAsync("dumping", ct);
+        await S.Hypervisor.CreateSnapshotAsync(vm.Id, new SnapshotRequest(snapshot.HypervisorName, snapshot.Description, run.Memory?.DumpPath, progress, config), ct);
 
-        run.Snapshot.Status = SnapshotStatus.Ok;
-        ctx.Active.ParentId = run.Snapshot.Id;
-        // On a real host the VM now writes to new overlays; the Active snapshot follows its configuration.
-        ctx.Active.ConfigurationXml = await S.Hypervisor.GetDomainXmlAsync(vm.Id, inactive: true, ct);
-        await ctx.Db.SaveChangesAsync(ct);
+        await CompleteOnHostAsync(run.Db, vm, snapshot, ct);
+        run.NotifyAfterSave(new SnapshotChanged(vm.Id, snapshot.Id, "Ok"));
+        run.Commit();
         if (live || save) await S.Monitor.RefreshFromHostAsync(vm.Id, "snapshot taken", ct);
-        S.Notifier.Publish(new SnapshotChanged(vm.Id, run.Snapshot.Id, "Ok"));
-        LogCreated(log, run.Snapshot.Id, vm.Id, run.Memory is not null);
-        ctx.AuditMessage = $"Snapshot '{run.Snapshot.Description}' creation for VM {vm.Name} has been completed" +
+        LogCreated(log, snapshot.Id, vm.Id, run.Memory is not null);
+        run.AuditMessage = $"Snapshot '{snapshot.Description}' creation for VM {vm.Name} has been completed" +
                            (run.Memory is null ? "." : $", with memory ({run.Memory.SizeBytes >> 20} MiB on {run.Domain!.Name}).");
-        return run.Snapshot.Id;
-    }
-
-    protected override async Task CompensateAsync(CommandContext<CreateSnapshotRequest> ctx, Exception error)
-    {
-        var run = ctx.StateAs<Run>();
-        var vmId = ctx.Vm.Id;
-        // Roll back (rule 6): the previous Active stays as it was, created volumes go, the lock is freed by the
-        // template. Every step is tried even when an earlier one fails: the host may have died with the dump
-        // (libvirtd killed), and the database must still end whole.
-        var failures = new List<string>();
-        async Task Try(Func<Task> step)
-        {
-            try { await step(); }
-            catch (HypervisorException ex) { failures.Add(ex.LibvirtMessage); }
-        }
-
-        if (run.HypervisorSnapshotTaken && run.Snapshot?.HypervisorName is { } name)
-            await Try(() => S.Hypervisor.DeleteSnapshotAsync(vmId, name, CancellationToken.None));
-        var volumeGone = run.Memory is null || run.Domain is null;
-        if (!volumeGone)
-            await Try(async () => { await S.Memory.DeleteVolumesAsync(run.Memory!, run.Domain!.PoolName); volumeGone = true; });
-        if (run.Snapshot is not null)
-        {
-            ctx.Db.ChangeTracker.Clear();
-            var row = await ctx.Db.Snapshots.FindAsync(run.Snapshot.Id);
-            if (row is not null) ctx.Db.Snapshots.Remove(row);
-            // The Active may already point at the new snapshot: give it back the parent it had.
-            if (await ctx.Db.Snapshots.FirstOrDefaultAsync(x => x.VmId == vmId && x.ParentId == run.Snapshot.Id) is { } child)
-                child.ParentId = run.Snapshot.ParentId;
-            // A volume the host would not delete stays recorded, held by no snapshot: the orphan collector
-            // removes it once the host answers again, so the half-written dump is never forgotten.
-            if (volumeGone && run.Memory is not null && await ctx.Db.MemoryVolumes.FindAsync(run.Memory.Id) is { } mv) ctx.Db.MemoryVolumes.Remove(mv);
-            await ctx.Db.SaveChangesAsync();
-            S.Notifier.Publish(new SnapshotChanged(vmId, run.Snapshot.Id, "Removed"));
-        }
-        await Try(() => ResumeIfTheDumpLeftItPausedAsync(ctx));
-        try { await S.Monitor.RefreshFromHostAsync(vmId, "snapshot failed", CancellationToken.None); }
-        catch (HypervisorException ex)
-        {
-            failures.Add(ex.LibvirtMessage);
-            await S.Monitor.SetStatusAsync(vmId, VmStatus.NotResponding, "the host did not answer after a failed snapshot", CancellationToken.None);
-        }
-        if (failures.Count > 0)
-            throw new HypervisorException("Rolling back", string.Join("; ", failures.Distinct()) +
-                (volumeGone ? "" : $". The memory volume {run.Memory!.Id} is removed from {run.Domain!.Name} as soon as the host answers again."));
+        return snapshot.Id;
     }
 
     /// <summary>
-    /// libvirt pauses a running guest for the dump and resumes it when the snapshot ends, unless the daemon died on
-    /// the way: then the guest would stay paused although nobody asked for that.
+    /// Makes the memory volume, journaled first (so a crash never leaves a volume the database does not know), then
+    /// checks that the VM still runs. Returns false when it went down since validation (rule 5): the snapshot is then
+    /// kept without memory.
     /// </summary>
-    private async Task ResumeIfTheDumpLeftItPausedAsync(CommandContext<CreateSnapshotRequest> ctx)
+    private async Task<bool> CreateMemoryVolumeAsync(Run run, CancellationToken ct)
     {
-        if (ctx.Status != VmStatus.Up || ctx.StateAs<Run>().Memory is null) return;
-        if (await S.Hypervisor.FindDomainAsync(ctx.Vm.Id, CancellationToken.None) is { State: DomainRunState.Paused })
-            await S.Hypervisor.ResumeAsync(ctx.Vm.Id, CancellationToken.None);
+        var vm = run.Vm;
+        var domain = run.Domain!;
+        var planned = MemoryVolumeStore.Plan(domain, MemoryVolumeStore.EstimateBytes(vm), S.Now);
+        await run.WillAsync("memory-planned", new DiscardMemoryVolumeStep(planned.Id, domain.PoolName, planned.DumpVolumeName, planned.ConfVolumeName), ct);
+        var memory = run.Memory = await S.Memory.CreateAsync(domain, planned, ct);
+        run.Db.MemoryVolumes.Add(memory);
+        run.Snapshot!.MemoryVolumeId = memory.Id;
+        // A pool that names its volumes itself (a disk pool) gave other names than planned: journal those too.
+        if (memory.DumpVolumeName != planned.DumpVolumeName || memory.ConfVolumeName != planned.ConfVolumeName)
+            run.OnUndo(new DiscardMemoryVolumeStep(memory.Id, domain.PoolName, memory.DumpVolumeName, memory.ConfVolumeName));
+        await run.SaveAsync("memory-created", ct);
+
+        var now = await S.Hypervisor.FindDomainAsync(vm.Id, ct);
+        if (now is not null && VmMonitor.FromRunState(now.State) is VmStatus.Up or VmStatus.Paused) return true;
+        await S.Memory.DeleteVolumesAsync(memory, domain.PoolName);
+        run.Snapshot.MemoryVolumeId = null;
+        run.Db.MemoryVolumes.Remove(memory);
+        run.Memory = null;
+        await run.SaveAsync("memory-dropped", ct);
+        run.Warnings.Add($"Failed to save memory as part of Snapshot '{run.Snapshot.Description}' for VM {vm.Name}: the VM went down.");
+        await S.Audit.WriteAsync(run.Actor.UserName, vm.Id, vm.Name, Operation, AuditOutcome.Failure, run.Warnings[^1]);
+        return false;
     }
 
-    protected override string FailureMessage(CommandContext<CreateSnapshotRequest> ctx, string reason) =>
-        $"Failed to complete snapshot '{ctx.Request.Description}' creation for VM {ctx.Vm.Name}: {reason}";
+    /// <summary>The host has the snapshot: the row becomes Ok, the Active sits on it and follows the VM's configuration.</summary>
+    private async Task CompleteOnHostAsync(Persistence.PortalDbContext db, Vm vm, Snapshot snapshot, CancellationToken ct)
+    {
+        snapshot.HypervisorXml = await S.Hypervisor.GetSnapshotXmlAsync(vm.Id, snapshot.HypervisorName!, ct);
+        snapshot.Status = SnapshotStatus.Ok;
+        var active = vm.Snapshots.Single(x => x.Type == SnapshotType.Active);
+        active.ParentId = snapshot.Id;
+        // On a real host the VM now writes to new overlays; the Active snapshot follows its configuration.
+        active.ConfigurationXml = await S.Hypervisor.GetDomainXmlAsync(vm.Id, inactive: true, ct);
+    }
+
+    protected override async Task<bool> HostFinishedAsync(OperationRecord record, CancellationToken ct)
+    {
+        if (JournalJson.ReadValue<Journal>(record.StateJson) is not { } j || record.VmId is not { } vmId || record.Step != "dumping") return false;
+        // libvirtd goes on with a dump whose client died: decide only once it has finished.
+        await S.Hypervisor.WaitForJobAsync(vmId, ct);
+        return (await S.Hypervisor.ListSnapshotNamesAsync(vmId, ct)).Contains(j.HypervisorName);
+    }
+
+    protected override async Task<IReadOnlyList<CompensationStep>> CompleteAsync(OperationRecord record, CancellationToken ct)
+    {
+        var j = JournalJson.ReadValue<Journal>(record.StateJson)!;
+        await using var db = await S.Db.CreateDbContextAsync(ct);
+        var vm = await db.Vms.Include(v => v.Snapshots).FirstAsync(v => v.Id == record.VmId, ct);
+        var snapshot = vm.Snapshots.Single(x => x.Id == j.SnapshotId);
+        await CompleteOnHostAsync(db, vm, snapshot, ct);
+        await db.SaveChangesAsync(ct);
+        S.Notifier.Publish(new SnapshotChanged(vm.Id, snapshot.Id, "Ok"));
+        await S.Monitor.RefreshFromHostAsync(vm.Id, "snapshot completed after a restart", ct);
+        return [];
+    }
+
+    protected override string FailureMessage(Run run, string reason) =>
+        $"Failed to complete snapshot '{run.Request.Description}' creation for VM {run.Vm.Name}: {reason}";
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Snapshot {SnapshotId} of VM {VmId} created with memory {HasMemory}")]
     private static partial void LogCreated(ILogger log, Guid snapshotId, Guid vmId, bool hasMemory);

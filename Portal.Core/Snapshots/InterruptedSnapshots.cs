@@ -19,7 +19,8 @@ public sealed partial class InterruptedSnapshots(
     public async Task<int> SettleAsync(CancellationToken ct)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var locked = await db.Snapshots.Where(s => s.Status == SnapshotStatus.Locked).ToListAsync(ct);
+        // Only what the journal does not cover (a database from before it): the journal's own operations were recovered first.
+        var locked = await db.Snapshots.Where(s => s.Status == SnapshotStatus.Locked && !db.OperationJournal.Any(r => r.VmId == s.VmId)).ToListAsync(ct);
         foreach (var snapshot in locked)
         {
             var vm = await db.Vms.Include(v => v.Snapshots).FirstAsync(v => v.Id == snapshot.VmId, ct);

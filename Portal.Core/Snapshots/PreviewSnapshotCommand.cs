@@ -6,64 +6,48 @@ namespace Portal.Core.Snapshots;
 /// <param name="RestoreMemory">Give the new Active the snapshot's memory, so the next run restores it. Ignored when the snapshot has none.</param>
 public sealed record PreviewSnapshotRequest(Guid VmId, Guid SnapshotId, bool RestoreMemory = true) : IVmRequest;
 
+/// <summary>What the snapshot commands that target one snapshot offer the UI: why they would refuse it now.</summary>
+public interface ISnapshotCommand
+{
+    /// <summary>Why the operation would be refused for <paramref name="target"/> of this VM now, or null.</summary>
+    Refusal? WhyRefused(VmFacts vm, SnapshotFacts? target);
+}
+
 /// <summary>
 /// Previews a snapshot (oVirt's TryBackToAllSnapshotsOfVmCommand): the Active becomes "Active VM before the preview"
 /// and keeps its memory, the snapshot goes InPreview, and a new Active is made from it.
 /// </summary>
-public sealed class PreviewSnapshotCommand(CommandServices s) : VmCommand<PreviewSnapshotRequest>(s)
+/// <remarks>Journal steps: <c>overlays-planned</c>, <c>defining</c> (the host's definition changes), then the commit.</remarks>
+public sealed class PreviewSnapshotCommand(CommandServices s) : VmCommand<PreviewSnapshotRequest>(s), ISnapshotCommand
 {
     public override string Operation => "Preview snapshot";
     protected override bool RequiresAdmin => false;
 
-    private static Snapshot? Target(CommandContext<PreviewSnapshotRequest> ctx) =>
-        ctx.Vm.Snapshots.FirstOrDefault(x => x.Id == ctx.Request.SnapshotId);
+    protected override Refusal? StateRefusal(VmFacts vm) =>
+        Rules.VmIsDown(vm.Status, "preview a snapshot") ?? Rules.NoSnapshotLocked(vm) ?? Rules.NotInPreview(vm) ?? Rules.NotRunningStateless(vm);
 
-    protected override IEnumerable<Refusal?> Validate(CommandContext<PreviewSnapshotRequest> ctx)
+    public Refusal? WhyRefused(VmFacts vm, SnapshotFacts? target) =>
+        Rules.SnapshotExists(target) ?? WhyRefused(vm) ?? Rules.IsRegular(target!, "preview it");
+
+    private static Snapshot? Target(VmRun<PreviewSnapshotRequest> run) => run.Vm.Snapshots.FirstOrDefault(x => x.Id == run.Request.SnapshotId);
+
+    protected override IEnumerable<Refusal?> Validate(VmRun<PreviewSnapshotRequest> run)
     {
-        yield return Rules.SnapshotExists(Target(ctx));
-        yield return Rules.VmIsDown(ctx.Status, "preview a snapshot");
-        yield return Rules.NoSnapshotLocked(ctx.Vm);
-        yield return Rules.NotInPreview(ctx.Vm);
-        yield return Rules.NotRunningStateless(ctx.Vm);
-        yield return Rules.IsRegular(Target(ctx)!, "preview it");
+        var target = Target(run);
+        yield return Rules.SnapshotExists(target is null ? null : SnapshotFacts.Of(target));
+        yield return Rules.IsRegular(SnapshotFacts.Of(target!), "preview it");
     }
 
-    protected override async Task<object?> ExecuteCoreAsync(CommandContext<PreviewSnapshotRequest> ctx, CancellationToken ct)
+    protected override async Task<object?> ExecuteCoreAsync(VmRun<PreviewSnapshotRequest> run, CancellationToken ct)
     {
-        var vm = ctx.Vm;
-        var target = Target(ctx)!;
-        var oldActive = ctx.Active;
-        var restore = ctx.Request.RestoreMemory && target.HasMemory && vm.Cluster!.SupportsMemorySnapshots;
-        await S.Monitor.SetStatusAsync(vm.Id, VmStatus.ImageLocked, "previewing a snapshot", ct);
-
-        var newActiveId = Guid.NewGuid();
-        // Fresh overlays on the snapshot's images: the previewed VM never writes into the snapshot itself.
-        var config = await S.Hypervisor.WithFreshOverlaysAsync(target.ConfigurationXml, newActiveId.ToString(), ct);
-        await S.Hypervisor.DefineDomainAsync(config, ct);
-        oldActive.Type = SnapshotType.Preview;
-        oldActive.Description = Snapshot.PreviewDescription;
-        target.Status = SnapshotStatus.InPreview;
-        var newActive = new Snapshot
-        {
-            Id = newActiveId, VmId = vm.Id, Description = Snapshot.ActiveDescription, CreatedAt = S.Now, Type = SnapshotType.Active,
-            Status = SnapshotStatus.Ok, ConfigurationXml = config, ParentId = target.Id,
-            MemoryVolumeId = restore ? target.MemoryVolumeId : null,
-        };
-        vm.Snapshots.Add(newActive);
-        await ctx.Db.SaveChangesAsync(ct);
-        await S.Monitor.SetStatusAsync(vm.Id, VmStatus.Down, "preview ready", ct);
-        S.Notifier.Publish(new SnapshotChanged(vm.Id, target.Id, "InPreview"));
-        ctx.AuditMessage = $"Snapshot-Preview '{target.Description}' for VM {vm.Name} has been completed" +
-                           (target.HasMemory ? (restore ? ", with its memory." : ", without its memory.") : ".");
+        var target = Target(run)!;
+        var newActive = await SnapshotChain.PreviewAsync(S, run, target, run.Request.RestoreMemory, ct);
+        run.Commit();
+        run.NotifyAfterSave(new SnapshotChanged(run.Vm.Id, target.Id, "InPreview"));
+        await run.SaveAsync("previewed", ct);
+        await S.Monitor.SetStatusAsync(run.Vm.Id, VmStatus.Down, "preview ready", ct);
+        run.AuditMessage = $"Snapshot-Preview '{target.Description}' for VM {run.Vm.Name} has been completed" +
+                           (target.HasMemory ? (newActive.HasMemory ? ", with its memory." : ", without its memory.") : ".");
         return newActive.Id;
-    }
-
-    protected override async Task CompensateAsync(CommandContext<PreviewSnapshotRequest> ctx, Exception error)
-    {
-        // Nothing was saved unless SaveChanges ran, and it is the last step: put the host's definition back.
-        ctx.Db.ChangeTracker.Clear();
-        var active = ctx.Db.Snapshots.FirstOrDefault(x => x.VmId == ctx.Vm.Id && x.Type == SnapshotType.Active);
-        if (active is not null) await SnapshotChain.RedefineAsync(S, ctx.Vm, active, CancellationToken.None);
-        await S.Monitor.RefreshFromHostAsync(ctx.Vm.Id, "preview failed", CancellationToken.None);
     }
 }

@@ -37,7 +37,7 @@ public sealed record AddStorageDomainRequest(string Name, StorageRole Role, Stor
 /// Adds a storage domain: registers a libvirt pool the host has, or creates one (a directory, a partitioned device,
 /// an LVM volume group): defined, built, started and marked autostart through libvirt. Returns the domain's id.
 /// </summary>
-public sealed partial class AddStorageDomainCommand(CommandServices s) : StorageCommand<AddStorageDomainRequest>(s)
+public sealed partial class AddStorageDomainCommand(CommandServices s) : StorageCommand<AddStorageDomainRequest, AddStorageDomainCommand.Run>(s)
 {
     public override string Operation => "Add storage domain";
 
@@ -48,7 +48,7 @@ public sealed partial class AddStorageDomainCommand(CommandServices s) : Storage
     [GeneratedRegex("^[A-Za-z0-9+_][A-Za-z0-9+_.-]{0,126}$")]
     private static partial Regex VolumeGroupPattern();
 
-    private sealed class Run
+    public sealed class Run : StorageRun<AddStorageDomainRequest>
     {
         public string? PoolName;
         public PoolInfo? Existing;
@@ -56,10 +56,10 @@ public sealed partial class AddStorageDomainCommand(CommandServices s) : Storage
         public bool PoolCreated;
     }
 
-    protected override async Task<Refusal?> ValidateAsync(StorageCommandContext<AddStorageDomainRequest> ctx, CancellationToken ct)
+    protected override async Task<Refusal?> PrepareAsync(Run run, CancellationToken ct)
     {
-        var r = ctx.Request;
-        var run = ctx.StateAs<Run>();
+        var r = run.Request;
+        var ctx = run;
         var name = r.Name?.Trim() ?? "";
         if (!NamePattern().IsMatch(name))
             return Refusal.BadInput("A storage domain name has 1 to 64 letters, digits, '.', '_' or '-', and starts with a letter or digit.");
@@ -124,10 +124,10 @@ public sealed partial class AddStorageDomainCommand(CommandServices s) : Storage
         return p.Split('/').Skip(1).Any(part => part is "." or "..") || p == root.TrimEnd('/') ? null : p;
     }
 
-    protected override async Task<object?> ExecuteCoreAsync(StorageCommandContext<AddStorageDomainRequest> ctx, CancellationToken ct)
+    protected override async Task<object?> ExecuteCoreAsync(Run run, CancellationToken ct)
     {
-        var r = ctx.Request;
-        var run = ctx.StateAs<Run>();
+        var r = run.Request;
+        var ctx = run;
         PoolInfo pool;
         if (run.Existing is { } existing)
         {
@@ -136,6 +136,8 @@ public sealed partial class AddStorageDomainCommand(CommandServices s) : Storage
         }
         else
         {
+            // Journaled first: a portal that dies while libvirt builds the pool leaves no pool the portal does not know.
+            await run.WillAsync("creating-pool", new RemovePoolStep(run.PoolName!), ct);
             pool = await S.Hypervisor.CreatePoolAsync(run.PoolXml!, r.OverwriteDevice, ct);
             run.PoolCreated = true;
         }
@@ -147,19 +149,13 @@ public sealed partial class AddStorageDomainCommand(CommandServices s) : Storage
             DataCenterId = dataCenter, PoolCreatedByPortal = run.PoolCreated,
         };
         ctx.Db.StorageDomains.Add(domain);
-        await ctx.Db.SaveChangesAsync(ct);
+        run.Commit();
+        await run.SaveAsync("recorded", ct);
         ctx.AuditMessage = $"Storage domain {domain.Name} ({domain.Role}, {domain.Kind}) was added: " +
                            (run.PoolCreated ? "the portal created" : "registered") + $" the libvirt {pool.Type} pool {pool.Name}, {pool.CapacityBytes >> 20} MiB, {pool.AvailableBytes >> 20} MiB free.";
         return domain.Id;
     }
 
-    protected override async Task CompensateAsync(StorageCommandContext<AddStorageDomainRequest> ctx)
-    {
-        // A pool the portal defined for this domain goes again (its directory, label or volume group stays: data).
-        var run = ctx.StateAs<Run>();
-        if (run.PoolCreated) await S.Hypervisor.RemovePoolAsync(run.PoolName!, CancellationToken.None);
-    }
-
-    protected override string FailureMessage(StorageCommandContext<AddStorageDomainRequest> ctx, string reason) =>
-        $"Failed to add storage domain {ctx.Request.Name?.Trim()}: {reason}";
+    protected override string FailureMessage(Run run, string reason) =>
+        $"Failed to add storage domain {run.Request.Name?.Trim()}: {reason}";
 }

@@ -24,4 +24,10 @@ public class MemoryVolume
     /// </summary>
     public required string DumpVolumeName { get; set; }
     public required string ConfVolumeName { get; set; }
+
+    /// <summary>
+    /// The host no longer has the dump volume (found when the portal reconciled with the host): the row is kept and shown,
+    /// so the snapshots that hold it can be removed, and nothing tries to restore from it.
+    /// </summary>
+    public bool IsMissingOnHost { get; set; }
 }

@@ -43,18 +43,32 @@ public sealed partial class MemoryVolumeStore(IHypervisor hypervisor, TimeProvid
     }
 
     /// <summary>
-    /// Creates the dump and configuration volumes. On a Block domain both are preallocated: a block volume cannot grow,
-    /// so the dump's volume is the whole estimate from the start. On failure nothing is left behind.
+    /// A memory volume not made yet: its ids, and the volume names the portal will ask for (the volume GUIDs), so the
+    /// operation can journal how to delete it before the host makes it.
     /// </summary>
-    public async Task<MemoryVolume> CreateAsync(StorageDomain domain, long dumpBytes, CancellationToken ct)
+    public static MemoryVolume Plan(StorageDomain domain, long dumpBytes, DateTime now)
     {
         var mv = new MemoryVolume
         {
             StorageDomainId = domain.Id, DumpPath = "", ConfPath = "", DumpVolumeName = "", ConfVolumeName = "",
-            SizeBytes = dumpBytes, CreatedAt = clock.GetUtcNow().UtcDateTime,
+            SizeBytes = dumpBytes, CreatedAt = now,
         };
+        (mv.DumpVolumeName, mv.ConfVolumeName) = (mv.DumpVolumeId.ToString(), mv.ConfVolumeId.ToString());
+        return mv;
+    }
+
+    /// <summary>
+    /// Creates the dump and configuration volumes. On a Block domain both are preallocated: a block volume cannot grow,
+    /// so the dump's volume is the whole estimate from the start. On failure nothing is left behind.
+    /// </summary>
+    public Task<MemoryVolume> CreateAsync(StorageDomain domain, long dumpBytes, CancellationToken ct) =>
+        CreateAsync(domain, Plan(domain, dumpBytes, clock.GetUtcNow().UtcDateTime), ct);
+
+    /// <summary>Creates the volumes of a <see cref="Plan"/>ned memory volume; the names libvirt gives are kept in it.</summary>
+    public async Task<MemoryVolume> CreateAsync(StorageDomain domain, MemoryVolume mv, CancellationToken ct)
+    {
         var block = domain.Kind == StorageKind.Block;
-        var dump = await hypervisor.CreateVolumeAsync(domain.PoolName, mv.DumpVolumeId.ToString(), dumpBytes, block, ct);
+        var dump = await hypervisor.CreateVolumeAsync(domain.PoolName, mv.DumpVolumeId.ToString(), mv.SizeBytes, block, ct);
         (mv.DumpVolumeName, mv.DumpPath) = (dump.Name, dump.Path);
         try
         {

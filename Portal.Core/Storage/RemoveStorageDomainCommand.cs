@@ -27,11 +27,11 @@ public sealed record StorageDomainRemoval(string? Blocking, IReadOnlyList<string
 /// the disk images of a VM; an export domain holding exported VMs needs the user's confirmation. The libvirt pool is
 /// stopped and undefined only when the portal created it and the user asks; no data is ever deleted.
 /// </summary>
-public sealed class RemoveStorageDomainCommand(CommandServices s, ExportDomainStore exports) : StorageCommand<RemoveStorageDomainRequest>(s)
+public sealed class RemoveStorageDomainCommand(CommandServices s, ExportDomainStore exports) : StorageCommand<RemoveStorageDomainRequest, RemoveStorageDomainCommand.Run>(s)
 {
     public override string Operation => "Remove storage domain";
 
-    private sealed class Run
+    public sealed class Run : StorageRun<RemoveStorageDomainRequest>
     {
         public StorageDomain? Domain;
         public IReadOnlyList<string> Exported = [];
@@ -90,9 +90,9 @@ public sealed class RemoveStorageDomainCommand(CommandServices s, ExportDomainSt
         return new(null, []);
     }
 
-    protected override async Task<Refusal?> ValidateAsync(StorageCommandContext<RemoveStorageDomainRequest> ctx, CancellationToken ct)
+    protected override async Task<Refusal?> PrepareAsync(Run run, CancellationToken ct)
     {
-        var run = ctx.StateAs<Run>();
+        var ctx = run;
         var domain = run.Domain = await ctx.Db.StorageDomains.FirstOrDefaultAsync(d => d.Id == ctx.Request.DomainId, ct);
         if (domain is null) return Refusal.Missing("The storage domain does not exist (it may have been removed).");
         if (ctx.Request.RemovePool && !domain.PoolCreatedByPortal)
@@ -106,35 +106,22 @@ public sealed class RemoveStorageDomainCommand(CommandServices s, ExportDomainSt
         return null;
     }
 
-    protected override async Task<object?> ExecuteCoreAsync(StorageCommandContext<RemoveStorageDomainRequest> ctx, CancellationToken ct)
+    protected override async Task<object?> ExecuteCoreAsync(Run run, CancellationToken ct)
     {
-        var run = ctx.StateAs<Run>();
         var domain = run.Domain!;
-        ctx.Db.StorageDomains.Remove(domain);
-        await ctx.Db.SaveChangesAsync(ct);
-
-        var poolNote = $"the libvirt pool {domain.PoolName} is left as it is";
-        if (ctx.Request.RemovePool)
-        {
-            // The domain is gone from the portal either way; a pool libvirt will not let go is a warning, not a failure.
-            try
-            {
-                await S.Hypervisor.RemovePoolAsync(domain.PoolName, CancellationToken.None);
-                poolNote = $"the libvirt pool {domain.PoolName} was stopped and undefined (its data stays)";
-            }
-            catch (HypervisorException ex)
-            {
-                ctx.Warnings.Add($"The libvirt pool {domain.PoolName} could not be removed: {ex.LibvirtMessage}");
-            }
-        }
-        ctx.AuditMessage = $"Storage domain {domain.Name} ({domain.Role}, {domain.Kind}) was removed; {poolNote}" +
-                           (run.Exported.Count > 0 ? $"; {run.Exported.Count} exported VM(s) stay in the pool." : ".") +
-                           (ctx.Warnings.Count > 0 ? " " + string.Join(" ", ctx.Warnings) : "");
+        run.Db.StorageDomains.Remove(domain);
+        // The domain is gone from the portal either way; removing the pool follows (a pool libvirt will not let go is a
+        // warning, retried later, not a failure).
+        run.Commit(run.Request.RemovePool ? [new RemovePoolStep(domain.PoolName)] : []);
+        await run.SaveAsync("removed", ct);
+        var poolNote = run.Request.RemovePool
+            ? $"the libvirt pool {domain.PoolName} was stopped and undefined (its data stays)"
+            : $"the libvirt pool {domain.PoolName} is left as it is";
+        run.AuditMessage = $"Storage domain {domain.Name} ({domain.Role}, {domain.Kind}) was removed; {poolNote}" +
+                           (run.Exported.Count > 0 ? $"; {run.Exported.Count} exported VM(s) stay in the pool." : ".");
         return domain.Id;
     }
 
-    protected override Task CompensateAsync(StorageCommandContext<RemoveStorageDomainRequest> ctx) => Task.CompletedTask;
-
-    protected override string FailureMessage(StorageCommandContext<RemoveStorageDomainRequest> ctx, string reason) =>
-        $"Failed to remove storage domain {ctx.StateAs<Run>().Domain?.Name}: {reason}";
+    protected override string FailureMessage(Run run, string reason) =>
+        $"Failed to remove storage domain {run.Domain?.Name}: {reason}";
 }

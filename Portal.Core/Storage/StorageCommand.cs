@@ -1,7 +1,5 @@
-using Portal.Core.Audit;
 using Portal.Core.Auth;
 using Portal.Core.Commands;
-using Portal.Core.Persistence;
 using Portal.Core.Vms;
 
 namespace Portal.Core.Storage;
@@ -9,92 +7,53 @@ namespace Portal.Core.Storage;
 /// <summary>The storage domains changed: one was added or removed.</summary>
 public sealed record StorageDomainsChanged() : PortalEvent((Guid?)null);
 
-/// <summary>One run of a storage command: its own database context, the request, and what it did so far.</summary>
-public sealed class StorageCommandContext<TRequest>(PortalDbContext db, TRequest request, Actor actor)
-{
-    public PortalDbContext Db => db;
-    public TRequest Request => request;
-    public Actor Actor => actor;
-    public List<string> Warnings { get; } = [];
-
-    /// <summary>What the success audit entry says; set by the command while it runs.</summary>
-    public string? AuditMessage { get; set; }
-
-    /// <summary>What one run has done so far, for its compensation. Commands are shared, so this lives here.</summary>
-    public object? State { get; set; }
-
-    public T StateAs<T>() where T : class, new() => (T)(State ??= new T());
-}
+/// <summary>One run of a storage command.</summary>
+public class StorageRun<TRequest> : CommandRun<TRequest>;
 
 /// <summary>
-/// The template of the storage domain operations, the storage side of <see cref="VmCommand{TRequest}"/>: Admin only,
-/// one storage change at a time, validate (a reason a user can read), execute, compensate on failure, an audit entry
-/// for every outcome (refusals too: changing the host's storage is rare and worth a trace), notify.
+/// The storage side of the <see cref="Command{TRequest,TRun}"/> template: Admin only, one storage change at a time
+/// (two Admins cannot race on one pool or name), an audit entry for every outcome (refusals too: changing the host's
+/// storage is rare and worth a trace), notify.
 /// </summary>
-public abstract class StorageCommand<TRequest>(CommandServices services)
+public abstract class StorageCommand<TRequest, TRun>(CommandServices services) : Command<TRequest, TRun>(services)
+    where TRun : StorageRun<TRequest>, new()
 {
-    protected CommandServices S => services;
+    protected override bool AuditRefusals => true;
 
-    /// <summary>A short name shown to users ("Add storage domain"), also the audit entry's operation.</summary>
-    public abstract string Operation { get; }
+    public override CommandResult? Authorize(Actor actor) =>
+        actor.IsAdmin ? null : CommandResult.Forbidden($"{Operation} needs the Admin role; {actor.UserName} is Helpdesk.");
 
-    public async Task<CommandResult> ExecuteAsync(TRequest request, Actor actor, CancellationToken ct = default)
+    protected override async Task<(IDisposable? Lock, string? HeldBy)> AcquireAsync(TRequest request, CancellationToken ct)
     {
-        if (!actor.IsAdmin)
-            return await AuditedAsync(actor, CommandResult.Forbidden($"{Operation} needs the Admin role; {actor.UserName} is Helpdesk."));
-
         await StorageGate.Gate.WaitAsync(ct);
-        try
-        {
-            await using var db = await S.Db.CreateDbContextAsync(ct);
-            var ctx = new StorageCommandContext<TRequest>(db, request, actor);
-            if (await ValidateAsync(ctx, ct) is { } refusal)
-                return await AuditedAsync(actor, new CommandResult(refusal.Kind, refusal.Reason));
-            try
-            {
-                var value = await ExecuteCoreAsync(ctx, ct);
-                await S.Audit.WriteAsync(actor.UserName, null, null, Operation, ctx.Warnings.Count == 0 ? AuditOutcome.Success : AuditOutcome.Warning,
-                    ctx.AuditMessage ?? $"{Operation} has been completed." + (ctx.Warnings.Count == 0 ? "" : " " + string.Join(" ", ctx.Warnings)));
-                return CommandResult.Ok(value, ctx.AuditMessage, ctx.Warnings);
-            }
-            catch (Exception ex)
-            {
-                var reason = ex is OperationCanceledException ? "the operation was cancelled" : ex.Message;
-                string? cleanup = null;
-                try { await CompensateAsync(ctx); }
-                catch (Exception cex) { cleanup = cex.Message; }
-                var failed = CommandResult.Failed(FailureMessage(ctx, reason));
-                await S.Audit.WriteAsync(actor.UserName, null, null, Operation, AuditOutcome.Failure,
-                    failed.Message + (cleanup is null ? "" : $" Cleaning up also failed: {cleanup}"));
-                return failed;
-            }
-        }
-        finally
-        {
-            StorageGate.Gate.Release();
-            S.Notifier.Publish(new StorageDomainsChanged());
-        }
+        return (new Releaser(), null);
     }
 
-    private async Task<CommandResult> AuditedAsync(Actor actor, CommandResult refused)
+    protected override void Released(TRequest request) => S.Notifier.Publish(new StorageDomainsChanged());
+
+    private sealed class Releaser : IDisposable
     {
-        await S.Audit.WriteAsync(actor.UserName, null, null, Operation, AuditOutcome.Failure, $"{Operation} was refused: {refused.Message}");
-        return refused;
+        private int _done;
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _done, 1) == 0) StorageGate.Gate.Release();
+        }
     }
-
-    /// <summary>The checks; the first refusal wins. Host checks (does the pool exist?) belong here too.</summary>
-    protected abstract Task<Refusal?> ValidateAsync(StorageCommandContext<TRequest> ctx, CancellationToken ct);
-
-    protected abstract Task<object?> ExecuteCoreAsync(StorageCommandContext<TRequest> ctx, CancellationToken ct);
-
-    /// <summary>Undo whatever <see cref="ExecuteCoreAsync"/> got done.</summary>
-    protected abstract Task CompensateAsync(StorageCommandContext<TRequest> ctx);
-
-    protected abstract string FailureMessage(StorageCommandContext<TRequest> ctx, string reason);
 }
 
-/// <summary>Storage changes run one at a time, across both commands, so two Admins cannot race on one pool or name.</summary>
+/// <summary>Storage changes run one at a time, across both commands.</summary>
 internal static class StorageGate
 {
     public static readonly SemaphoreSlim Gate = new(1, 1);
+}
+
+/// <summary>Stops and undefines a libvirt pool, if the host has it. Nothing in it is deleted.</summary>
+public sealed record RemovePoolStep(string Pool) : CompensationStep
+{
+    public override string Describe() => $"remove the libvirt pool {Pool}";
+
+    public override async Task RunAsync(StepContext c, CancellationToken ct)
+    {
+        if ((await c.S.Hypervisor.ListPoolsAsync(ct)).Any(p => p.Name == Pool)) await c.S.Hypervisor.RemovePoolAsync(Pool, ct);
+    }
 }

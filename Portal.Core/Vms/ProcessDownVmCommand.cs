@@ -12,21 +12,17 @@ public sealed class ProcessDownVmCommand(CommandServices s) : VmCommand<ProcessD
 {
     public override string Operation => "Process VM down";
 
-    protected override async Task<(IDisposable? Lock, string? HeldBy)> AcquireLockAsync(Guid vmId, CancellationToken ct) =>
-        (await S.Locks.AcquireAsync(vmId, Operation, ct), null);
+    protected override async Task<(IDisposable? Lock, string? HeldBy)> AcquireAsync(ProcessDownVmRequest request, CancellationToken ct) =>
+        (await S.Locks.AcquireAsync(request.VmId, Operation, ct), null);
 
-    protected override IEnumerable<Refusal?> Validate(CommandContext<ProcessDownVmRequest> ctx)
-    {
-        yield return ctx.Status == VmStatus.Down ? null : new Refusal("The VM is not down.");
-        yield return ctx.Vm.Snapshots.Any(x => x.Type == Snapshots.SnapshotType.Stateless) ? null : new Refusal("Nothing to restore.");
-    }
+    protected override Refusal? StateRefusal(VmFacts vm) =>
+        vm.Status != VmStatus.Down ? new Refusal("The VM is not down.")
+        : !vm.RunningStateless ? new Refusal("Nothing to restore.") : null;
 
-    protected override async Task<object?> ExecuteCoreAsync(CommandContext<ProcessDownVmRequest> ctx, CancellationToken ct)
+    protected override async Task<object?> ExecuteCoreAsync(VmRun<ProcessDownVmRequest> run, CancellationToken ct)
     {
-        await StatelessSnapshots.RestoreAsync(S, ctx.Db, ctx.Vm, ct);
-        ctx.AuditMessage = $"VM {ctx.Vm.Name} is down; its stateless snapshot was restored.";
+        await StatelessSnapshots.RestoreAsync(S, run, ct);
+        run.AuditMessage = $"VM {run.Vm.Name} is down; its stateless snapshot was restored.";
         return null;
     }
-
-    protected override Task CompensateAsync(CommandContext<ProcessDownVmRequest> ctx, Exception error) => Task.CompletedTask;
 }

@@ -4,29 +4,33 @@ namespace Portal.Core.Vms;
 
 public sealed record RemoveVmRequest(Guid VmId) : IVmRequest;
 
-/// <summary>Removes a VM: its definition on the host, its snapshots, and the memory volumes nothing else references.</summary>
+/// <summary>
+/// Removes a VM: its definition on the host, its snapshots, and the memory volumes nothing else references. A VM
+/// whose domain the host no longer has is only forgotten.
+/// </summary>
 public sealed class RemoveVmCommand(CommandServices s) : VmCommand<RemoveVmRequest>(s)
 {
     public override string Operation => "Remove VM";
 
-    protected override IEnumerable<Refusal?> Validate(CommandContext<RemoveVmRequest> ctx)
-    {
-        yield return Rules.VmIsDown(ctx.Status, "remove it");
-        yield return Rules.NoSnapshotLocked(ctx.Vm);
-    }
+    protected override Refusal? StateRefusal(VmFacts vm) =>
+        (vm.IsMissingOnHost ? null : Rules.VmIsDown(vm.Status, "remove it")) ?? Rules.NoSnapshotLocked(vm);
 
-    protected override async Task<object?> ExecuteCoreAsync(CommandContext<RemoveVmRequest> ctx, CancellationToken ct)
+    protected override async Task<object?> ExecuteCoreAsync(VmRun<RemoveVmRequest> run, CancellationToken ct)
     {
-        var vm = ctx.Vm;
-        var memory = vm.Snapshots.Select(x => x.MemoryVolumeId).ToList();
-        if (await S.Hypervisor.FindDomainAsync(vm.Id, ct) is not null) await S.Hypervisor.UndefineDomainAsync(vm.Id, ct);
-        ctx.Db.Vms.Remove(vm);
-        await ctx.Db.SaveChangesAsync(ct);
-        var released = await S.Memory.ReleaseUnreferencedAsync(ctx.Db, memory, ct);
-        S.Notifier.Publish(new VmInventoryChanged());
-        ctx.AuditMessage = $"VM {vm.Name} was removed, with {vm.Snapshots.Count} snapshot(s) and {released} memory volume(s).";
-        return released;
+        var vm = run.Vm;
+        var memory = vm.Snapshots.Where(x => x.MemoryVolumeId is not null).Select(x => x.MemoryVolumeId!.Value).Distinct().ToList();
+        if (await S.Hypervisor.FindDomainAsync(vm.Id, ct) is not null)
+        {
+            var current = await S.Hypervisor.GetDomainXmlAsync(vm.Id, inactive: true, ct);
+            await run.WillAsync("undefining", new RedefineDomainStep(vm.Id, current), ct);
+            await S.Hypervisor.UndefineDomainAsync(vm.Id, ct);
+        }
+        run.Db.Vms.Remove(vm);
+        run.Commit(new ReleaseMemoryStep(memory));
+        run.NotifyAfterSave(new VmInventoryChanged());
+        await run.SaveAsync("removed", ct);
+        S.Monitor.Forget(vm.Id);
+        run.AuditMessage = $"VM {vm.Name} was removed, with {vm.Snapshots.Count} snapshot(s) and {memory.Count} memory volume(s) released.";
+        return memory.Count;
     }
-
-    protected override Task CompensateAsync(CommandContext<RemoveVmRequest> ctx, Exception error) => Task.CompletedTask;
 }

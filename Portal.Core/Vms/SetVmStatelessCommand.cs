@@ -1,5 +1,4 @@
 using Portal.Core.Commands;
-using Portal.Core.Snapshots;
 
 namespace Portal.Core.Vms;
 
@@ -13,21 +12,15 @@ public sealed class SetVmStatelessCommand(CommandServices s) : VmCommand<SetVmSt
 {
     public override string Operation => "Edit VM";
 
-    protected override IEnumerable<Refusal?> Validate(CommandContext<SetVmStatelessRequest> ctx)
-    {
-        yield return Rules.VmIsDown(ctx.Status, "change whether it is stateless");
-        yield return ctx.Vm.Snapshots.Any(x => x.Type == SnapshotType.Stateless)
-            ? new Refusal("The VM still has the snapshot of its last stateless run; run and stop it once first.") : null;
-    }
+    protected override Refusal? StateRefusal(VmFacts vm) =>
+        Rules.VmIsDown(vm.Status, "change whether it is stateless")
+        ?? (vm.RunningStateless ? new Refusal("The VM still has the snapshot of its last stateless run; run and stop it once first.") : null);
 
-    protected override async Task<object?> ExecuteCoreAsync(CommandContext<SetVmStatelessRequest> ctx, CancellationToken ct)
+    protected override Task<object?> ExecuteCoreAsync(VmRun<SetVmStatelessRequest> run, CancellationToken ct)
     {
-        ctx.Vm.IsStateless = ctx.Request.Stateless;
-        await ctx.Db.SaveChangesAsync(ct);
-        S.Notifier.Publish(new VmInventoryChanged());
-        ctx.AuditMessage = $"VM {ctx.Vm.Name} is now {(ctx.Request.Stateless ? "stateless" : "not stateless")}.";
-        return null;
+        run.Vm.IsStateless = run.Request.Stateless;
+        run.NotifyAfterSave(new VmInventoryChanged());
+        run.AuditMessage = $"VM {run.Vm.Name} is now {(run.Request.Stateless ? "stateless" : "not stateless")}.";
+        return Task.FromResult<object?>(null);
     }
-
-    protected override Task CompensateAsync(CommandContext<SetVmStatelessRequest> ctx, Exception error) => Task.CompletedTask;
 }

@@ -1,5 +1,4 @@
 using Portal.Core.Commands;
-using Portal.Core.Persistence;
 using Portal.Core.Snapshots;
 
 namespace Portal.Core.Vms;
@@ -22,24 +21,30 @@ internal static class StatelessSnapshots
 
     /// <summary>
     /// Makes the Stateless snapshot the Active one again, memory reference included, so the next run restores
-    /// the same memory. Returns false when the VM has no Stateless snapshot.
+    /// the same memory: the host's definition first (journaled), then every row in one transaction with the commit.
+    /// Returns false when the VM has no Stateless snapshot.
     /// </summary>
-    public static async Task<bool> RestoreAsync(CommandServices s, PortalDbContext db, Vm vm, CancellationToken ct)
+    public static async Task<bool> RestoreAsync<TRequest>(CommandServices s, VmRun<TRequest> run, CancellationToken ct) where TRequest : IVmRequest
     {
+        var vm = run.Vm;
         var stateless = vm.Snapshots.FirstOrDefault(x => x.Type == SnapshotType.Stateless);
         if (stateless is null) return false;
         var active = vm.Snapshots.Single(x => x.Type == SnapshotType.Active);
-        await SnapshotChain.RedefineAsync(s, vm, stateless, ct);
-        var memory = active.MemoryVolumeId;
+        var current = await s.Hypervisor.GetDomainXmlAsync(vm.Id, inactive: true, ct);
+        if (!string.IsNullOrWhiteSpace(stateless.ConfigurationXml) && current != stateless.ConfigurationXml)
+        {
+            await run.WillAsync("defining", new RedefineDomainStep(vm.Id, current), ct);
+            await s.Hypervisor.DefineDomainAsync(stateless.ConfigurationXml, ct);
+        }
         vm.Snapshots.Remove(active);
-        db.Snapshots.Remove(active);
-        await db.SaveChangesAsync(ct);
+        run.Db.Snapshots.Remove(active);
         stateless.Type = SnapshotType.Active;
         stateless.Description = Snapshot.ActiveDescription;
-        await db.SaveChangesAsync(ct);
-        await s.Memory.ReleaseUnreferencedAsync(db, [memory], ct);
-        await SnapshotChain.ReleaseDiskOverlaysAsync(s, vm, [active.ConfigurationXml], ct);
-        s.Notifier.Publish(new SnapshotChanged(vm.Id, stateless.Id, "StatelessRestored"));
+        var then = new List<CompensationStep> { new ReleaseDiskOverlaysStep(vm.Id, [active.ConfigurationXml]) };
+        if (active.MemoryVolumeId is { } memory) then.Add(new ReleaseMemoryStep([memory]));
+        run.Commit([.. then]);
+        run.NotifyAfterSave(new SnapshotChanged(vm.Id, stateless.Id, "StatelessRestored"));
+        await run.SaveAsync("stateless-restored", ct);
         return true;
     }
 }

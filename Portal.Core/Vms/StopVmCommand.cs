@@ -12,17 +12,16 @@ public sealed class StopVmCommand(CommandServices s) : VmCommand<StopVmRequest>(
     public override string Operation => "Stop VM";
     protected override bool RequiresAdmin => false;
 
-    protected override IEnumerable<Refusal?> Validate(CommandContext<StopVmRequest> ctx)
-    {
-        yield return ctx.Status is VmStatus.Up or VmStatus.Paused or VmStatus.PoweringUp or VmStatus.PoweringDown or VmStatus.NotResponding
-            ? null : new Refusal($"The VM is {Rules.Describe(ctx.Status)}; only a running VM can be stopped.");
-    }
+    protected override Refusal? StateRefusal(VmFacts vm) =>
+        vm.Status is VmStatus.Up or VmStatus.Paused or VmStatus.PoweringUp or VmStatus.PoweringDown or VmStatus.NotResponding
+            ? null : new Refusal($"The VM is {Rules.Describe(vm.Status)}; only a running VM can be stopped.");
 
-    protected override async Task<object?> ExecuteCoreAsync(CommandContext<StopVmRequest> ctx, CancellationToken ct)
+    protected override async Task<object?> ExecuteCoreAsync(VmRun<StopVmRequest> run, CancellationToken ct)
     {
-        var vm = ctx.Vm;
-        await S.Monitor.SetStatusAsync(vm.Id, VmStatus.PoweringDown, ctx.Request.Graceful ? "shutdown requested" : "power off requested", ct);
-        if (ctx.Request.Graceful)
+        var vm = run.Vm;
+        var graceful = run.Request.Graceful;
+        await S.Monitor.SetStatusAsync(vm.Id, VmStatus.PoweringDown, graceful ? "shutdown requested" : "power off requested", ct);
+        if (graceful)
         {
             await S.Hypervisor.ShutdownAsync(vm.Id, ct);
             // A guest may take its time; the lifecycle event brings the VM Down and the stateless processor runs then.
@@ -30,17 +29,14 @@ public sealed class StopVmCommand(CommandServices s) : VmCommand<StopVmRequest>(
             // it to us: finish here, or the VM would stay Powering down.
             if (await S.Hypervisor.FindDomainAsync(vm.Id, ct) is { State: not DomainRunState.ShutOff })
             {
-                ctx.AuditMessage = $"Shutdown of VM {vm.Name} was requested.";
+                run.AuditMessage = $"Shutdown of VM {vm.Name} was requested.";
                 return null;
             }
         }
         else await S.Hypervisor.DestroyAsync(vm.Id, ct);
-        await S.Monitor.SetStatusAsync(vm.Id, VmStatus.Down, ctx.Request.Graceful ? "shut down" : "powered off", ct);
-        var restored = await StatelessSnapshots.RestoreAsync(S, ctx.Db, vm, ct);
-        ctx.AuditMessage = $"VM {vm.Name} {(ctx.Request.Graceful ? "shut down" : "powered off")}" + (restored ? "; its stateless snapshot was restored." : ".");
+        await S.Monitor.SetStatusAsync(vm.Id, VmStatus.Down, graceful ? "shut down" : "powered off", ct);
+        var restored = await StatelessSnapshots.RestoreAsync(S, run, ct);
+        run.AuditMessage = $"VM {vm.Name} {(graceful ? "shut down" : "powered off")}" + (restored ? "; its stateless snapshot was restored." : ".");
         return null;
     }
-
-    protected override Task CompensateAsync(CommandContext<StopVmRequest> ctx, Exception error) =>
-        S.Monitor.RefreshFromHostAsync(ctx.Vm.Id, "stop failed", CancellationToken.None);
 }

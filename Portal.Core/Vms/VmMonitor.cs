@@ -68,6 +68,9 @@ public sealed partial class VmMonitor(
     /// </summary>
     public void Prime(Guid vmId, VmStatus status) => _status.TryAdd(vmId, status);
 
+    /// <summary>Stops following a VM the portal forgot (removed, or an import that was undone).</summary>
+    public void Forget(Guid vmId) => _status.TryRemove(vmId, out _);
+
     public static VmStatus FromRunState(DomainRunState s) => s switch
     {
         DomainRunState.Running or DomainRunState.Blocked => VmStatus.Up,

@@ -115,7 +115,7 @@ public sealed class SnapshotRefusalTests(PortalApiFactory app) : IClassFixture<P
     {
         var active = await ActiveSnapshotAsync(PortalApiFactory.WebFrontend);
         var detail = await RefusedAsync(c => c.Post($"{WebFrontend}/snapshots/{active}/restore", Action()), HttpStatusCode.Conflict);
-        Assert.Equal("The VM must be Down to preview a snapshot. It is Up.", detail);
+        Assert.Equal("The VM must be Down to restore a snapshot. It is Up.", detail);
     }
 
     [Fact]

@@ -86,7 +86,7 @@ public sealed class HostConnectionsTests : HostsTest
 
         Assert.Equal((ResultKind.Conflict, reason), (run.Kind, run.Message));
         Assert.Equal((ResultKind.Conflict, reason), (snapshot.Kind, snapshot.Message));
-        Assert.Equal(run.Message, VmActionHints.WhyCannotRun((await Portal.Queries.VmAsync(BBatch, Ct))!));
+        Assert.Equal(run.Message, Portal.Get<RunVmCommand>().WhyRefused((await Portal.Queries.VmAsync(BBatch, Ct))!.Facts)?.Reason);
         // The primary host's VMs still work, and the unreachable host is tried again and again.
         await Portal.RunAsync(await Portal.VmIdAsync("build-agent"));
         await Wait.UntilAsync(() => Portal.Connections.Attempts(OtherUri) > attempts, "the host is tried again");

@@ -146,7 +146,7 @@ public sealed class CreateSnapshotCommandTests : PortalTest
     [Fact]
     public async Task OffersSaveMemory_ByStatusAndCluster_OnlyForARunningVmAtCompatibility33OrLater()
     {
-        var rows = (await Portal.Queries.VmsAsync(Ct)).ToDictionary(r => r.Name, VmActionHints.OffersSaveMemory);
+        var rows = (await Portal.Queries.VmsAsync(Ct)).ToDictionary(r => r.Name, r => CreateSnapshotCommand.OffersSaveMemory(r.Facts));
 
         Assert.True(rows["web-frontend"]);
         Assert.False(rows["build-agent"]);

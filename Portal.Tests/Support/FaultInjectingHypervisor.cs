@@ -161,6 +161,7 @@ public sealed class FaultInjectingHypervisor(IHypervisor inner) : IHypervisor, I
     public async Task CreateSnapshotAsync(Guid id, SnapshotRequest request, CancellationToken ct = default) { await Intercept(nameof(CreateSnapshotAsync), id); await inner.CreateSnapshotAsync(id, request, ct); }
     public async Task DeleteSnapshotAsync(Guid id, string name, CancellationToken ct = default) { await Intercept(nameof(DeleteSnapshotAsync), id); await inner.DeleteSnapshotAsync(id, name, ct); }
     public async Task<IReadOnlyList<string>> ListSnapshotNamesAsync(Guid id, CancellationToken ct = default) { await Intercept(nameof(ListSnapshotNamesAsync), id); return await inner.ListSnapshotNamesAsync(id, ct); }
+    public async Task WaitForJobAsync(Guid id, CancellationToken ct = default) { await Intercept(nameof(WaitForJobAsync), id); await inner.WaitForJobAsync(id, ct); }
     public async Task<string?> GetSnapshotXmlAsync(Guid id, string name, CancellationToken ct = default) { await Intercept(nameof(GetSnapshotXmlAsync), id); return await inner.GetSnapshotXmlAsync(id, name, ct); }
     public async Task RestoreFromMemoryAsync(Guid id, MemoryRestoreRequest request, CancellationToken ct = default) { await Intercept(nameof(RestoreFromMemoryAsync), id); await inner.RestoreFromMemoryAsync(id, request, ct); }
     public async Task RedefineSnapshotAsync(Guid id, string snapshotXml, CancellationToken ct = default) { await Intercept(nameof(RedefineSnapshotAsync), id); await inner.RedefineSnapshotAsync(id, snapshotXml, ct); }
@@ -187,6 +188,7 @@ public sealed class FaultInjectingHypervisor(IHypervisor inner) : IHypervisor, I
     public async Task RemovePoolAsync(string pool, CancellationToken ct = default) { await Intercept(nameof(RemovePoolAsync)); await inner.RemovePoolAsync(pool, ct); }
     public async Task StartPoolAsync(string pool, CancellationToken ct = default) { await Intercept(nameof(StartPoolAsync)); await inner.StartPoolAsync(pool, ct); }
     public async Task<bool> DeleteVolumeAsync(string pool, string name, CancellationToken ct = default) { await Intercept(nameof(DeleteVolumeAsync)); return await inner.DeleteVolumeAsync(pool, name, ct); }
+    public async Task<IReadOnlyList<string>> ListVolumeNamesAsync(string pool, CancellationToken ct = default) { await Intercept(nameof(ListVolumeNamesAsync)); return await inner.ListVolumeNamesAsync(pool, ct); }
     public async Task<string?> FindVolumePathAsync(string pool, string name, CancellationToken ct = default) { await Intercept(nameof(FindVolumePathAsync)); return await inner.FindVolumePathAsync(pool, name, ct); }
     public async Task<IReadOnlyList<DiskImage>> GetDiskImagesAsync(string configurationXml, CancellationToken ct = default) { await Intercept(nameof(GetDiskImagesAsync)); return await inner.GetDiskImagesAsync(configurationXml, ct); }
 

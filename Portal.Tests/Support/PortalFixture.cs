@@ -260,6 +260,8 @@ public sealed class PortalFixture : IAsyncDisposable
         Assert.Null(Locks.HeldBy(vmId));
 
         await using var db = await DbAsync();
+        // Nothing of the operation is left to finish or undo.
+        Assert.Empty(await db.OperationJournal.Where(r => r.VmId == vmId).Select(r => $"{r.Kind} at {r.Step}: {r.Failures}").ToListAsync(TestContext.Current.CancellationToken));
         var referenced = await db.Snapshots.Where(s => s.MemoryVolumeId != null).Select(s => s.MemoryVolumeId!.Value)
             .Distinct().ToListAsync(TestContext.Current.CancellationToken);
         var rows = await MemoryVolumesAsync();

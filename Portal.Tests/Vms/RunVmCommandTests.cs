@@ -112,6 +112,6 @@ public sealed class RunVmCommandTests : PortalTest
 
         var result = await Run(reports);
 
-        Assert.Equal((ResultKind.Conflict, "The VM no longer exists on its host."), (result.Kind, result.Message));
+        Assert.Equal((ResultKind.Conflict, "The VM no longer exists on its host. Remove it from the portal, or define its domain on the host again."), (result.Kind, result.Message));
     }
 }

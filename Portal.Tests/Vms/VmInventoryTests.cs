@@ -37,6 +37,6 @@ public sealed class VmInventoryTests : PortalTest
         await Portal.Hypervisor.UndefineDomainAsync(reports, Ct);
 
         await Wait.UntilAsync(() => Portal.Queries.VmAsync(reports, Ct), r => r!.IsMissingOnHost, "legacy-reports is marked missing");
-        Assert.Equal("The VM no longer exists on its host.", VmActionHints.WhyCannotRun((await Portal.Queries.VmAsync(reports, Ct))!));
+        Assert.StartsWith("The VM no longer exists on its host.", Portal.Get<RunVmCommand>().WhyRefused((await Portal.Queries.VmAsync(reports, Ct))!.Facts)?.Reason);
     }
 }

@@ -229,6 +229,18 @@ internal sealed class ApiInput
         return new ApiInput(e, $"{_path}.{name}");
     }
 
+    /// <summary>
+    /// The elements of a collection, as oVirt writes them: <c>&lt;snapshots&gt;&lt;snapshot id="…"/&gt;&lt;/snapshots&gt;</c> in XML,
+    /// <c>"snapshots": {"snapshot": [{"id": "…"}]}</c> in JSON. Empty when absent.
+    /// </summary>
+    public IReadOnlyList<ApiInput> Items(string collection, string item)
+    {
+        var c = Find(collection);
+        if (c is null || IsJsonNull(c)) return [];
+        return c.Elements().Where(e => e.Name.LocalName == item && e.Annotation<JsonKind>() is null or { Kind: JsonValueKind.Object })
+            .Select((e, i) => new ApiInput(e, $"{_path}.{collection}.{item}[{i}]")).ToList();
+    }
+
     /// <summary>The <c>id</c> attribute (XML) or property (JSON) as a GUID; a malformed one is bad input.</summary>
     public Guid? Id()
     {

@@ -95,6 +95,7 @@ public static class PortalApiExtensions
             api.MapSystemEndpoints();
             api.MapVmEndpoints();
             api.MapSnapshotEndpoints();
+            api.MapDataCenterEndpoints();
         }
         app.MapTokenEndpoint();
         app.MapHub<EventsHub>(ApiPaths.Hub).RequireAuthorization(Policy);

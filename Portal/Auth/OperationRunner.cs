@@ -7,7 +7,7 @@ namespace Portal.Auth;
 public sealed class OperationRunner(CurrentActor actor, ISnackbar snackbar)
 {
     /// <param name="failureInDialog">The caller shows a refusal itself (in its dialog), so only success goes to a snackbar.</param>
-    public async Task<CommandResult> RunAsync<TRequest>(VmCommand<TRequest> command, TRequest request, bool failureInDialog = false) where TRequest : IVmRequest
+    public async Task<CommandResult> RunAsync<TRequest>(IVmCommand<TRequest> command, TRequest request, bool failureInDialog = false) where TRequest : IVmRequest
     {
         var result = await command.ExecuteAsync(request, await actor.GetAsync());
         if (result.Succeeded || !failureInDialog) Report(command.Operation, result);
@@ -15,7 +15,7 @@ public sealed class OperationRunner(CurrentActor actor, ISnackbar snackbar)
     }
 
     /// <summary>Starts a long command; its outcome is reported when it ends, even if the dialog that began it has closed.</summary>
-    public async Task<StartedOperation> StartAsync<TRequest>(VmCommand<TRequest> command, TRequest request) where TRequest : IVmRequest
+    public async Task<StartedOperation> StartAsync<TRequest>(IVmCommand<TRequest> command, TRequest request) where TRequest : IVmRequest
     {
         var started = await command.StartAsync(request, await actor.GetAsync());
         if (started.Finished is null)

@@ -87,7 +87,7 @@ public abstract class PortalComponentTest : BunitContext, IAsyncLifetime
     protected static CancellationToken Ct => Xunit.TestContext.Current.CancellationToken;
 
     /// <summary>Arranges state the way a user would reach it: a command run by an admin, which must succeed.</summary>
-    protected static async Task<CommandResult> AdminRunsAsync<TRequest>(VmCommand<TRequest> command, TRequest request) where TRequest : IVmRequest
+    protected static async Task<CommandResult> AdminRunsAsync<TRequest>(IVmCommand<TRequest> command, TRequest request) where TRequest : IVmRequest
     {
         var result = await command.ExecuteAsync(request, Actor.Admin("admin"), Ct);
         Assert.True(result.Succeeded, $"{command.Operation}: {result.Message}");

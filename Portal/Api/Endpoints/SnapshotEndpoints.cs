@@ -79,7 +79,7 @@ internal static class SnapshotEndpoints
         api.MapPost("/vms/{id}/snapshots/{sid}/restore", RestoreAsync)
             .Describe("Snapshots", "Restore a snapshot (preview and commit in one step)",
                 "Body: `<action><restore_memory>true</restore_memory></action>`; an omitted restore_memory means **true**. The VM must be down. " +
-                "Needs the roles of both steps, so Admin only; a refusal changes nothing.")
+                "One operation (a preview and its commit, whole or not at all), so Admin only; a refusal or a failure changes nothing.")
             .Takes<ActionInput>().Returns<ActionResult>().Faults(400, 404, 409);
     }
 
@@ -110,26 +110,15 @@ internal static class SnapshotEndpoints
             done?.WarningList ?? started.StartedWarnings, ApiPaths.Snapshot(vmId, snapshotId));
     }
 
-    private static async Task<IResult> RestoreAsync(HttpContext http, string id, string sid,
-        PreviewSnapshotCommand preview, CommitSnapshotCommand commit, UndoPreviewCommand undo)
+    private static async Task<IResult> RestoreAsync(HttpContext http, string id, string sid, RestoreSnapshotCommand restore)
     {
         var vmId = EndpointHelpers.PathId(id, "VM");
         var snapshotId = EndpointHelpers.PathId(sid, "snapshot");
         var body = await ApiInput.ReadAsync(http, "action", allowEmpty: true);
         body.Refuse("disks", "a restore always includes every disk of the snapshot.");
         var restoreMemory = body.Boolean("restore_memory") ?? true;
-        var actor = http.Actor();
-
-        // Both steps' roles are asked first, so a Helpdesk user is refused before the preview changes anything.
-        if ((preview.Authorize(actor) ?? commit.Authorize(actor)) is { } forbidden) throw ApiFault.From(forbidden);
-        var previewed = await preview.ExecuteAsync(new PreviewSnapshotRequest(vmId, snapshotId, restoreMemory), actor);
-        if (!previewed.Succeeded) throw ApiFault.From(previewed);
-        var committed = await commit.ExecuteAsync(new CommitSnapshotRequest(vmId), actor);
-        if (committed.Succeeded) return Ovirt.Ok(new ActionResult(), [.. previewed.WarningList, .. committed.WarningList]);
-
-        // Leave the VM as it was rather than half-restored.
-        await undo.ExecuteAsync(new UndoPreviewRequest(vmId), actor);
-        throw ApiFault.From(committed);
+        // One command: the preview and its commit happen whole, or not at all.
+        return VmEndpoints.ActionReply(await restore.ExecuteAsync(new RestoreSnapshotRequest(vmId, snapshotId, restoreMemory), http.Actor()));
     }
 
     private static async Task<Guid> ExistingVmAsync(PortalQueries q, string id, CancellationToken ct)
