@@ -58,9 +58,18 @@ public static class PortalStartup
         // The other hosts are connected by the running HostConnections service; their VMs join the inventory then.
         await hosts.LoadAsync(ct);
         await services.GetRequiredService<VmInventory>().ReconcileAsync(ct);
+        await ReconcileMemoryVolumesAsync(services, ct);
         // Operations a stopped portal left half-way: finished where the host did the work, undone otherwise.
         await services.GetRequiredService<Commands.OperationRecovery>().RecoverAsync(ct);
         await services.GetRequiredService<Snapshots.InterruptedSnapshots>().SettleAsync(ct);
+    }
+
+    /// <summary>Memory volumes whose dump the host lost are marked, so nothing tries to restore from them.</summary>
+    public static async Task ReconcileMemoryVolumesAsync(IServiceProvider services, CancellationToken ct)
+    {
+        await using var db = await services.GetRequiredService<IDbContextFactory<PortalDbContext>>().CreateDbContextAsync(ct);
+        if (await services.GetRequiredService<MemoryVolumeStore>().ReconcileAsync(db, ct))
+            services.GetRequiredService<PortalNotifier>().Publish(new VmInventoryChanged());
     }
 
     /// <summary>The first start: clusters, the host and its storage domains.</summary>

@@ -144,7 +144,7 @@ public abstract class CommandRun
         Committed();
         IsFinished = true;
         Flush();
-        S.Crash.At(Record.Kind, "committed");
+        S.Crash.At(Record.Kind, "finished");
     }
 }
 

@@ -146,6 +146,43 @@ public sealed partial class MemoryVolumeStore(IHypervisor hypervisor, TimeProvid
         return removed;
     }
 
+    /// <summary>
+    /// Compares the memory volumes the database records with what the host's pools hold: a volume whose dump the host
+    /// no longer has is marked missing (shown, never restored from), one that came back is unmarked. A pool the host
+    /// cannot list is left as it is. Returns whether anything changed.
+    /// </summary>
+    public async Task<bool> ReconcileAsync(PortalDbContext db, CancellationToken ct)
+    {
+        var volumes = await db.MemoryVolumes.Include(m => m.StorageDomain).ToListAsync(ct);
+        var changed = false;
+        foreach (var pool in volumes.GroupBy(m => m.StorageDomain!.PoolName))
+        {
+            HashSet<string> names;
+            try { names = (await hypervisor.ListVolumeNamesAsync(pool.Key, ct)).ToHashSet(); }
+            catch (HypervisorException ex)
+            {
+                LogPoolUnreadable(log, pool.Key, ex.LibvirtMessage);
+                continue;
+            }
+            foreach (var mv in pool)
+            {
+                var missing = !names.Contains(mv.DumpVolumeName);
+                if (missing == mv.IsMissingOnHost) continue;
+                mv.IsMissingOnHost = missing;
+                changed = true;
+                if (missing) LogMissing(log, mv.Id, mv.DumpVolumeName, pool.Key);
+            }
+        }
+        if (changed) await db.SaveChangesAsync(ct);
+        return changed;
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Memory volume {MemoryVolumeId}: the host's pool {Pool} no longer has its dump {Volume}; it is marked missing")]
+    private static partial void LogMissing(ILogger log, Guid memoryVolumeId, string volume, string pool);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The memory volumes of pool {Pool} could not be checked: {Error}")]
+    private static partial void LogPoolUnreadable(ILogger log, string pool, string error);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "Memory volume {MemoryVolumeId} removed: no snapshot references it")]
     private static partial void LogReleased(ILogger log, Guid memoryVolumeId);
 

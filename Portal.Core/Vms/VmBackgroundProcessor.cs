@@ -65,7 +65,11 @@ public sealed partial class VmBackgroundProcessor(PortalNotifier notifier, VmLoc
                         case VmStatusChanged down when await HasStatelessSnapshotAsync(down.VmId, stoppingToken):
                             await services.GetRequiredService<ProcessDownVmCommand>().ExecuteAsync(new ProcessDownVmRequest(down.VmId), Actor.System, stoppingToken);
                             break;
-                        case VmInventoryChanged or HostStateChanged { State: HostState.Connected }:
+                        case HostStateChanged { State: HostState.Connected }:
+                            await services.GetRequiredService<VmInventory>().ReconcileAsync(stoppingToken);
+                            await PortalStartup.ReconcileMemoryVolumesAsync(services, stoppingToken);
+                            break;
+                        case VmInventoryChanged:
                             await services.GetRequiredService<VmInventory>().ReconcileAsync(stoppingToken);
                             break;
                         case HostStateChanged { State: HostState.Disconnected } lost:

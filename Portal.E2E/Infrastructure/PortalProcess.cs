@@ -23,6 +23,10 @@ public sealed class PortalProcessOptions
     /// <summary>How long the portal may take to answer <c>/healthz</c> with 200.</summary>
     /// <remarks>Default: 90 seconds (a cold start on a busy 2-core machine takes 3–10).</remarks>
     public TimeSpan StartTimeout { get; set; } = TimeSpan.FromSeconds(90);
+
+    /// <summary>A data folder to start on (a portal restarted on the data of one that stopped), kept when disposed.</summary>
+    /// <remarks>Default: null, a fresh temporary folder, deleted when disposed.</remarks>
+    public string? DataDirectory { get; set; }
 }
 
 /// <summary>
@@ -37,11 +41,26 @@ public sealed partial class PortalProcess : IAsyncDisposable
     private readonly TaskCompletionSource<Uri> _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _lines;
 
-    private PortalProcess(Process process, string dataDirectory, string adminPassword)
+    private PortalProcess(Process process, string dataDirectory, string adminPassword, bool ownsData)
     {
         _process = process;
         DataDirectory = dataDirectory;
         AdminPassword = adminPassword;
+        _ownsData = ownsData;
+    }
+
+    private readonly bool _ownsData;
+
+    /// <summary>Whether the process has ended (killed, crashed, or stopped).</summary>
+    public bool HasExited => _process.HasExited;
+
+    /// <summary>Waits for the process to end by itself (a crash point killing it); false when it is still running after <paramref name="timeout"/>.</summary>
+    public async Task<bool> WaitForExitAsync(TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        try { await _process.WaitForExitAsync(cts.Token); }
+        catch (OperationCanceledException) { return false; }
+        return true;
     }
 
     public Uri BaseUrl { get; private set; } = null!;
@@ -65,7 +84,7 @@ public sealed partial class PortalProcess : IAsyncDisposable
     {
         options ??= new PortalProcessOptions();
         var dll = RepoLayout.PortalDll;
-        var data = Directory.CreateTempSubdirectory("portal-e2e-").FullName;
+        var data = options.DataDirectory ?? Directory.CreateTempSubdirectory("portal-e2e-").FullName;
 
         var psi = new ProcessStartInfo("dotnet")
         {
@@ -95,7 +114,7 @@ public sealed partial class PortalProcess : IAsyncDisposable
             if (value is null) env.Remove(key); else env[key] = value;
 
         var process = new Process { StartInfo = psi, EnableRaisingEvents = true };
-        var portal = new PortalProcess(process, data, options.AdminPassword);
+        var portal = new PortalProcess(process, data, options.AdminPassword, ownsData: options.DataDirectory is null);
         process.OutputDataReceived += (_, e) => portal.OnLine(e.Data, "out");
         process.ErrorDataReceived += (_, e) => portal.OnLine(e.Data, "err");
         process.Exited += (_, _) => portal._listening.TrySetException(
@@ -181,6 +200,7 @@ public sealed partial class PortalProcess : IAsyncDisposable
             if (TryGetId(_process) is { } id) Running.TryRemove(id, out _);
             _process.Dispose();
         }
+        if (!_ownsData) return;
         try { Directory.Delete(DataDirectory, recursive: true); }
         catch (IOException) { }
         catch (UnauthorizedAccessException) { }

@@ -85,9 +85,10 @@ public sealed class PortalFixture : IAsyncDisposable
         return builder.Build();
     }
 
-    public static async Task<PortalFixture> StartAsync(bool injectFaults = false, IReadOnlyDictionary<string, string?>? settings = null)
+    /// <param name="dataDirectory">Start on the data of a fixture stopped with <see cref="StopKeepingDataAsync"/> (a restart). Default: a new folder.</param>
+    public static async Task<PortalFixture> StartAsync(bool injectFaults = false, IReadOnlyDictionary<string, string?>? settings = null, string? dataDirectory = null)
     {
-        var dir = NewDataDirectory();
+        var dir = dataDirectory ?? NewDataDirectory();
         var host = BuildHost(dir, injectFaults, settings);
         try
         {
@@ -103,8 +104,31 @@ public sealed class PortalFixture : IAsyncDisposable
         return new PortalFixture(host, dir);
     }
 
+    /// <summary>Stops the portal as a restart would, keeping its data folder (database and the embedded host's node) for the next start.</summary>
+    public async Task StopKeepingDataAsync()
+    {
+        _keepData = true;
+        await DisposeAsync();
+    }
+
+    private bool _keepData;
+
+    private bool _disposed;
+
     public async ValueTask DisposeAsync()
     {
+        if (_disposed) return;
+        _disposed = true;
+        if (_keepData)
+        {
+            try { await _host.StopAsync(CancellationToken.None); }
+            finally
+            {
+                _host.Dispose();
+                SqliteConnection.ClearPool(new SqliteConnection($"Data Source={Path.Combine(DataDirectory, "portal.db")}"));
+            }
+            return;
+        }
         try { await _host.StopAsync(CancellationToken.None); }
         finally
         {
