@@ -48,6 +48,8 @@ public sealed partial class RunVmCommand(CommandServices s, ILogger<RunVmCommand
             await S.Monitor.SetStatusAsync(vm.Id, VmStatus.RestoringState, "restoring memory", ct);
             await S.Hypervisor.RestoreFromMemoryAsync(vm.Id, new MemoryRestoreRequest(memory.DumpPath, active.ConfigurationXml), ct);
             await S.Hypervisor.ResumeAsync(vm.Id, ct);
+            // The guest runs from its memory now, and the memory is not cleared yet: the window the journal must cover.
+            S.Crash.At(Operation, "resumed");
             await S.Monitor.SetStatusAsync(vm.Id, VmStatus.Up, "memory restored", ct);
 
             // First run only: the memory leaves the Active snapshot, and the volume goes if nothing else holds it.

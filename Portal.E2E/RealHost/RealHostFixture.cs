@@ -15,6 +15,12 @@ public sealed class RealHostFixture : PortalFixture
     protected override void Configure(PortalProcessOptions options)
     {
         ResetGuests();
+        PointAtRealHost(options);
+    }
+
+    /// <summary>The portal's settings for the real host and its pools.</summary>
+    public static void PointAtRealHost(PortalProcessOptions options)
+    {
         options.Variables["Libvirt__Uri"] = "qemu:///system";
         options.Variables["Libvirt__DataPools__0"] = "portal-data";
         options.Variables["Libvirt__DataPools__1"] = "portal-small";
@@ -22,7 +28,7 @@ public sealed class RealHostFixture : PortalFixture
         options.StartTimeout = TimeSpan.FromMinutes(3);
     }
 
-    private static void ResetGuests()
+    public static void ResetGuests()
     {
         var script = Path.Combine(RepoLayout.Root, "scripts", "real-host", "reset-guests.sh");
         using var p = System.Diagnostics.Process.Start(new ProcessStartInfo("bash", [script, Root]) { RedirectStandardError = true })!;

@@ -131,24 +131,10 @@ public sealed class DrillPortal(PortalProcess process)
     /// </summary>
     public async Task<IReadOnlyList<string>> ViolationsAsync()
     {
-        var problems = new List<string>();
+        var problems = (await DatabaseViolationsAsync()).ToList();
         await using var db = Db.Open();
-        var vms = await db.Vms.Include(v => v.Snapshots).AsSplitQuery().ToListAsync();
-        foreach (var vm in vms)
-        {
-            var actives = vm.Snapshots.Count(s => s.Type == SnapshotType.Active);
-            if (actives != 1) problems.Add($"VM {vm.Name} has {actives} Active snapshots.");
-            foreach (var s in vm.Snapshots.Where(s => s.Status == SnapshotStatus.Locked)) problems.Add($"Snapshot '{s.Description}' of {vm.Name} is Locked.");
-            if (vm.Status is VmStatus.ImageLocked or VmStatus.SavingState or VmStatus.RestoringState or VmStatus.PoweringUp or VmStatus.PoweringDown)
-                problems.Add($"VM {vm.Name} is stuck {vm.Status}.");
-        }
-        foreach (var r in await db.OperationJournal.ToListAsync())
-            problems.Add($"The journal still holds {r.Kind} on {r.VmName} at step {r.Step} ({r.Failures}).");
-
+        var vms = await db.Vms.ToListAsync();
         var memory = await db.MemoryVolumes.Include(m => m.StorageDomain).ToListAsync();
-        var referenced = vms.SelectMany(v => v.Snapshots).Where(s => s.MemoryVolumeId is not null).Select(s => s.MemoryVolumeId!.Value).ToHashSet();
-        foreach (var m in memory.Where(m => !referenced.Contains(m.Id))) problems.Add($"Memory volume {m.Id} is held by no snapshot.");
-
         // The host, as the embedded test driver writes it back.
         var node = Path.Combine(process.DataDirectory, "demo-node.d");
         var dataPools = await db.StorageDomains.Where(d => d.Role == StorageRole.Data).Select(d => d.PoolName).ToListAsync();
@@ -169,6 +155,28 @@ public sealed class DrillPortal(PortalProcess process)
         var mine = vms.Where(v => v.HostId == primary || v.HostId is null).ToList();
         foreach (var d in domains.Where(d => mine.All(v => v.Id != d))) problems.Add($"The host has domain {d}, which no VM row knows.");
         foreach (var v in mine.Where(v => !v.IsMissingOnHost && !domains.Contains(v.Id))) problems.Add($"VM {v.Name} has no domain on the host.");
+        return problems;
+    }
+
+    /// <summary>The invariants the database alone can tell, whatever the host.</summary>
+    public async Task<IReadOnlyList<string>> DatabaseViolationsAsync()
+    {
+        var problems = new List<string>();
+        await using var db = Db.Open();
+        var vms = await db.Vms.Include(v => v.Snapshots).AsSplitQuery().ToListAsync();
+        foreach (var vm in vms)
+        {
+            var actives = vm.Snapshots.Count(s => s.Type == SnapshotType.Active);
+            if (actives != 1) problems.Add($"VM {vm.Name} has {actives} Active snapshots.");
+            foreach (var s in vm.Snapshots.Where(s => s.Status == SnapshotStatus.Locked)) problems.Add($"Snapshot '{s.Description}' of {vm.Name} is Locked.");
+            if (vm.Status is VmStatus.ImageLocked or VmStatus.SavingState or VmStatus.RestoringState or VmStatus.PoweringUp or VmStatus.PoweringDown)
+                problems.Add($"VM {vm.Name} is stuck {vm.Status}.");
+        }
+        foreach (var r in await db.OperationJournal.ToListAsync())
+            problems.Add($"The journal still holds {r.Kind} on {r.VmName} at step {r.Step} ({r.Failures}).");
+        var memory = await db.MemoryVolumes.ToListAsync();
+        var referenced = vms.SelectMany(v => v.Snapshots).Where(s => s.MemoryVolumeId is not null).Select(s => s.MemoryVolumeId!.Value).ToHashSet();
+        foreach (var m in memory.Where(m => !referenced.Contains(m.Id))) problems.Add($"Memory volume {m.Id} is held by no snapshot.");
         return problems;
     }
 
