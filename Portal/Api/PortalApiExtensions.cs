@@ -65,14 +65,14 @@ public static class PortalApiExtensions
                 doc.Security.Add(new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference("bearer", doc)] = [] });
                 return Task.CompletedTask;
             });
-            // JSON dates are epoch milliseconds, as oVirt writes them.
+            // Dates are written as oVirt writes them: milliseconds and an offset.
             o.AddSchemaTransformer((schema, context, _) =>
             {
-                if (context.JsonPropertyInfo?.CustomConverter is EpochMillisecondsConverter)
+                if (context.JsonPropertyInfo?.CustomConverter is OvirtDateConverter)
                 {
-                    schema.Type = JsonSchemaType.Integer;
-                    schema.Format = "int64";
-                    schema.Description = "Epoch milliseconds in JSON; xsd:dateTime in XML.";
+                    schema.Type = JsonSchemaType.String;
+                    schema.Format = "date-time";
+                    schema.Description = "UTC with milliseconds and an offset, as oVirt writes dates: 2026-12-02T06:28:27.674+00:00 (XML and JSON).";
                 }
                 return Task.CompletedTask;
             });

@@ -13,8 +13,12 @@ public sealed class ApiRoot
     [XmlElement("product_info"), JsonPropertyName("product_info")]
     public ProductInfo ProductInfo { get; set; } = new();
 
-    [XmlElement("time"), JsonPropertyName("time"), JsonConverter(typeof(EpochMillisecondsConverter))]
+    [XmlIgnore, JsonPropertyName("time"), JsonConverter(typeof(OvirtDateConverter))]
     public DateTime Time { get; set; }
+
+    /// <summary>XmlSerializer's own date format has seven fractional digits; this is oVirt's.</summary>
+    [XmlElement("time"), JsonIgnore, System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
+    public string TimeXml { get => OvirtDate.ToText(Time); set => Time = OvirtDate.Parse(value); }
 }
 
 public sealed class ProductInfo
@@ -155,8 +159,12 @@ public sealed class EventRepresentation : Identified
     [XmlElement("severity"), JsonPropertyName("severity")]
     public string Severity { get; set; } = "";
 
-    [XmlElement("time"), JsonPropertyName("time"), JsonConverter(typeof(EpochMillisecondsConverter))]
+    [XmlIgnore, JsonPropertyName("time"), JsonConverter(typeof(OvirtDateConverter))]
     public DateTime Time { get; set; }
+
+    /// <summary>XmlSerializer's own date format has seven fractional digits; this is oVirt's.</summary>
+    [XmlElement("time"), JsonIgnore, System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
+    public string TimeXml { get => OvirtDate.ToText(Time); set => Time = OvirtDate.Parse(value); }
 
     /// <summary>The position in the log; newer entries have higher indexes.</summary>
     [XmlElement("index"), JsonPropertyName("index")]
