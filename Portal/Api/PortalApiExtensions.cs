@@ -25,6 +25,7 @@ public static class PortalApiExtensions
         services.AddOptions<ApiOptions>().BindConfiguration(ApiOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<ApiTokens>();
         services.AddSingleton<InFlightSnapshots>();
+        services.AddSingleton<VmHardwareCache>();
 
         services.AddAuthentication()
             .AddScheme<AuthenticationSchemeOptions, ApiAuthenticationHandler>(ApiAuthenticationHandler.SchemeName, null)

@@ -64,12 +64,15 @@ public sealed class VersionRepresentation
 [XmlRoot("cluster")]
 public sealed class ClusterRepresentation : Identified
 {
+    /// <summary>Null in a reference (a VM's cluster without <c>follow=cluster</c>).</summary>
     [XmlElement("name"), JsonPropertyName("name")]
-    public string Name { get; set; } = "";
+    public string? Name { get; set; }
 
     /// <summary>The compatibility version; memory snapshots need 3.3 or later.</summary>
     [XmlElement("version"), JsonPropertyName("version")]
-    public VersionRepresentation Version { get; set; } = new();
+    public VersionRepresentation? Version { get; set; }
+
+    public static ClusterRepresentation Reference(string href, Guid id) => new() { Href = href, Id = id.ToString() };
 }
 
 [XmlRoot("clusters")]
