@@ -25,6 +25,7 @@ public class PortalDbContext(DbContextOptions<PortalDbContext> options) : Identi
     public DbSet<Snapshot> Snapshots => Set<Snapshot>();
     public DbSet<MemoryVolume> MemoryVolumes => Set<MemoryVolume>();
     public DbSet<AuditEntry> AuditEntries => Set<AuditEntry>();
+    public DbSet<RevokedToken> RevokedTokens => Set<RevokedToken>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

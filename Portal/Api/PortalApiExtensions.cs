@@ -88,6 +88,7 @@ public static class PortalApiExtensions
     /// </summary>
     public static WebApplication MapPortalApi(this WebApplication app)
     {
+        app.UseMiddleware<ConnectionCloseMiddleware>();
         app.UseMiddleware<ApiFaultMiddleware>();
         foreach (var (prefix, documented) in new[] { (ApiPaths.Base, true), (ApiPaths.Alias, false) })
         {
@@ -98,6 +99,7 @@ public static class PortalApiExtensions
             api.MapSnapshotEndpoints();
         }
         app.MapTokenEndpoint();
+        app.MapSsoEndpoints();
         app.MapHub<EventsHub>(ApiPaths.Hub).RequireAuthorization(Policy);
         app.MapOpenApi().AllowAnonymous();
         app.MapScalarApiReference("/api-reference", o => o

@@ -21,7 +21,12 @@ internal static class SystemEndpoints
                 var build = typeof(SystemEndpoints).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "1.0.0";
                 return Ovirt.Ok(new ApiRoot
                 {
-                    Links = collections.Select(c => new Link { Href = $"{ApiPaths.Base}/{c}", Rel = c }).ToList(),
+                    // Each collection and, as oVirt writes them, its search template (libgovirt's search uses "vms/search").
+                    Links = collections.SelectMany(c => new[]
+                    {
+                        new Link { Href = $"{ApiPaths.Base}/{c}", Rel = c },
+                        new Link { Href = $"{ApiPaths.Base}/{c}?search={{query}}", Rel = $"{c}/search" },
+                    }).ToList(),
                     ProductInfo = new ProductInfo
                     {
                         Name = "VirtPortal",

@@ -64,17 +64,17 @@ internal static class VmEndpoints
             .Describe("VMs", "Start a VM",
                 "Body: `<action/>`. When the VM's active snapshot holds memory (after a preview or commit with restore_memory) " +
                 "the VM is restored from it (restoring_state, then up) instead of booting (powering_up, then up). Admin and Helpdesk.")
-            .Takes<ActionInput>().Returns<ActionResult>().Faults(400, 404, 409);
+            .Takes<ActionInput>().Returns<ActionResult>().IsAction().Faults(400, 404, 409);
 
         api.MapPost("/vms/{id}/stop", (HttpContext http, string id, StopVmCommand stop) =>
                 RunActionAsync(http, id, vmId => stop.ExecuteAsync(new StopVmRequest(vmId), http.Actor())))
             .Describe("VMs", "Power a VM off", "Body: `<action/>`. Admin and Helpdesk.")
-            .Takes<ActionInput>().Returns<ActionResult>().Faults(400, 404, 409);
+            .Takes<ActionInput>().Returns<ActionResult>().IsAction().Faults(400, 404, 409);
 
         api.MapPost("/vms/{id}/shutdown", (HttpContext http, string id, StopVmCommand stop) =>
                 RunActionAsync(http, id, vmId => stop.ExecuteAsync(new StopVmRequest(vmId, Graceful: true), http.Actor())))
             .Describe("VMs", "Ask the guest to shut down (ACPI)", "Body: `<action/>`. Replies once the request is sent; the VM goes down when the guest has finished. Admin and Helpdesk.")
-            .Takes<ActionInput>().Returns<ActionResult>().Faults(400, 404, 409);
+            .Takes<ActionInput>().Returns<ActionResult>().IsAction().Faults(400, 404, 409);
     }
 
     /// <summary>An action with no parameters: the body, if any, must be an &lt;action/&gt;; the command does the rest.</summary>

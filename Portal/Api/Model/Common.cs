@@ -58,6 +58,20 @@ public sealed class Fault
     public string Detail { get; set; } = "";
 }
 
+/// <summary>
+/// The reply to an action that was refused or failed, as oVirt v4 writes it: the action with its fault and
+/// <c>status</c> failed. libgovirt reads the fault's detail only from this shape; oVirt's SDKs read both.
+/// </summary>
+[XmlRoot("action")]
+public sealed class FailedAction
+{
+    [XmlElement("fault"), JsonPropertyName("fault")]
+    public Fault Fault { get; set; } = new();
+
+    [XmlElement("status"), JsonPropertyName("status")]
+    public string Status { get; set; } = "failed";
+}
+
 /// <summary>The reply to an action (start, stop, previewsnapshot…).</summary>
 [XmlRoot("action")]
 public sealed class ActionResult
