@@ -36,6 +36,14 @@ def poll(read, done, what, timeout=60):
         time.sleep(0.2)
 
 
+def get_or_none(service):
+    """Ansible's get_entity: None on any SDK error (a 404)."""
+    try:
+        return service.get()
+    except sdk.Error:
+        return None
+
+
 def connect(base, password):
     return sdk.Connection(url=base + "/ovirt-engine/api", username="admin@internal", password=password, insecure=True)
 
@@ -214,6 +222,21 @@ def scenario_ansible(conn, base):
     vm_service.stop()  # force=true
     poll(vm_service.get, lambda v: v.status == types.VmStatus.DOWN, "down after stop")
     step("ovirt_vm state=stopped (shutdown, and stop with force)")
+
+    # wait_for_down on a stateless VM: the active snapshot's id must be gone (404) or no stateless snapshot left.
+    kiosk = vms.list(search='name="kiosk-stateless"', all_content=True)[0]
+    kiosk_service = vms.service(kiosk.id)
+    kiosk_service.start()
+    poll(kiosk_service.get, lambda v: v.status == types.VmStatus.UP, "kiosk up")
+    kiosk_service.shutdown()
+    poll(kiosk_service.get, lambda v: v.status == types.VmStatus.DOWN, "kiosk down")
+    listed = kiosk_service.snapshots_service().list()
+    active = [s for s in listed if s.snapshot_type == types.SnapshotType.ACTIVE][0]
+    stateless = [s for s in listed if s.snapshot_type == types.SnapshotType.STATELESS]
+    if stateless:
+        poll(lambda: get_or_none(kiosk_service.snapshots_service().snapshot_service(active.id)), lambda s: s is None, "the old active to go")
+        poll(kiosk_service.snapshots_service().snapshot_service(stateless[0].id).get, lambda s: s.snapshot_status == types.SnapshotStatus.OK, "ok")
+    step("ovirt_vm state=stopped on a stateless VM (wait_for_down)")
 
     # ovirt_snapshot state=present: get_entity(snapshot_service(None)) is a 404, then add and wait for ok.
     vm_service.start()
