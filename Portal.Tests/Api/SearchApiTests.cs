@@ -187,6 +187,7 @@ public sealed class SearchApiTests(PortalApiFactory app) : IClassFixture<PortalA
         var vms = await (await client.Get($"{Base}/vms?{Search("name=web*")}&follow=snapshots")).JsonAsync(HttpStatusCode.OK);
         var vm = Assert.Single(vms.GetProperty("vm").EnumerateArray());
         Assert.Equal("web-frontend", vm.GetProperty("name").GetString());
-        Assert.Equal("active", vm.GetProperty("snapshots")[0].GetProperty("snapshot_type").GetString());
+        // oVirt nests a list in JSON as {"snapshot": [...]}.
+        Assert.Equal("active", vm.GetProperty("snapshots").GetProperty("snapshot")[0].GetProperty("snapshot_type").GetString());
     }
 }

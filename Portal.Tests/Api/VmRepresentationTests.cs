@@ -127,4 +127,23 @@ public sealed class VmRepresentationTests(PortalApiFactory app) : IClassFixture<
         Assert.Equal((2, 1, 1), (hardware.Sockets, hardware.Cores, hardware.Threads));
         Assert.Equal("i440fx_sea_bios", hardware.BiosType);
     }
+
+    [Fact]
+    public void NumaNodes_FromDomainCells_HaveIndexMemoryAndCpus()
+    {
+        var vm = Guid.NewGuid();
+        var nodes = NumaNodes.FromDomainXml(vm, """
+            <domain><cpu><numa>
+              <cell id='0' cpus='0-2,^1' memory='1048576' unit='KiB'/>
+              <cell id='1' cpus='3' memory='2' unit='GiB'/>
+            </numa></cpu></domain>
+            """);
+
+        Assert.Equal([0, 1], nodes.Select(n => n.Index));
+        Assert.Equal([1024L, 2048L], nodes.Select(n => n.Memory));
+        Assert.Equal([0, 2], nodes[0].Cpu.Cores.Items.Select(c => c.Index));
+        Assert.Equal([3], nodes[1].Cpu.Cores.Items.Select(c => c.Index));
+        Assert.Equal(nodes[0].Id, NumaNodes.FromDomainXml(vm, "<domain><cpu><numa><cell id='0' cpus='0' memory='1'/></numa></cpu></domain>")[0].Id);
+        Assert.StartsWith($"{Base}/vms/{vm}/numanodes/", nodes[1].Href);
+    }
 }

@@ -22,7 +22,7 @@ internal static class NumaNodes
                 Id = id2.ToString(),
                 Index = index,
                 Memory = MiB((string?)cell.Attribute("memory"), (string?)cell.Attribute("unit")),
-                Cpu = new NumaCpu { Cores = Cpus((string?)cell.Attribute("cpus")).Select(c => new NumaCore { Index = c }).ToList() },
+                Cpu = new NumaCpu { Cores = new NumaCores { Items = Cpus((string?)cell.Attribute("cpus")).Select(c => new NumaCore { Index = c }).ToList() } },
                 Vm = Ref.To(ApiPaths.Vm(vmId), vmId),
             };
         }).ToList();

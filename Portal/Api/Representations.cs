@@ -48,14 +48,14 @@ internal static class Representations
             Io = new IoRepresentation { Threads = hardware.IoThreads },
             Memory = memory,
             MemoryPolicy = new MemoryPolicyRepresentation { Ballooning = hardware.Ballooning, Guaranteed = memory, Max = Math.Max(memory, hardware.MaxMemoryBytes ?? 0) },
-            Os = new OsRepresentation { Boot = new BootRepresentation { Devices = [.. hardware.BootDevices] } },
+            Os = new OsRepresentation { Boot = new BootRepresentation { Devices = new BootDevices { Items = [.. hardware.BootDevices] } } },
             Sso = new SsoRepresentation(),
             Stateless = v.IsStateless,
             Status = SnakeCase(v.Status.ToString()),
             Usb = new EnabledRepresentation { Enabled = hardware.UsbRedirection },
             Cluster = cluster is null ? null : followCluster ? Cluster(cluster) : ClusterRepresentation.Reference(ApiPaths.Cluster(cluster.Id), cluster.Id),
             Host = host is not null ? Ref.To(ApiPaths.Host(host.Id), host.Id) : null,
-            Snapshots = snapshots,
+            Snapshots = snapshots is null ? null : new SnapshotList { Items = snapshots },
         };
     }
 

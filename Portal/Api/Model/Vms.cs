@@ -67,11 +67,9 @@ public sealed class VmRepresentation : Identified
     [XmlElement("host"), JsonPropertyName("host")]
     public Ref? Host { get; set; }
 
-    /// <summary>Only with <c>follow=snapshots</c> (otherwise the <c>snapshots</c> link).</summary>
-    [XmlArray("snapshots"), XmlArrayItem("snapshot"), JsonPropertyName("snapshots")]
-    public List<SnapshotRepresentation>? Snapshots { get; set; }
-
-    public bool ShouldSerializeSnapshots() => Snapshots is not null;
+    /// <summary>Only with <c>follow=snapshots</c> (otherwise the <c>snapshots</c> link); JSON <c>{"snapshot": [...]}</c>, as oVirt nests lists.</summary>
+    [XmlElement("snapshots"), JsonPropertyName("snapshots")]
+    public SnapshotList? Snapshots { get; set; }
 }
 
 [XmlRoot("vms")]
@@ -191,8 +189,14 @@ public sealed class OsRepresentation
 public sealed class BootRepresentation
 {
     /// <summary>hd, cdrom, network, in the domain's boot order.</summary>
-    [XmlArray("devices"), XmlArrayItem("device"), JsonPropertyName("devices")]
-    public List<string> Devices { get; set; } = [];
+    [XmlElement("devices"), JsonPropertyName("devices")]
+    public BootDevices Devices { get; set; } = new();
+}
+
+public sealed class BootDevices
+{
+    [XmlElement("device"), JsonPropertyName("device")]
+    public List<string> Items { get; set; } = [];
 }
 
 /// <summary>No single sign-on methods: the portal has no guest agent integration.</summary>
@@ -218,8 +222,14 @@ public sealed class NumaNodeRepresentation : Identified
 
 public sealed class NumaCpu
 {
-    [XmlArray("cores"), XmlArrayItem("core"), JsonPropertyName("cores")]
-    public List<NumaCore> Cores { get; set; } = [];
+    [XmlElement("cores"), JsonPropertyName("cores")]
+    public NumaCores Cores { get; set; } = new();
+}
+
+public sealed class NumaCores
+{
+    [XmlElement("core"), JsonPropertyName("core")]
+    public List<NumaCore> Items { get; set; } = [];
 }
 
 public sealed class NumaCore
