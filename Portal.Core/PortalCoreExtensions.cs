@@ -58,8 +58,10 @@ public static class PortalCoreExtensions
         services.AddSingleton<VmMonitor>();
         services.AddHostedService(sp => sp.GetRequiredService<VmMonitor>());
         services.AddHostedService<VmBackgroundProcessor>();
-        // After the monitor and the background processor: a host that connects at start is reconciled by the processor,
-        // which must be listening by then.
+        services.AddSingleton<OperationRecovery>();
+        services.AddHostedService(sp => sp.GetRequiredService<OperationRecovery>());
+        // After the monitor, the background processor and recovery: a host that connects at start is reconciled by the
+        // processor and its interrupted operations recovered, which must be listening by then.
         services.AddHostedService(sp => sp.GetRequiredService<HostConnections>());
         services.AddSingleton<VmInventory>();
         services.AddSingleton<AuditLog>();
@@ -71,8 +73,6 @@ public static class PortalCoreExtensions
         services.AddSingleton<PortalQueries>();
 
         services.AddSingleton<CrashPoints>();
-        services.AddSingleton<OperationRecovery>();
-        services.AddHostedService(sp => sp.GetRequiredService<OperationRecovery>());
 
         services.AddCommand<CreateSnapshotCommand>();
         services.AddCommand<PreviewSnapshotCommand>();

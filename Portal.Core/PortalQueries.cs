@@ -54,7 +54,7 @@ public sealed record StorageDomainRow(Guid Id, string Name, StorageKind Kind, St
 
 /// <summary>The read side: plain projections, one context per query, statuses from the monitor.</summary>
 
-public sealed class PortalQueries(IDbContextFactory<PortalDbContext> dbFactory, VmMonitor monitor, VmLocks locks, Hypervisor.IHypervisor hypervisor,
+public sealed partial class PortalQueries(IDbContextFactory<PortalDbContext> dbFactory, VmMonitor monitor, VmLocks locks, Hypervisor.IHypervisor hypervisor,
     HostConnections hosts)
 {
     /// <summary>Every storage domain with the host's view of its size and free space, and the memory volumes it holds.</summary>

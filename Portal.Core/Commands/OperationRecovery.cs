@@ -69,18 +69,37 @@ public sealed partial class OperationRecovery(
         return settled;
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    private IDisposable? _subscription;
+    private readonly CancellationTokenSource _stopping = new();
+
+    /// <summary>
+    /// Subscribes before the hosts connect (HostConnections starts before ExecuteAsync would run): a host that connects
+    /// at start is the moment its interrupted operations can be recovered.
+    /// </summary>
+    public override Task StartAsync(CancellationToken cancellationToken)
     {
-        using var subscription = notifier.Subscribe(e =>
+        _subscription = notifier.Subscribe(e =>
         {
             if (e is HostStateChanged { State: HostState.Connected })
                 _ = Task.Run(async () =>
                 {
-                    try { await RecoverAsync(stoppingToken); }
+                    try { await RecoverAsync(_stopping.Token); }
                     catch (OperationCanceledException) { }
                     catch (Exception ex) { LogPassFailed(log, ex.Message); }
                 }, CancellationToken.None);
         });
+        return base.StartAsync(cancellationToken);
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        _subscription?.Dispose();
+        await _stopping.CancelAsync();
+        await base.StopAsync(cancellationToken);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
         using var timer = new PeriodicTimer(Interval, clock);
         try
         {

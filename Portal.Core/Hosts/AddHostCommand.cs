@@ -46,7 +46,6 @@ public sealed class AddHostCommand(CommandServices s) : HostCommand<AddHostReque
             : await run.Db.Clusters.OrderBy(c => c.Name).FirstAsync(ct);
         var host = new Host { Name = name, Uri = uri, ClusterId = cluster.Id };
         run.Db.Hosts.Add(host);
-        run.Record.HostId = host.Id;
         run.Commit();
         run.NotifyAfterSave(new HostsChanged(host.Id));
         await run.SaveAsync("recorded", ct);

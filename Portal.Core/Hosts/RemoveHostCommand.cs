@@ -48,7 +48,6 @@ public sealed class RemoveHostCommand(CommandServices s, VmInventory inventory) 
     protected override async Task<object?> ExecuteCoreAsync(HostRun<RemoveHostRequest> run, CancellationToken ct)
     {
         var host = await run.Db.Hosts.AsNoTracking().FirstAsync(h => h.Id == run.Request.HostId, ct);
-        run.Record.HostId = host.Id;
         var vms = await run.Db.Vms.AsNoTracking().Include(v => v.Snapshots).Where(v => v.HostId == host.Id).ToListAsync(ct);
         var memory = vms.SelectMany(v => v.Snapshots).Where(x => x.MemoryVolumeId is not null).Select(x => x.MemoryVolumeId!.Value).Distinct().ToList();
         S.Hosts.Remove(host.Id);

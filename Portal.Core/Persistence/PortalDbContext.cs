@@ -26,6 +26,7 @@ public class PortalDbContext(DbContextOptions<PortalDbContext> options) : Identi
     public DbSet<MemoryVolume> MemoryVolumes => Set<MemoryVolume>();
     public DbSet<AuditEntry> AuditEntries => Set<AuditEntry>();
     public DbSet<Commands.OperationRecord> OperationJournal => Set<Commands.OperationRecord>();
+    public DbSet<RevokedToken> RevokedTokens => Set<RevokedToken>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

@@ -216,8 +216,12 @@ public sealed class ApiFuzzTests(PortalApiFactory app) : IClassFixture<PortalApi
         {
             return response.Content.Headers.ContentType?.MediaType switch
             {
-                "application/json" => JsonDocument.Parse(text).RootElement.TryGetProperty("detail", out _),
-                "application/xml" => XElement.Parse(text) is { Name.LocalName: "fault" } f && f.Element("detail") is not null,
+                // An action's fault comes inside the action, as oVirt writes it.
+                "application/json" => JsonDocument.Parse(text).RootElement is var j
+                                      && (j.TryGetProperty("detail", out _) || j.TryGetProperty("fault", out var jf) && jf.TryGetProperty("detail", out _)),
+                "application/xml" => XElement.Parse(text) is var x
+                                     && (x is { Name.LocalName: "fault" } && x.Element("detail") is not null
+                                         || x is { Name.LocalName: "action" } && x.Element("fault")?.Element("detail") is not null),
                 _ => false,
             };
         }

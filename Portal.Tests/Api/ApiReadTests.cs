@@ -122,20 +122,39 @@ public sealed class ApiReadTests(PortalApiFactory app) : IClassFixture<PortalApi
         Assert.Equal("active", active.Text("snapshot_type"));
         Assert.Equal("ok", active.Text("snapshot_status"));
         Assert.Equal("false", active.Text("persist_memorystate"));
-        Assert.True(DateTime.TryParse(active.Text("date"), out _));
+        Assert.Matches(OvirtDatePattern, active.Text("date"));
         Assert.Equal(PortalApiFactory.WebFrontend.ToString(), (string?)active.Element("vm")!.Attribute("id"));
         var one = await (await client.Get((string)active.Attribute("href")!)).XmlAsync(HttpStatusCode.OK);
         Assert.Equal((string?)active.Attribute("id"), (string?)one.Attribute("id"));
     }
 
+    /// <summary>oVirt's own format: milliseconds and an offset. The Python SDK refuses seven digits or no offset.</summary>
+    public const string OvirtDatePattern = @"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+00:00$";
+
     [Fact]
-    public async Task Snapshots_InJson_HaveEpochMillisecondDates()
+    public async Task Dates_InXml_HaveMillisecondsAndAnOffset()
+    {
+        using var client = app.Admin();
+        var root = await (await client.Get(Base)).XmlAsync(HttpStatusCode.OK);
+        var snapshot = (await (await client.Get($"{Vm(PortalApiFactory.WebFrontend)}/snapshots")).XmlAsync(HttpStatusCode.OK)).Element("snapshot")!;
+
+        Assert.Matches(OvirtDatePattern, root.Text("time"));
+        Assert.Matches(OvirtDatePattern, snapshot.Text("date"));
+        var time = DateTimeOffset.Parse(root.Text("time"), System.Globalization.CultureInfo.InvariantCulture);
+        Assert.InRange(time, DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddMinutes(1));
+    }
+
+    [Fact]
+    public async Task Dates_InJson_HaveMillisecondsAndAnOffset()
     {
         using var client = app.Admin(json: true);
+        var root = await (await client.Get(Base)).JsonAsync(HttpStatusCode.OK);
         var snapshots = await (await client.Get($"{Vm(PortalApiFactory.WebFrontend)}/snapshots")).JsonAsync(HttpStatusCode.OK);
 
         var active = Assert.Single(snapshots.GetProperty("snapshot").EnumerateArray());
-        var date = DateTimeOffset.FromUnixTimeMilliseconds(active.GetProperty("date").GetInt64());
+        Assert.Matches(OvirtDatePattern, active.GetProperty("date").GetString());
+        Assert.Matches(OvirtDatePattern, root.GetProperty("time").GetString());
+        var date = DateTimeOffset.Parse(active.GetProperty("date").GetString()!, System.Globalization.CultureInfo.InvariantCulture);
         Assert.InRange(date, DateTimeOffset.UtcNow.AddHours(-1), DateTimeOffset.UtcNow.AddMinutes(1));
     }
 

@@ -24,7 +24,8 @@ public sealed class ApiReferenceTests(PortalApiFactory app) : IClassFixture<Port
         var schemes = doc.GetProperty("components").GetProperty("securitySchemes");
         Assert.Equal("basic", schemes.GetProperty("basic").GetProperty("scheme").GetString());
         var date = doc.GetProperty("components").GetProperty("schemas").GetProperty("SnapshotRepresentation").GetProperty("properties").GetProperty("date");
-        Assert.Contains("integer", date.GetProperty("type").ToString());
+        Assert.Contains("string", date.GetProperty("type").ToString());
+        Assert.Equal("date-time", date.GetProperty("format").GetString());
     }
 
     [Fact]

@@ -61,11 +61,23 @@ public static class ApiTestExtensions
         if (type == "application/json")
         {
             var json = JsonDocument.Parse(body).RootElement;
+            // An action's fault comes inside the action: {"fault": {...}, "status": "failed"}.
+            if (json.TryGetProperty("fault", out var inner))
+            {
+                Assert.Equal("failed", json.GetProperty("status").GetString());
+                json = inner;
+            }
             Assert.False(string.IsNullOrEmpty(json.GetProperty("reason").GetString()));
             return json.GetProperty("detail").GetString()!;
         }
         Assert.Equal("application/xml", type);
         var fault = XElement.Parse(body);
+        // An action's fault comes inside the action, as oVirt writes it: <action><fault/><status>failed</status></action>.
+        if (fault.Name.LocalName == "action")
+        {
+            Assert.Equal("failed", fault.Element("status")?.Value);
+            fault = fault.Element("fault")!;
+        }
         Assert.Equal("fault", fault.Name.LocalName);
         Assert.False(string.IsNullOrEmpty(fault.Element("reason")?.Value));
         return fault.Element("detail")!.Value;

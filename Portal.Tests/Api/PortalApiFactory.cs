@@ -32,7 +32,22 @@ public sealed class PortalApiFactory : WebApplicationFactory<Program>, IAsyncLif
     public static readonly Guid LegacyErp = Guid.Parse("5a1e0c52-0d3b-4a5e-9c51-2f0a7b1e0006");
     public static readonly Guid LegacyReports = Guid.Parse("5a1e0c52-0d3b-4a5e-9c51-2f0a7b1e0007");
 
-    public string DataDirectory { get; } = Directory.CreateTempSubdirectory("portal-api-").FullName;
+    public PortalApiFactory() : this(Directory.CreateTempSubdirectory("portal-api-").FullName)
+    {
+    }
+
+    private PortalApiFactory(string dataDirectory) => DataDirectory = dataDirectory;
+
+    public string DataDirectory { get; }
+
+    /// <summary>Leave the data folder when disposed, so that <see cref="Reopen"/> can start the portal on it again.</summary>
+    public bool KeepDataOnDispose { get; set; }
+
+    /// <summary>
+    /// The portal again on an existing data folder (a restart: same database and key ring). Do not call
+    /// <see cref="InitializeAsync"/> on it: its users exist already.
+    /// </summary>
+    public static PortalApiFactory Reopen(string dataDirectory) => new(dataDirectory);
 
     /// <summary>The same portal on a real Kestrel socket (loopback, free port): real WebSockets, real header handling.</summary>
     public static PortalApiFactory OnKestrel()
@@ -73,6 +88,7 @@ public sealed class PortalApiFactory : WebApplicationFactory<Program>, IAsyncLif
     public override async ValueTask DisposeAsync()
     {
         await base.DisposeAsync();
+        if (KeepDataOnDispose) return;
         try { Directory.Delete(DataDirectory, recursive: true); }
         catch (IOException) { }
     }

@@ -43,7 +43,10 @@ internal sealed partial class ApiFaultMiddleware(RequestDelegate next, IOptions<
         if (fault is not null)
         {
             context.Response.Clear();
-            await OvirtFormat.WriteAsync(context, fault.Status, fault.Body);
+            if (context.GetEndpoint()?.Metadata.GetMetadata<Endpoints.OvirtActionEndpoint>() is not null)
+                await OvirtFormat.WriteAsync(context, fault.Status, new Model.FailedAction { Fault = fault.Body });
+            else
+                await OvirtFormat.WriteAsync(context, fault.Status, fault.Body);
             return;
         }
         var response = context.Response;

@@ -25,6 +25,7 @@ public static class PortalApiExtensions
         services.AddOptions<ApiOptions>().BindConfiguration(ApiOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<ApiTokens>();
         services.AddSingleton<InFlightSnapshots>();
+        services.AddSingleton<VmHardwareCache>();
 
         services.AddAuthentication()
             .AddScheme<AuthenticationSchemeOptions, ApiAuthenticationHandler>(ApiAuthenticationHandler.SchemeName, null)
@@ -65,14 +66,14 @@ public static class PortalApiExtensions
                 doc.Security.Add(new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference("bearer", doc)] = [] });
                 return Task.CompletedTask;
             });
-            // JSON dates are epoch milliseconds, as oVirt writes them.
+            // Dates are written as oVirt writes them: milliseconds and an offset.
             o.AddSchemaTransformer((schema, context, _) =>
             {
-                if (context.JsonPropertyInfo?.CustomConverter is EpochMillisecondsConverter)
+                if (context.JsonPropertyInfo?.CustomConverter is OvirtDateConverter)
                 {
-                    schema.Type = JsonSchemaType.Integer;
-                    schema.Format = "int64";
-                    schema.Description = "Epoch milliseconds in JSON; xsd:dateTime in XML.";
+                    schema.Type = JsonSchemaType.String;
+                    schema.Format = "date-time";
+                    schema.Description = "UTC with milliseconds and an offset, as oVirt writes dates: 2026-12-02T06:28:27.674+00:00 (XML and JSON).";
                 }
                 return Task.CompletedTask;
             });
@@ -87,6 +88,7 @@ public static class PortalApiExtensions
     /// </summary>
     public static WebApplication MapPortalApi(this WebApplication app)
     {
+        app.UseMiddleware<ConnectionCloseMiddleware>();
         app.UseMiddleware<ApiFaultMiddleware>();
         foreach (var (prefix, documented) in new[] { (ApiPaths.Base, true), (ApiPaths.Alias, false) })
         {
@@ -98,6 +100,7 @@ public static class PortalApiExtensions
             api.MapDataCenterEndpoints();
         }
         app.MapTokenEndpoint();
+        app.MapSsoEndpoints();
         app.MapHub<EventsHub>(ApiPaths.Hub).RequireAuthorization(Policy);
         app.MapOpenApi().AllowAnonymous();
         app.MapScalarApiReference("/api-reference", o => o

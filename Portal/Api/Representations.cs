@@ -14,19 +14,57 @@ internal static class Representations
 {
     public static readonly string[] VmActions = ["start", "stop", "shutdown", "previewsnapshot", "commitsnapshot", "undosnapshot"];
 
-    public static VmRepresentation Vm(VmRow v, IReadOnlyDictionary<string, Guid> clusterIds, IReadOnlyDictionary<string, Guid> hostIds) => new()
+    /// <param name="hardware">From the domain's XML: console, CPU, firmware.</param>
+    /// <param name="cluster">The VM's cluster when <c>follow=cluster</c> asked for it whole; else only a reference is written.</param>
+    /// <param name="snapshots">With <c>follow=snapshots</c>: written inside the VM instead of the link.</param>
+    public static VmRepresentation Vm(VmRow v, VmLookups lookups, VmHardware hardware, bool followCluster = false,
+        List<SnapshotRepresentation>? snapshots = null)
     {
-        Href = ApiPaths.Vm(v.Id),
-        Id = v.Id.ToString(),
-        Actions = ActionLinks.For(ApiPaths.Vm(v.Id), VmActions),
-        Name = v.Name,
-        Links = [new Link { Href = ApiPaths.Vm(v.Id) + "/snapshots", Rel = "snapshots" }],
-        Memory = (long)v.MemoryMiB * 1024 * 1024,
-        Stateless = v.IsStateless,
-        Status = SnakeCase(v.Status.ToString()),
-        Cluster = clusterIds.TryGetValue(v.Cluster, out var c) ? Ref.To(ApiPaths.Cluster(c), c) : null,
-        Host = v.Host is not null && hostIds.TryGetValue(v.Host, out var h) ? Ref.To(ApiPaths.Host(h), h) : null,
-    };
+        var host = v.Host is not null && lookups.Hosts.TryGetValue(v.Host, out var h) ? h : null;
+        var cluster = lookups.Clusters.TryGetValue(v.Cluster, out var c) ? c : null;
+        var memory = (long)v.MemoryMiB * 1024 * 1024;
+        return new VmRepresentation
+        {
+            Href = ApiPaths.Vm(v.Id),
+            Id = v.Id.ToString(),
+            Actions = ActionLinks.For(ApiPaths.Vm(v.Id), VmActions),
+            Name = v.Name,
+            Links = snapshots is null ? [new Link { Href = ApiPaths.Vm(v.Id) + "/snapshots", Rel = "snapshots" }] : [],
+            Bios = new BiosRepresentation { BootMenu = new EnabledRepresentation { Enabled = hardware.BootMenu }, Type = hardware.BiosType },
+            Cpu = new CpuRepresentation
+            {
+                Architecture = hardware.Architecture,
+                Topology = new CpuTopologyRepresentation { Sockets = hardware.Sockets, Cores = hardware.Cores, Threads = hardware.Threads },
+            },
+            Display = new DisplayRepresentation
+            {
+                Type = hardware.DisplayType,
+                Address = hardware.Listen ?? (host is null ? null : HostAddress(host.Uri)),
+                Port = hardware.Port,
+                SecurePort = hardware.TlsPort,
+                Monitors = hardware.Monitors,
+            },
+            HighAvailability = new HighAvailabilityRepresentation(),
+            Io = new IoRepresentation { Threads = hardware.IoThreads },
+            Memory = memory,
+            MemoryPolicy = new MemoryPolicyRepresentation { Ballooning = hardware.Ballooning, Guaranteed = memory, Max = Math.Max(memory, hardware.MaxMemoryBytes ?? 0) },
+            Os = new OsRepresentation { Boot = new BootRepresentation { Devices = new BootDevices { Items = [.. hardware.BootDevices] } } },
+            Sso = new SsoRepresentation(),
+            Stateless = v.IsStateless,
+            Status = SnakeCase(v.Status.ToString()),
+            Usb = new EnabledRepresentation { Enabled = hardware.UsbRedirection },
+            Cluster = cluster is null ? null : followCluster ? Cluster(cluster) : ClusterRepresentation.Reference(ApiPaths.Cluster(cluster.Id), cluster.Id),
+            Host = host is not null ? Ref.To(ApiPaths.Host(host.Id), host.Id) : null,
+            Snapshots = snapshots is null ? null : new SnapshotList { Items = snapshots },
+        };
+    }
+
+    /// <summary>The clusters and hosts a VM row names, by name.</summary>
+    public sealed record VmLookups(IReadOnlyDictionary<string, Cluster> Clusters, IReadOnlyDictionary<string, Core.Hosts.Host> Hosts);
+
+    /// <summary>Only the host name of a libvirt URI: a test:/// URI carries a local file path, which is nobody's business.</summary>
+    public static string HostAddress(string uri) =>
+        Uri.TryCreate(uri, UriKind.Absolute, out var u) && !string.IsNullOrEmpty(u.Host) ? u.Host : "localhost";
 
     /// <param name="stillRunning">The command that creates it has not ended: shown locked whatever the row says.</param>
     public static SnapshotRepresentation Snapshot(SnapshotRow s, bool stillRunning = false) => new()
@@ -55,8 +93,7 @@ internal static class Representations
         Href = ApiPaths.Host(h.Id),
         Id = h.Id.ToString(),
         Name = h.Name,
-        // Only the host name: a test:/// URI carries a local file path, which is nobody's business.
-        Address = Uri.TryCreate(h.Uri, UriKind.Absolute, out var u) && !string.IsNullOrEmpty(u.Host) ? u.Host : "localhost",
+        Address = HostAddress(h.Uri),
         Status = connection?.State switch
         {
             Core.Hosts.HostState.Connected => "up",

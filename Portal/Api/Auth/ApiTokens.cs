@@ -1,21 +1,29 @@
 using System.Security.Claims;
 using System.Security.Cryptography;
+using System.Text;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Portal.Core.Auth;
+using Portal.Core.Persistence;
 
 namespace Portal.Api.Auth;
 
 /// <summary>
 /// Bearer tokens for the API: the user's id and security stamp, protected and time-limited by ASP.NET Core Data
 /// Protection (whose key ring lives in the data folder, so tokens survive a restart). Each use re-reads the user,
-/// so a changed password, a removed user, a lockout or a role change takes effect at once.
+/// so a changed password, a removed user, a lockout or a role change takes effect at once. A token revoked through
+/// <c>sso-logout</c> is remembered in the database (<see cref="RevokedToken"/>) until it would have expired, so the
+/// revocation survives a restart too.
 /// </summary>
-public sealed class ApiTokens(IDataProtectionProvider protection, IOptions<ApiOptions> options, TimeProvider clock)
+public sealed class ApiTokens(IDataProtectionProvider protection, IOptions<ApiOptions> options, TimeProvider clock,
+    IDbContextFactory<PortalDbContext> dbFactory)
 {
     private readonly ITimeLimitedDataProtector _protector =
         protection.CreateProtector("Portal.Api.AccessToken.v1").ToTimeLimitedDataProtector();
+
+    public const string Revoked = "The bearer token was revoked (signed out); request a new one.";
 
     public TimeSpan Lifetime => options.Value.TokenLifetime;
 
@@ -28,16 +36,61 @@ public sealed class ApiTokens(IDataProtectionProvider protection, IOptions<ApiOp
     /// <summary>The token's user as a principal with current roles, or the reason it is not accepted.</summary>
     public async Task<(ClaimsPrincipal? User, string? Refusal)> ValidateAsync(string token, UserManager<PortalUser> users, SignInManager<PortalUser> signIn)
     {
+        var check = await CheckAsync(token, users);
+        return check.User is null ? (null, check.Refusal) : (await signIn.CreateUserPrincipalAsync(check.User), null);
+    }
+
+    /// <summary>A token's user and expiry (for token-info), or why it is not valid.</summary>
+    public async Task<(PortalUser? User, DateTimeOffset Expires, string? Refusal)> CheckAsync(string token, UserManager<PortalUser> users)
+    {
         string payload;
-        try { payload = _protector.Unprotect(token); }
-        catch (CryptographicException) { return (null, "The bearer token is invalid or has expired; request a new one."); }
+        DateTimeOffset expires;
+        try { payload = _protector.Unprotect(token, out expires); }
+        catch (CryptographicException) { return (null, default, "The bearer token is invalid or has expired; request a new one."); }
 
         var parts = payload.Split('\n');
-        if (parts.Length != 2) return (null, "The bearer token is invalid.");
+        if (parts.Length != 2) return (null, expires, "The bearer token is invalid.");
+        if (await IsRevokedAsync(token)) return (null, expires, Revoked);
         var user = await users.FindByIdAsync(parts[0]);
         if (user is null || user.SecurityStamp != parts[1])
-            return (null, "The bearer token is no longer valid (the user or its password changed); request a new one.");
-        if (await users.IsLockedOutAsync(user)) return (null, "The account is locked out after too many failed sign-ins; try again later.");
-        return (await signIn.CreateUserPrincipalAsync(user), null);
+            return (null, expires, "The bearer token is no longer valid (the user or its password changed); request a new one.");
+        if (await users.IsLockedOutAsync(user)) return (null, expires, "The account is locked out after too many failed sign-ins; try again later.");
+        return (user, expires, null);
     }
+
+    /// <summary>
+    /// Revokes a token this portal issued and that has not expired; returns false when there was nothing to revoke (a
+    /// token that is not ours, has expired, or is revoked already). Rows of tokens past their expiry are deleted.
+    /// </summary>
+    public async Task<bool> RevokeAsync(string token, CancellationToken ct = default)
+    {
+        DateTimeOffset expires;
+        try { _ = _protector.Unprotect(token, out expires); }
+        catch (CryptographicException) { return false; }
+
+        var now = clock.GetUtcNow().UtcDateTime;
+        var hash = Hash(token);
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        await db.RevokedTokens.Where(r => r.ExpiresAt < now).ExecuteDeleteAsync(ct);
+        if (await db.RevokedTokens.AnyAsync(r => r.TokenHash == hash, ct)) return false;
+        db.RevokedTokens.Add(new RevokedToken { TokenHash = hash, ExpiresAt = expires.UtcDateTime, RevokedAt = now });
+        try { await db.SaveChangesAsync(ct); }
+        catch (DbUpdateException)
+        {
+            // Revoked by a concurrent request between the check and the insert: revoked all the same.
+            await using var again = await dbFactory.CreateDbContextAsync(ct);
+            if (await again.RevokedTokens.AnyAsync(r => r.TokenHash == hash, ct)) return false;
+            throw;
+        }
+        return true;
+    }
+
+    private async Task<bool> IsRevokedAsync(string token)
+    {
+        var hash = Hash(token);
+        await using var db = await dbFactory.CreateDbContextAsync();
+        return await db.RevokedTokens.AnyAsync(r => r.TokenHash == hash);
+    }
+
+    private static string Hash(string token) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(token)));
 }

@@ -42,7 +42,7 @@ internal static class DataCenterEndpoints
             .Describe("VMs", "Export a VM to an export domain",
                 "Body: `<action><storage_domain id=\"…\"/><exclusive>false</exclusive><discard_snapshots>false</discard_snapshots></action>`. " +
                 "`exclusive` overwrites a copy already there; `discard_snapshots` exports the active snapshot only, with its memory. The VM must be down. Admin only.")
-            .Takes<ActionInput>().Returns<ActionResult>().Faults(400, 404, 409);
+            .Takes<ActionInput>().Returns<ActionResult>().IsAction().Faults(400, 404, 409);
 
         api.MapPost("/storagedomains/{sd}/vms/{id}/import", async (HttpContext http, string sd, string id, ImportVmCommand import, PortalQueries q) =>
             {
@@ -59,7 +59,7 @@ internal static class DataCenterEndpoints
                 "Body: `<action><storage_domain id=\"…\"/><cluster id=\"…\"/><clone>false</clone><collapse_snapshots>false</collapse_snapshots>" +
                 "<vm><name>…</name></vm></action>`. The target is a data domain (File or Block); its snapshots come with their memory, " +
                 "unless `clone` (a new id and no memory at all). Admin only.")
-            .Takes<ActionInput>().Returns<ActionResult>().Faults(400, 404, 409);
+            .Takes<ActionInput>().Returns<ActionResult>().IsAction().Faults(400, 404, 409);
 
         api.MapPost("/storagedomains", async (HttpContext http, AddStorageDomainCommand add, PortalQueries q, IHypervisor hypervisor) =>
             {
@@ -137,7 +137,7 @@ internal static class DataCenterEndpoints
             .Produces(200).Faults(404, 409);
     }
 
-    private static async Task<IResult> CloneAsync(HttpContext http, CloneVmFromSnapshotCommand clone, PortalQueries q)
+    private static async Task<IResult> CloneAsync(HttpContext http, CloneVmFromSnapshotCommand clone, PortalQueries q, VmHardwareCache hardware, InFlightSnapshots inFlight)
     {
         var body = await ApiInput.ReadAsync(http, "vm", allowEmpty: false);
         var snapshotId = body.Items("snapshots", "snapshot").Select(s => s.Id()).FirstOrDefault(i => i is not null)
@@ -147,9 +147,8 @@ internal static class DataCenterEndpoints
         if (!result.Succeeded) throw ApiFault.From(result);
         var id = result.ValueAs<Guid>();
         var vm = await q.VmAsync(id) ?? throw ApiFault.NotFound("The new VM was removed before it could be shown.");
-        var clusters = (await q.ClustersAsync()).GroupBy(c => c.Name).ToDictionary(g => g.Key, g => g.First().Id);
-        var hosts = (await q.HostsAsync()).GroupBy(h => h.Name).ToDictionary(g => g.Key, g => g.First().Id);
-        return new OvirtResult<VmRepresentation>(Representations.Vm(vm, clusters, hosts), StatusCodes.Status201Created, result.WarningList, ApiPaths.Vm(id));
+        var representation = (await VmEndpoints.RepresentAsync([vm], new HashSet<string>(), q, hardware, inFlight, http.RequestAborted))[0];
+        return new OvirtResult<VmRepresentation>(representation, StatusCodes.Status201Created, result.WarningList, ApiPaths.Vm(id));
     }
 
     /// <summary>A storage domain named by id or by name.</summary>

@@ -40,6 +40,15 @@ internal static class EndpointHelpers
         return b;
     }
 
+    /// <summary>Marks an action endpoint: its faults are written inside <c>&lt;action&gt;</c>, as oVirt does (<see cref="FailedAction"/>).</summary>
+    public static RouteHandlerBuilder IsAction(this RouteHandlerBuilder b) => b.WithMetadata(OvirtActionEndpoint.Instance);
+
     public static RouteHandlerBuilder Describe(this RouteHandlerBuilder b, string tag, string summary, string description) =>
         b.WithTags(tag).WithSummary(summary).WithDescription(description);
+}
+
+/// <summary>Endpoint metadata of an oVirt action (start, stop, previewsnapshot, restore…).</summary>
+internal sealed class OvirtActionEndpoint
+{
+    public static readonly OvirtActionEndpoint Instance = new();
 }

@@ -63,24 +63,24 @@ internal static class SnapshotEndpoints
             .Describe("Snapshots", "Preview a snapshot",
                 "Body: `<action><snapshot id=\"…\"/><restore_memory>true</restore_memory></action>`. The VM must be down. An omitted " +
                 "restore_memory means **true**: the next start restores the snapshot's memory. Admin and Helpdesk.")
-            .Takes<ActionInput>().Returns<ActionResult>().Faults(400, 404, 409);
+            .Takes<ActionInput>().Returns<ActionResult>().IsAction().Faults(400, 404, 409);
 
         api.MapPost("/vms/{id}/commitsnapshot", (HttpContext http, string id, CommitSnapshotCommand commit) =>
                 VmEndpoints.RunActionAsync(http, id, vmId => commit.ExecuteAsync(new CommitSnapshotRequest(vmId), http.Actor())))
             .Describe("Snapshots", "Commit the snapshot in preview",
                 "Body: `<action/>`. Keeps the previewed state (with its memory, if restored) and removes the newer snapshots. Admin only.")
-            .Takes<ActionInput>().Returns<ActionResult>().Faults(400, 404, 409);
+            .Takes<ActionInput>().Returns<ActionResult>().IsAction().Faults(400, 404, 409);
 
         api.MapPost("/vms/{id}/undosnapshot", (HttpContext http, string id, UndoPreviewCommand undo) =>
                 VmEndpoints.RunActionAsync(http, id, vmId => undo.ExecuteAsync(new UndoPreviewRequest(vmId), http.Actor())))
             .Describe("Snapshots", "Undo the preview", "Body: `<action/>`. Brings back the VM as it was before the preview, with its memory. Admin and Helpdesk.")
-            .Takes<ActionInput>().Returns<ActionResult>().Faults(400, 404, 409);
+            .Takes<ActionInput>().Returns<ActionResult>().IsAction().Faults(400, 404, 409);
 
         api.MapPost("/vms/{id}/snapshots/{sid}/restore", RestoreAsync)
             .Describe("Snapshots", "Restore a snapshot (preview and commit in one step)",
                 "Body: `<action><restore_memory>true</restore_memory></action>`; an omitted restore_memory means **true**. The VM must be down. " +
                 "One operation (a preview and its commit, whole or not at all), so Admin only; a refusal or a failure changes nothing.")
-            .Takes<ActionInput>().Returns<ActionResult>().Faults(400, 404, 409);
+            .Takes<ActionInput>().Returns<ActionResult>().IsAction().Faults(400, 404, 409);
     }
 
     private static async Task<IResult> CreateAsync(HttpContext http, string id, CreateSnapshotCommand create, PortalQueries q, InFlightSnapshots inFlight)

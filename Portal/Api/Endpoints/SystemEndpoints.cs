@@ -3,6 +3,7 @@ using Portal.Api.Model;
 using Portal.Core;
 using Portal.Core.Hosts;
 using Portal.Core.Hypervisor;
+using Portal.Core.Search;
 
 namespace Portal.Api.Endpoints;
 
@@ -20,7 +21,12 @@ internal static class SystemEndpoints
                 var build = typeof(SystemEndpoints).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "1.0.0";
                 return Ovirt.Ok(new ApiRoot
                 {
-                    Links = collections.Select(c => new Link { Href = $"{ApiPaths.Base}/{c}", Rel = c }).ToList(),
+                    // Each collection and, as oVirt writes them, its search template (libgovirt's search uses "vms/search").
+                    Links = collections.SelectMany(c => new[]
+                    {
+                        new Link { Href = $"{ApiPaths.Base}/{c}", Rel = c },
+                        new Link { Href = $"{ApiPaths.Base}/{c}?search={{query}}", Rel = $"{c}/search" },
+                    }).ToList(),
                     ProductInfo = new ProductInfo
                     {
                         Name = "VirtPortal",
@@ -37,10 +43,11 @@ internal static class SystemEndpoints
             .Describe("System", "API root", "Links to the collections, and product_info (the oVirt API level emulated).")
             .Returns<ApiRoot>().Faults();
 
-        api.MapGet("/clusters", async (PortalQueries q, CancellationToken ct) =>
-                Ovirt.Ok(new ClusterList { Items = (await q.ClustersAsync(ct)).Select(Representations.Cluster).ToList() }))
-            .Describe("Clusters", "List clusters", "Each with its compatibility `version` (major, minor). Memory snapshots need 3.3 or later.")
-            .Returns<ClusterList>().Faults();
+        api.MapGet("/clusters", async (HttpContext http, PortalQueries q, CancellationToken ct) =>
+                Ovirt.Ok(new ClusterList { Items = (await q.SearchClustersAsync(ApiSearch.From(http.Request, PortalSearches.Clusters), ct)).Select(Representations.Cluster).ToList() }))
+            .Describe("Clusters", "List clusters",
+                "Each with its compatibility `version` (major, minor). Memory snapshots need 3.3 or later. `search`: `name=`, `sortby name`, `page N`; `max`.")
+            .Returns<ClusterList>().Faults(400);
 
         api.MapGet("/clusters/{id}", async (string id, PortalQueries q, CancellationToken ct) =>
             {
@@ -51,12 +58,17 @@ internal static class SystemEndpoints
             .Describe("Clusters", "Get a cluster", "")
             .Returns<ClusterRepresentation>().Faults(404);
 
-        api.MapGet("/hosts", async (PortalQueries q, HostConnections hosts, CancellationToken ct) =>
-                Ovirt.Ok(new HostList { Items = (await q.HostsAsync(ct)).Select(h => Representations.Host(h, hosts.Find(h.Id))).ToList() }))
+        api.MapGet("/hosts", async (HttpContext http, PortalQueries q, HostConnections hosts, CancellationToken ct) =>
+                Ovirt.Ok(new HostList
+                {
+                    Items = (await q.SearchHostsAsync(ApiSearch.From(http.Request, PortalSearches.Hosts(hosts)), ct))
+                        .Select(h => Representations.Host(h, hosts.Find(h.Id))).ToList(),
+                }))
             .Describe("Hosts", "List hosts",
                 "`status` is up while the portal's libvirt connection to the host is alive, connecting before it was first reached, " +
-                "non_responsive when it cannot be reached (the portal keeps trying; the host's VMs are not_responding).")
-            .Returns<HostList>().Faults();
+                "non_responsive when it cannot be reached (the portal keeps trying; the host's VMs are not_responding). " +
+                "`search`: `name=`, `status=`, `cluster=`, `and`/`or`, `sortby name`, `page N`; `max`.")
+            .Returns<HostList>().Faults(400);
 
         api.MapGet("/hosts/{id}", async (string id, PortalQueries q, HostConnections hosts, CancellationToken ct) =>
             {
@@ -67,14 +79,15 @@ internal static class SystemEndpoints
             .Describe("Hosts", "Get a host", "")
             .Returns<HostRepresentation>().Faults(404);
 
-        api.MapGet("/storagedomains", async (PortalQueries q, IHypervisor hypervisor, CancellationToken ct) =>
+        api.MapGet("/storagedomains", async (HttpContext http, PortalQueries q, IHypervisor hypervisor, CancellationToken ct) =>
             {
                 var items = new List<StorageDomainRepresentation>();
-                foreach (var d in await q.StorageDomainsAsync(ct)) items.Add(Representations.StorageDomain(d, await PoolAsync(hypervisor, d.PoolName, ct)));
+                foreach (var d in await q.SearchStorageDomainsAsync(ApiSearch.From(http.Request, PortalSearches.StorageDomains), ct)) items.Add(Representations.StorageDomain(d, await PoolAsync(hypervisor, d.PoolName, ct)));
                 return Ovirt.Ok(new StorageDomainList { Items = items });
             })
-            .Describe("Storage domains", "List storage domains", "`type` is data or export; `available` and `used` come from the backing libvirt pool.")
-            .Returns<StorageDomainList>().Faults();
+            .Describe("Storage domains", "List storage domains",
+                "`type` is data or export; `available` and `used` come from the backing libvirt pool. `search`: `name=`, `type=`, `sortby name`, `page N`; `max`.")
+            .Returns<StorageDomainList>().Faults(400);
 
         api.MapGet("/storagedomains/{id}", async (string id, PortalQueries q, IHypervisor hypervisor, CancellationToken ct) =>
             {
@@ -87,14 +100,12 @@ internal static class SystemEndpoints
 
         api.MapGet("/events", async (HttpContext http, PortalQueries q, CancellationToken ct) =>
             {
-                var max = 100;
-                if (http.Request.Query.TryGetValue("max", out var text) && (!int.TryParse(text, out max) || max < 1))
-                    throw ApiFault.BadRequest($"max must be a whole number of at least 1, not '{text}'.");
-                var entries = await q.AuditAsync(Math.Min(max, 1000), ct: ct);
+                var entries = await q.SearchAuditAsync(ApiSearch.From(http.Request, PortalSearches.Events, defaultMax: 100, maxLimit: 1000), ct);
                 return Ovirt.Ok(new EventList { Items = entries.Select(Representations.Event).ToList() });
             })
             .Describe("Events", "List the audit log, newest first",
                 "`?max=N` returns the N newest entries (default 100, at most 1000). `severity` is normal (success), warning or error (failure). " +
+                "`search`: `severity=`, `name=` (the operation), `message=`, `vm.name=`, `usrname=`, `and`/`or`, `sortby time|name`, `page N`. " +
                 "Refusals by a validator are answered, not audited.")
             .Returns<EventList>().Faults(400);
 

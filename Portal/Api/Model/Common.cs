@@ -6,8 +6,9 @@ namespace Portal.Api.Model;
 
 // One model per oVirt v4 type, written by XmlSerializer (the default) and System.Text.Json (Accept: application/json).
 // oVirt's conventions: XML attributes href/id become JSON properties; a collection is {"vm": [...]} in JSON and
-// <vms><vm/>...</vms> in XML; a single object is unwrapped in JSON; dates are xsd:dateTime in XML and epoch
-// milliseconds in JSON. These classes are public because XmlSerializer only serializes public types.
+// <vms><vm/>...</vms> in XML; a single object is unwrapped in JSON; dates are written as oVirt writes them, in XML and
+// JSON alike: milliseconds and an offset (2026-12-02T06:28:27.674+00:00; see OvirtDate). These classes are public
+// because XmlSerializer only serializes public types.
 
 /// <summary>Anything with an id and a canonical address.</summary>
 public abstract class Identified
@@ -57,6 +58,20 @@ public sealed class Fault
     public string Detail { get; set; } = "";
 }
 
+/// <summary>
+/// The reply to an action that was refused or failed, as oVirt v4 writes it: the action with its fault and
+/// <c>status</c> failed. libgovirt reads the fault's detail only from this shape; oVirt's SDKs read both.
+/// </summary>
+[XmlRoot("action")]
+public sealed class FailedAction
+{
+    [XmlElement("fault"), JsonPropertyName("fault")]
+    public Fault Fault { get; set; } = new();
+
+    [XmlElement("status"), JsonPropertyName("status")]
+    public string Status { get; set; } = "failed";
+}
+
 /// <summary>The reply to an action (start, stop, previewsnapshot…).</summary>
 [XmlRoot("action")]
 public sealed class ActionResult
@@ -66,12 +81,28 @@ public sealed class ActionResult
     public string Status { get; set; } = "complete";
 }
 
-/// <summary>Writes dates as epoch milliseconds, as oVirt's JSON does; reads the same.</summary>
-public sealed class EpochMillisecondsConverter : JsonConverter<DateTime>
+/// <summary>
+/// oVirt's date format, in XML and JSON: <c>2026-12-02T06:28:27.674+00:00</c>, always UTC, always three fractional
+/// digits and an offset. oVirt's Python SDK parses dates with <c>%Y-%m-%dT%H:%M:%S.%f</c> after cutting the offset, so
+/// .NET's default (seven digits, no offset) is refused by it.
+/// </summary>
+public static class OvirtDate
+{
+    public const string Format = "yyyy-MM-dd'T'HH:mm:ss.fff'+00:00'";
+
+    public static string ToText(DateTime value) =>
+        (value.Kind == DateTimeKind.Local ? value.ToUniversalTime() : value).ToString(Format, System.Globalization.CultureInfo.InvariantCulture);
+
+    public static DateTime Parse(string text) =>
+        DateTimeOffset.Parse(text, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal).UtcDateTime;
+}
+
+/// <summary>Writes and reads dates in <see cref="OvirtDate"/>'s format in JSON.</summary>
+public sealed class OvirtDateConverter : JsonConverter<DateTime>
 {
     public override DateTime Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
-        DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64()).UtcDateTime;
+        OvirtDate.Parse(reader.GetString() ?? throw new JsonException("A date must be a string."));
 
     public override void Write(Utf8JsonWriter writer, DateTime value, JsonSerializerOptions options) =>
-        writer.WriteNumberValue(new DateTimeOffset(DateTime.SpecifyKind(value, DateTimeKind.Utc)).ToUnixTimeMilliseconds());
+        writer.WriteStringValue(OvirtDate.ToText(value));
 }

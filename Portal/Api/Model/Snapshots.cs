@@ -15,8 +15,12 @@ public sealed class SnapshotRepresentation : Identified
     [XmlElement("vm"), JsonPropertyName("vm")]
     public Ref? Vm { get; set; }
 
-    [XmlElement("date"), JsonPropertyName("date"), JsonConverter(typeof(EpochMillisecondsConverter))]
+    [XmlIgnore, JsonPropertyName("date"), JsonConverter(typeof(OvirtDateConverter))]
     public DateTime Date { get; set; }
+
+    /// <summary>XmlSerializer's own date format has seven fractional digits; this is oVirt's.</summary>
+    [XmlElement("date"), JsonIgnore, System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
+    public string DateXml { get => OvirtDate.ToText(Date); set => Date = OvirtDate.Parse(value); }
 
     /// <summary>True when the snapshot holds the VM's memory.</summary>
     [XmlElement("persist_memorystate"), JsonPropertyName("persist_memorystate")]

@@ -13,8 +13,12 @@ public sealed class ApiRoot
     [XmlElement("product_info"), JsonPropertyName("product_info")]
     public ProductInfo ProductInfo { get; set; } = new();
 
-    [XmlElement("time"), JsonPropertyName("time"), JsonConverter(typeof(EpochMillisecondsConverter))]
+    [XmlIgnore, JsonPropertyName("time"), JsonConverter(typeof(OvirtDateConverter))]
     public DateTime Time { get; set; }
+
+    /// <summary>XmlSerializer's own date format has seven fractional digits; this is oVirt's.</summary>
+    [XmlElement("time"), JsonIgnore, System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
+    public string TimeXml { get => OvirtDate.ToText(Time); set => Time = OvirtDate.Parse(value); }
 }
 
 public sealed class ProductInfo
@@ -60,12 +64,15 @@ public sealed class VersionRepresentation
 [XmlRoot("cluster")]
 public sealed class ClusterRepresentation : Identified
 {
+    /// <summary>Null in a reference (a VM's cluster without <c>follow=cluster</c>).</summary>
     [XmlElement("name"), JsonPropertyName("name")]
-    public string Name { get; set; } = "";
+    public string? Name { get; set; }
 
     /// <summary>The compatibility version; memory snapshots need 3.3 or later.</summary>
     [XmlElement("version"), JsonPropertyName("version")]
-    public VersionRepresentation Version { get; set; } = new();
+    public VersionRepresentation? Version { get; set; }
+
+    public static ClusterRepresentation Reference(string href, Guid id) => new() { Href = href, Id = id.ToString() };
 }
 
 [XmlRoot("clusters")]
@@ -155,8 +162,12 @@ public sealed class EventRepresentation : Identified
     [XmlElement("severity"), JsonPropertyName("severity")]
     public string Severity { get; set; } = "";
 
-    [XmlElement("time"), JsonPropertyName("time"), JsonConverter(typeof(EpochMillisecondsConverter))]
+    [XmlIgnore, JsonPropertyName("time"), JsonConverter(typeof(OvirtDateConverter))]
     public DateTime Time { get; set; }
+
+    /// <summary>XmlSerializer's own date format has seven fractional digits; this is oVirt's.</summary>
+    [XmlElement("time"), JsonIgnore, System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
+    public string TimeXml { get => OvirtDate.ToText(Time); set => Time = OvirtDate.Parse(value); }
 
     /// <summary>The position in the log; newer entries have higher indexes.</summary>
     [XmlElement("index"), JsonPropertyName("index")]
