@@ -24,6 +24,9 @@ public abstract class CommandRun
     private PortalDbContext? _db;
     private OperationRecord? _record;
 
+    /// <summary>When the run began (<see cref="System.Diagnostics.Stopwatch.GetTimestamp"/>), for the timings commands log.</summary>
+    public long StartedAt { get; } = System.Diagnostics.Stopwatch.GetTimestamp();
+
     internal void Init(CommandServices services, PortalDbContext db, Actor actor, OperationRecord record)
     {
         _services = services;

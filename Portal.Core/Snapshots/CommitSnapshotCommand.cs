@@ -32,7 +32,7 @@ public sealed class CommitSnapshotCommand(CommandServices s) : VmCommand<CommitS
         await run.SaveAsync("committed", ct);
         await S.Monitor.SetStatusAsync(vm.Id, VmStatus.Down, "snapshot committed", ct);
         run.AuditMessage = $"VM {vm.Name} was restored from Snapshot '{committed.Description}'" +
-                           $" ({removed} newer snapshot(s) removed, {memory} memory volume(s) released).";
+                           $" ({removed} newer snapshot(s) removed, {memory} memory volume(s) freed).";
         return committed.Id;
     }
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using Portal.Core.Audit;
@@ -84,6 +85,7 @@ public sealed partial class CreateSnapshotCommand(CommandServices s, ILogger<Cre
     protected override async Task<object?> ExecuteCoreAsync(Run run, CancellationToken ct)
     {
         var vm = run.Vm;
+        var prepared = Stopwatch.GetElapsedTime(run.StartedAt);
         var (save, ignored) = MemoryDecision(vm, run.Status, run.Request.SaveMemory);
         if (ignored is not null && run.Request.SaveMemory) run.Warnings.Add(ignored);
         var live = run.Status is VmStatus.Up or VmStatus.Paused;
@@ -99,17 +101,18 @@ public sealed partial class CreateSnapshotCommand(CommandServices s, ILogger<Cre
         vm.Snapshots.Add(snapshot);
         run.Remember(new Journal(snapshot.Id, snapshot.HypervisorName, live));
         run.OnUndo(new DiscardSnapshotRowStep(vm.Id, snapshot.Id, active.ParentId));
+        // The memory volume is planned, and journaled with how to delete it, in the same transaction as the row: a crash
+        // never leaves a volume the database does not know.
+        var planned = save ? MemoryVolumeStore.Plan(run.Domain!, MemoryVolumeStore.EstimateBytes(vm), S.Now) : null;
+        if (planned is not null) run.OnUndo(new DiscardMemoryVolumeStep(planned.Id, run.Domain!.PoolName, planned.DumpVolumeName, planned.ConfVolumeName));
         await run.SaveAsync("snapshot-recorded", ct);
         S.Notifier.Publish(new SnapshotChanged(vm.Id, snapshot.Id, "Locked"));
         run.MarkStarted(snapshot.Id);
-        await S.Audit.WriteAsync(run.Actor.UserName, vm.Id, vm.Name, Operation, AuditOutcome.Success,
+        // Written while the host works: nothing below waits for it.
+        var initiated = S.Audit.WriteAsync(run.Actor.UserName, vm.Id, vm.Name, Operation, AuditOutcome.Success,
             $"Snapshot '{snapshot.Description}' creation for VM {vm.Name} was initiated by {run.Actor.UserName}.");
 
-        if (save)
-        {
-            await S.Monitor.SetStatusAsync(vm.Id, VmStatus.SavingState, "saving memory for a snapshot", ct);
-            save = await CreateMemoryVolumeAsync(run, ct);
-        }
+        if (planned is not null) save = await CreateDumpVolumeAsync(run, planned, ct);
 
         var progress = new Progress<double>(f => S.Notifier.Publish(new OperationProgress(vm.Id, Operation, f, false)));
         // Journaled before the call: a portal that dies while libvirt dumps leaves a row that says which snapshot to
@@ -118,40 +121,44 @@ public sealed partial class CreateSnapshotCommand(CommandServices s, ILogger<Cre
         // A guest its user had paused stays paused; one the dump paused is resumed if the snapshot does not complete.
         if (run.Memory is not null && run.Status == VmStatus.Up) run.OnUndo(new ResumeIfPausedStep(vm.Id));
         await run.SaveAsync("dumping", ct);
+        await initiated;
+        var beforeDump = Stopwatch.GetElapsedTime(run.StartedAt);
         await S.Hypervisor.CreateSnapshotAsync(vm.Id, new SnapshotRequest(snapshot.HypervisorName, snapshot.Description, run.Memory?.DumpPath, progress, config), ct);
 
-        await CompleteOnHostAsync(run.Db, vm, snapshot, ct);
+        var dumped = Stopwatch.GetElapsedTime(run.StartedAt);
+        // The configuration volume is made while the snapshot's result is read back.
+        await Task.WhenAll(CompleteOnHostAsync(vm, snapshot, ct), run.Memory is { } mv ? CreateConfVolumeAsync(run, mv, ct) : Task.CompletedTask);
         run.NotifyAfterSave(new SnapshotChanged(vm.Id, snapshot.Id, "Ok"));
         run.Commit();
         if (live || save) await S.Monitor.RefreshFromHostAsync(vm.Id, "snapshot taken", ct);
-        LogCreated(log, snapshot.Id, vm.Id, run.Memory is not null);
+        LogCreated(log, snapshot.Id, vm.Id, run.Memory is not null, prepared.TotalMilliseconds, (beforeDump - prepared).TotalMilliseconds,
+            (dumped - beforeDump).TotalMilliseconds, (Stopwatch.GetElapsedTime(run.StartedAt) - dumped).TotalMilliseconds);
         run.AuditMessage = $"Snapshot '{snapshot.Description}' creation for VM {vm.Name} has been completed" +
                            (run.Memory is null ? "." : $", with memory ({run.Memory.SizeBytes >> 20} MiB on {run.Domain!.Name}).");
         return snapshot.Id;
     }
 
     /// <summary>
-    /// Makes the memory volume, journaled first (so a crash never leaves a volume the database does not know), then
-    /// checks that the VM still runs. Returns false when it went down since validation (rule 5): the snapshot is then
-    /// kept without memory.
+    /// Makes the dump's volume (the VM shows SavingState meanwhile), records it, then checks that the VM still runs.
+    /// Returns false when it went down since validation (rule 5): the snapshot is then kept without memory.
     /// </summary>
-    private async Task<bool> CreateMemoryVolumeAsync(Run run, CancellationToken ct)
+    private async Task<bool> CreateDumpVolumeAsync(Run run, MemoryVolume planned, CancellationToken ct)
     {
         var vm = run.Vm;
         var domain = run.Domain!;
-        var planned = MemoryVolumeStore.Plan(domain, MemoryVolumeStore.EstimateBytes(vm), S.Now);
-        await run.WillAsync("memory-planned", new DiscardMemoryVolumeStep(planned.Id, domain.PoolName, planned.DumpVolumeName, planned.ConfVolumeName), ct);
-        var memory = run.Memory = await S.Memory.CreateAsync(domain, planned, ct);
+        var saving = S.Monitor.SetStatusAsync(vm.Id, VmStatus.SavingState, "saving memory for a snapshot", ct);
+        try { await S.Memory.CreateDumpAsync(domain, planned, ct); }
+        finally { await saving; }
+        var memory = run.Memory = planned;
         run.Db.MemoryVolumes.Add(memory);
         run.Snapshot!.MemoryVolumeId = memory.Id;
-        // A pool that names its volumes itself (a disk pool) gave other names than planned: journal those too.
-        if (memory.DumpVolumeName != planned.DumpVolumeName || memory.ConfVolumeName != planned.ConfVolumeName)
+        // A pool that names its volumes itself (a disk pool) gave another name than planned: journal that one too.
+        if (memory.DumpVolumeName != memory.DumpVolumeId.ToString())
             run.OnUndo(new DiscardMemoryVolumeStep(memory.Id, domain.PoolName, memory.DumpVolumeName, memory.ConfVolumeName));
-        await run.SaveAsync("memory-created", ct);
 
         var now = await S.Hypervisor.FindDomainAsync(vm.Id, ct);
         if (now is not null && VmMonitor.FromRunState(now.State) is VmStatus.Up or VmStatus.Paused) return true;
-        await S.Memory.DeleteVolumesAsync(memory, domain.PoolName);
+        await S.Hypervisor.DeleteVolumeAsync(domain.PoolName, memory.DumpVolumeName, CancellationToken.None);
         run.Snapshot.MemoryVolumeId = null;
         run.Db.MemoryVolumes.Remove(memory);
         run.Memory = null;
@@ -161,15 +168,24 @@ public sealed partial class CreateSnapshotCommand(CommandServices s, ILogger<Cre
         return false;
     }
 
-    /// <summary>The host has the snapshot: the row becomes Ok, the Active sits on it and follows the VM's configuration.</summary>
-    private async Task CompleteOnHostAsync(Persistence.PortalDbContext db, Vm vm, Snapshot snapshot, CancellationToken ct)
+    private async Task CreateConfVolumeAsync(Run run, MemoryVolume mv, CancellationToken ct)
     {
-        snapshot.HypervisorXml = await S.Hypervisor.GetSnapshotXmlAsync(vm.Id, snapshot.HypervisorName!, ct);
+        await S.Memory.CreateConfAsync(run.Domain!, mv, ct);
+        if (mv.ConfVolumeName != mv.ConfVolumeId.ToString())
+            run.OnUndo(new DeleteVolumeStep(run.Domain!.PoolName, mv.ConfVolumeName));
+    }
+
+    /// <summary>The host has the snapshot: the row becomes Ok, the Active sits on it and follows the VM's configuration.</summary>
+    private async Task CompleteOnHostAsync(Vm vm, Snapshot snapshot, CancellationToken ct)
+    {
+        var xml = S.Hypervisor.GetSnapshotXmlAsync(vm.Id, snapshot.HypervisorName!, ct);
+        // On a real host the VM now writes to new overlays; the Active snapshot follows its configuration.
+        var config = S.Hypervisor.GetDomainXmlAsync(vm.Id, inactive: true, ct);
+        snapshot.HypervisorXml = await xml;
         snapshot.Status = SnapshotStatus.Ok;
         var active = vm.Snapshots.Single(x => x.Type == SnapshotType.Active);
         active.ParentId = snapshot.Id;
-        // On a real host the VM now writes to new overlays; the Active snapshot follows its configuration.
-        active.ConfigurationXml = await S.Hypervisor.GetDomainXmlAsync(vm.Id, inactive: true, ct);
+        active.ConfigurationXml = await config;
     }
 
     protected override async Task<bool> HostFinishedAsync(OperationRecord record, CancellationToken ct)
@@ -186,7 +202,13 @@ public sealed partial class CreateSnapshotCommand(CommandServices s, ILogger<Cre
         await using var db = await S.Db.CreateDbContextAsync(ct);
         var vm = await db.Vms.Include(v => v.Snapshots).FirstAsync(v => v.Id == record.VmId, ct);
         var snapshot = vm.Snapshots.Single(x => x.Id == j.SnapshotId);
-        await CompleteOnHostAsync(db, vm, snapshot, ct);
+        await CompleteOnHostAsync(vm, snapshot, ct);
+        // The portal stopped after the dump, before it made the configuration volume.
+        if (snapshot.MemoryVolumeId is { } id && await db.MemoryVolumes.Include(m => m.StorageDomain).FirstOrDefaultAsync(m => m.Id == id, ct) is { ConfPath: "" } mv)
+        {
+            if (await S.Hypervisor.FindVolumePathAsync(mv.StorageDomain!.PoolName, mv.ConfVolumeName, ct) is { } path) mv.ConfPath = path;
+            else await S.Memory.CreateConfAsync(mv.StorageDomain, mv, ct);
+        }
         await db.SaveChangesAsync(ct);
         S.Notifier.Publish(new SnapshotChanged(vm.Id, snapshot.Id, "Ok"));
         await S.Monitor.RefreshFromHostAsync(vm.Id, "snapshot completed after a restart", ct);
@@ -196,6 +218,7 @@ public sealed partial class CreateSnapshotCommand(CommandServices s, ILogger<Cre
     protected override string FailureMessage(Run run, string reason) =>
         $"Failed to complete snapshot '{run.Request.Description}' creation for VM {run.Vm.Name}: {reason}";
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Snapshot {SnapshotId} of VM {VmId} created with memory {HasMemory}")]
-    private static partial void LogCreated(ILogger log, Guid snapshotId, Guid vmId, bool hasMemory);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Snapshot {SnapshotId} of VM {VmId} created with memory {HasMemory}: " +
+        "checks {CheckMs:0.0} ms, records and volumes {PrepareMs:0.0} ms, libvirt {DumpMs:0.0} ms, completion {FinishMs:0.0} ms")]
+    private static partial void LogCreated(ILogger log, Guid snapshotId, Guid vmId, bool hasMemory, double checkMs, double prepareMs, double dumpMs, double finishMs);
 }

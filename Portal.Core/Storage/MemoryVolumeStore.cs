@@ -67,20 +67,28 @@ public sealed partial class MemoryVolumeStore(IHypervisor hypervisor, TimeProvid
     /// <summary>Creates the volumes of a <see cref="Plan"/>ned memory volume; the names libvirt gives are kept in it.</summary>
     public async Task<MemoryVolume> CreateAsync(StorageDomain domain, MemoryVolume mv, CancellationToken ct)
     {
-        var block = domain.Kind == StorageKind.Block;
-        var dump = await hypervisor.CreateVolumeAsync(domain.PoolName, mv.DumpVolumeId.ToString(), mv.SizeBytes, block, ct);
-        (mv.DumpVolumeName, mv.DumpPath) = (dump.Name, dump.Path);
-        try
-        {
-            var conf = await hypervisor.CreateVolumeAsync(domain.PoolName, mv.ConfVolumeId.ToString(), ConfigVolumeBytes, block, ct);
-            (mv.ConfVolumeName, mv.ConfPath) = (conf.Name, conf.Path);
-        }
+        await CreateDumpAsync(domain, mv, ct);
+        try { await CreateConfAsync(domain, mv, ct); }
         catch
         {
             await hypervisor.DeleteVolumeAsync(domain.PoolName, mv.DumpVolumeName, CancellationToken.None);
             throw;
         }
         return mv;
+    }
+
+    /// <summary>The dump's volume: what must exist before libvirt writes the memory.</summary>
+    public async Task CreateDumpAsync(StorageDomain domain, MemoryVolume mv, CancellationToken ct)
+    {
+        var dump = await hypervisor.CreateVolumeAsync(domain.PoolName, mv.DumpVolumeId.ToString(), mv.SizeBytes, domain.Kind == StorageKind.Block, ct);
+        (mv.DumpVolumeName, mv.DumpPath) = (dump.Name, dump.Path);
+    }
+
+    /// <summary>The configuration's volume, which nothing needs during the dump: a snapshot makes it while the dump's result is read back.</summary>
+    public async Task CreateConfAsync(StorageDomain domain, MemoryVolume mv, CancellationToken ct)
+    {
+        var conf = await hypervisor.CreateVolumeAsync(domain.PoolName, mv.ConfVolumeId.ToString(), ConfigVolumeBytes, domain.Kind == StorageKind.Block, ct);
+        (mv.ConfVolumeName, mv.ConfPath) = (conf.Name, conf.Path);
     }
 
     /// <summary>Removes both volumes of a memory volume from the host (idempotent).</summary>

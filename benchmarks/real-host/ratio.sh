@@ -2,7 +2,8 @@
 # Issue #4's ratios on the 128 MiB busybox guest 'tiny' (qemu:///system, set up by scripts/real-host/setup.sh):
 #   create-snapshot-with-memory through the portal (REST, 201 = finished) / virsh snapshot-create-as --memspec --diskspec
 #   run-from-memory through the portal (REST start after preview)        / virsh restore --xml --paused + resume
-# plus the time the portal shows the VM SavingState. One run each; prints the figures and ratios.
+# plus the time the portal shows the VM SavingState. ROUNDS (default 3) rounds each, after one warm-up of each side is
+# part of the rounds (the median drops it): the first define or restore after libvirtd starts probes QEMU's capabilities.
 set -euo pipefail
 ROOT=/var/lib/portal-real
 repo=$(cd "$(dirname "$0")/../.." && pwd)
@@ -25,17 +26,27 @@ token=$(curl -sf -d "grant_type=password&scope=ovirt-app-api&username=admin@inte
   "http://127.0.0.1:$port/ovirt-engine/sso/oauth/token" | python3 -c 'import sys, json; print(json.load(sys.stdin)["access_token"])')
 A=(-H "Authorization: Bearer $token" -H 'Content-Type: application/xml')
 
-boot() { curl -sf "${A[@]}" -d '<action/>' "$B/vms/$VM/start" >/dev/null; until grep -aq "COUNTER 3 " "$ROOT/console/tiny.log" 2>/dev/null; do sleep 0.5; done; }
+boot() { : > "$ROOT/console/tiny.log"; curl -sf "${A[@]}" -d '<action/>' "$B/vms/$VM/start" >/dev/null; until grep -aq "COUNTER 3 " "$ROOT/console/tiny.log" 2>/dev/null; do sleep 0.5; done; }
 stop() { curl -sf "${A[@]}" -d '<action/>' "$B/vms/$VM/stop" >/dev/null; }
 
-# --- portal: snapshot with memory, end to end (Expect: 201-created waits for the end) ---
-boot
-t0=$(now); sid=$(curl -sf "${A[@]}" -H 'Expect: 201-created' -d '<snapshot><description>bench</description><persist_memorystate>true</persist_memorystate></snapshot>' "$B/vms/$VM/snapshots" | grep -oP '<snapshot [^>]*id="\K[^"]+' | head -1); t1=$(now)
-portal_snap=$(ms "$t0" "$t1")
-stop
-curl -sf "${A[@]}" -d "<action><snapshot id=\"$sid\"/><restore_memory>true</restore_memory></action>" "$B/vms/$VM/previewsnapshot" >/dev/null
-t0=$(now); curl -sf "${A[@]}" -d '<action/>' "$B/vms/$VM/start" >/dev/null; t1=$(now)
-portal_restore=$(ms "$t0" "$t1")
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+ROUNDS=${ROUNDS:-3}
+
+# --- portal: snapshot with memory, end to end (Expect: 201-created waits for the end); ROUNDS rounds, the median ---
+ps=(); pr=()
+for round in $(seq "$ROUNDS"); do
+  boot
+  t0=$(now); sid=$(curl -sf "${A[@]}" -H 'Expect: 201-created' -d "<snapshot><description>bench $round</description><persist_memorystate>true</persist_memorystate></snapshot>" "$B/vms/$VM/snapshots" | grep -oP '<snapshot [^>]*id="\K[^"]+' | head -1); t1=$(now)
+  ps+=("$(ms "$t0" "$t1")")
+  stop
+  curl -sf "${A[@]}" -d "<action><snapshot id=\"$sid\"/><restore_memory>true</restore_memory></action>" "$B/vms/$VM/previewsnapshot" >/dev/null
+  t0=$(now); curl -sf "${A[@]}" -d '<action/>' "$B/vms/$VM/start" >/dev/null; t1=$(now)
+  pr+=("$(ms "$t0" "$t1")")
+  stop
+  curl -sf "${A[@]}" -d '<action/>' "$B/vms/$VM/undosnapshot" >/dev/null || true
+  curl -sf "${A[@]}" -X DELETE "$B/vms/$VM/snapshots/$sid" >/dev/null || true
+done
+portal_snap=$(printf '%s\n' "${ps[@]}" | median); portal_restore=$(printf '%s\n' "${pr[@]}" | median)
 saving=$(python3 - "$data/portal.db" <<'PY'
 import sqlite3, sys, datetime
 c = sqlite3.connect(sys.argv[1]); rows = c.execute("select [To], At from VmStatusTransitions order by Id").fetchall()
@@ -44,22 +55,31 @@ start = next(t(a) for s, a in rows if s == 'SavingState'); end = next(t(a) for s
 print(round((end - start).total_seconds() * 1000))
 PY
 )
-stop
-curl -sf "${A[@]}" -d '<action/>' "$B/vms/$VM/undosnapshot" >/dev/null || true
 kill $portal; wait $portal 2>/dev/null || true
+breakdown=$(grep -oE "checks [0-9.]+ ms, records and volumes [0-9.]+ ms, libvirt [0-9.]+ ms, completion [0-9.]+ ms" "$data/portal.log" | tail -1 || true)
 
-# --- virsh on the same guest ---
-$V start tiny >/dev/null; : > "$ROOT/console/tiny.log"; until grep -aq "COUNTER 3 " "$ROOT/console/tiny.log"; do sleep 0.5; done
+# --- virsh on the same guest, the same rounds ---
 disk=$($V domblklist tiny | awk '$1=="vda"{print $2}')
-t0=$(now); $V snapshot-create-as tiny virsh-bench --memspec "file=$ROOT/data/virsh-bench.mem,snapshot=external" --diskspec "vda,snapshot=external,file=$ROOT/data/tiny.virsh-bench.qcow2" >/dev/null; t1=$(now)
-virsh_snap=$(ms "$t0" "$t1")
-$V destroy tiny >/dev/null
-qemu-img create -q -f qcow2 -b "$disk" -F qcow2 "$ROOT/data/tiny.virsh-restore.qcow2"
-$V save-image-dumpxml "$ROOT/data/virsh-bench.mem" | sed "s#file='$disk'#file='$ROOT/data/tiny.virsh-restore.qcow2'#" > "$ROOT/run/restore.xml"
-t0=$(now); $V restore "$ROOT/data/virsh-bench.mem" --xml "$ROOT/run/restore.xml" --paused >/dev/null; $V resume tiny >/dev/null; t1=$(now)
-virsh_restore=$(ms "$t0" "$t1")
-$V destroy tiny >/dev/null
+vs=(); vr=()
+for round in $(seq "$ROUNDS"); do
+  $V start tiny >/dev/null; : > "$ROOT/console/tiny.log"; until grep -aq "COUNTER 3 " "$ROOT/console/tiny.log"; do sleep 0.5; done
+  t0=$(now); $V snapshot-create-as tiny "virsh-bench-$round" --memspec "file=$ROOT/data/virsh-bench-$round.mem,snapshot=external" --diskspec "vda,snapshot=external,file=$ROOT/data/tiny.virsh-bench-$round.qcow2" >/dev/null; t1=$(now)
+  vs+=("$(ms "$t0" "$t1")")
+  $V destroy tiny >/dev/null
+  qemu-img create -q -f qcow2 -b "$disk" -F qcow2 "$ROOT/data/tiny.virsh-restore-$round.qcow2"
+  $V save-image-dumpxml "$ROOT/data/virsh-bench-$round.mem" | sed "s#file='[^']*tiny[^']*qcow2'#file='$ROOT/data/tiny.virsh-restore-$round.qcow2'#" > "$ROOT/run/restore.xml"
+  t0=$(now); $V restore "$ROOT/data/virsh-bench-$round.mem" --xml "$ROOT/run/restore.xml" --paused >/dev/null; $V resume tiny >/dev/null; t1=$(now)
+  vr+=("$(ms "$t0" "$t1")")
+  $V destroy tiny >/dev/null
+  $V snapshot-delete tiny "virsh-bench-$round" --metadata >/dev/null 2>&1 || true
+  # the next round snapshots the same base disk again
+  $V define <($V dumpxml --inactive tiny | sed "s#file='[^']*tiny[^']*qcow2'#file='$disk'#") >/dev/null
+done
+virsh_snap=$(printf '%s\n' "${vs[@]}" | median); virsh_restore=$(printf '%s\n' "${vr[@]}" | median)
+echo "rounds: portal snapshot ${ps[*]} ms, virsh snapshot ${vs[*]} ms; portal restore ${pr[*]} ms, virsh restore ${vr[*]} ms"
 
 echo "create snapshot with memory: portal ${portal_snap} ms, virsh ${virsh_snap} ms, ratio $(echo "$portal_snap / $virsh_snap" | bc -l | xargs printf '%.2f')"
 echo "run from memory:             portal ${portal_restore} ms, virsh ${virsh_restore} ms, ratio $(echo "$portal_restore / $virsh_restore" | bc -l | xargs printf '%.2f')"
 echo "portal's SavingState time:   ${saving} ms"
+echo "portal's own breakdown:      ${breakdown:-not logged}"
+echo "load average:                $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -8,9 +8,15 @@ if virsh -c qemu:///system version >/dev/null 2>&1; then echo ">> libvirtd alrea
 cat > "$RUN/libvirtd.conf" <<CONF
 log_outputs="3:file:$RUN/libvirtd.log"
 CONF
+# The daemons outlive this script: they must not inherit its open files. A caller's lock (flock's descriptor) held by
+# libvirtd for its whole life would keep every other user of the host waiting.
+daemon() (
+  for fd in /proc/$BASHPID/fd/*; do fd=${fd##*/}; [ "$fd" -gt 2 ] && eval "exec $fd>&-" 2>/dev/null; done
+  exec "$@"
+)
 # After libvirtd alone was killed (a fault test does that), virtlogd still runs: keep it.
-if ! { [ -f "$RUN/virtlogd.pid" ] && kill -0 "$(cat "$RUN/virtlogd.pid")" 2>/dev/null; }; then virtlogd -d -p "$RUN/virtlogd.pid"; fi
-libvirtd -d -f "$RUN/libvirtd.conf" -p "$RUN/libvirtd.pid"
+if ! { [ -f "$RUN/virtlogd.pid" ] && kill -0 "$(cat "$RUN/virtlogd.pid")" 2>/dev/null; }; then daemon virtlogd -d -p "$RUN/virtlogd.pid"; fi
+daemon libvirtd -d -f "$RUN/libvirtd.conf" -p "$RUN/libvirtd.pid"
 for _ in $(seq 1 100); do
   virsh -c qemu:///system version >/dev/null 2>&1 && break
   sleep 0.2

@@ -93,8 +93,9 @@ public sealed class CreateSnapshotDialogTests : PortalComponentTest
     {
         var providers = await OpenAsync(await VmAsync("web-frontend"));
 
+        // The free space arrives once the host has answered: wait for it rather than read the first render.
+        providers.WaitForAssertion(() => Assert.Contains("on data-file with", providers.Find(PauseWarning).TextContent), TimeSpan.FromSeconds(10));
         Assert.Empty(providers.FindAll("[data-testid=create-snapshot-domain]"));
-        Assert.Contains("on data-file with", providers.Find(PauseWarning).TextContent);
     }
 
     [Fact]
