@@ -252,7 +252,7 @@ public sealed unsafe partial class LibvirtHypervisor : IHypervisor, IDisposable
 
     public Task<DomainInfo> DefineDomainAsync(string xml, CancellationToken ct = default) => Long(() =>
     {
-        using var d = Interop.virDomainDefineXML(_conn, xml);
+        using var d = Interop.virDomainDefineXML(_conn, SnapshotXml.WithoutBackingChains(xml));
         if (d.IsInvalid) throw new HypervisorException("Defining the VM", LastError());
         var info = Describe(d);
         Persist(info.Id);

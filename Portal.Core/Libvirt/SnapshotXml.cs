@@ -73,6 +73,22 @@ internal static class SnapshotXml
         return Path.Combine(dir, $"{stem}.{tag}.qcow2");
     }
 
+    /// <summary>
+    /// The configuration without the disks' &lt;backingStore&gt; elements. A configuration the portal stored (read back after
+    /// a snapshot) lists each disk's backing chain as it was then; defined again, libvirt keeps that stale chain, and the
+    /// next external snapshot stacks a new one on it, naming the top image twice (QEMU then fails to start it: "Failed to
+    /// get write lock"). Without them libvirt reads each chain from the images' own headers.
+    /// </summary>
+    public static string WithoutBackingChains(string domainXml)
+    {
+        if (!domainXml.Contains("<backingStore", StringComparison.Ordinal)) return domainXml;
+        var doc = XDocument.Parse(domainXml);
+        var chains = doc.Root?.Element("devices")?.Elements("disk").Elements("backingStore").ToList() ?? [];
+        if (chains.Count == 0) return domainXml;
+        foreach (var b in chains) b.Remove();
+        return doc.ToString(SaveOptions.DisableFormatting);
+    }
+
     public static string? MemoryFile(string snapshotXml)
     {
         if (string.IsNullOrEmpty(snapshotXml)) return null;

@@ -58,7 +58,8 @@ PY
 kill $portal; wait $portal 2>/dev/null || true
 breakdown=$(grep -oE "checks [0-9.]+ ms, records and volumes [0-9.]+ ms, libvirt [0-9.]+ ms, completion [0-9.]+ ms" "$data/portal.log" | tail -1 || true)
 
-# --- virsh on the same guest, the same rounds ---
+# --- virsh on the same guest, the same rounds (once the portal's last QEMU has let go of the disk) ---
+for _ in $(seq 100); do pgrep -f "guest=tiny," >/dev/null || break; sleep 0.1; done
 disk=$($V domblklist tiny | awk '$1=="vda"{print $2}')
 vs=(); vr=()
 for round in $(seq "$ROUNDS"); do
@@ -67,13 +68,19 @@ for round in $(seq "$ROUNDS"); do
   vs+=("$(ms "$t0" "$t1")")
   $V destroy tiny >/dev/null
   qemu-img create -q -f qcow2 -b "$disk" -F qcow2 "$ROOT/data/tiny.virsh-restore-$round.qcow2"
-  $V save-image-dumpxml "$ROOT/data/virsh-bench-$round.mem" | sed "s#file='[^']*tiny[^']*qcow2'#file='$ROOT/data/tiny.virsh-restore-$round.qcow2'#" > "$ROOT/run/restore.xml"
+  $V save-image-dumpxml "$ROOT/data/virsh-bench-$round.mem" | sed "s#file='$disk'#file='$ROOT/data/tiny.virsh-restore-$round.qcow2'#" > "$ROOT/run/restore.xml"
   t0=$(now); $V restore "$ROOT/data/virsh-bench-$round.mem" --xml "$ROOT/run/restore.xml" --paused >/dev/null; $V resume tiny >/dev/null; t1=$(now)
   vr+=("$(ms "$t0" "$t1")")
   $V destroy tiny >/dev/null
   $V snapshot-delete tiny "virsh-bench-$round" --metadata >/dev/null 2>&1 || true
   # the next round snapshots the same base disk again
-  $V define <($V dumpxml --inactive tiny | sed "s#file='[^']*tiny[^']*qcow2'#file='$disk'#") >/dev/null
+  $V dumpxml --inactive tiny | sed "s#file='$ROOT/data/tiny.virsh-bench-$round.qcow2'#file='$disk'#" | python3 -c '
+import sys, xml.etree.ElementTree as E
+d = E.fromstring(sys.stdin.read())
+for disk in d.iter("disk"):
+    for b in disk.findall("backingStore"): disk.remove(b)
+print(E.tostring(d, encoding="unicode"))' > "$ROOT/run/tiny-again.xml"
+  $V define "$ROOT/run/tiny-again.xml" >/dev/null
 done
 virsh_snap=$(printf '%s\n' "${vs[@]}" | median); virsh_restore=$(printf '%s\n' "${vr[@]}" | median)
 echo "rounds: portal snapshot ${ps[*]} ms, virsh snapshot ${vs[*]} ms; portal restore ${pr[*]} ms, virsh restore ${vr[*]} ms"
