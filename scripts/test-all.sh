@@ -11,6 +11,7 @@ need_apt python3-pycurl libxml2-dev python3-dev gcc gir1.2-govirt-1.0 python3-gi
 need_dotnet
 
 log=$(mktemp)
+failures=$(mktemp)
 passed=0; failed=0; skipped=0; runs_failed=0
 
 count() { # sums the MTP summary of one run's output
@@ -19,6 +20,7 @@ count() { # sums the MTP summary of one run's output
   f=$(grep -E '^\s+failed: [0-9]+' "$out" | tail -1 | grep -oE '[0-9]+' || echo 0)
   s=$(grep -E '^\s+succeeded: [0-9]+' "$out" | tail -1 | grep -oE '[0-9]+' || echo 0)
   k=$(grep -E '^\s+skipped: [0-9]+' "$out" | tail -1 | grep -oE '[0-9]+' || echo 0)
+  grep -E '^\s*failed [A-Za-z_]' "$out" >> "$failures"
   passed=$((passed + ${s:-0})); failed=$((failed + ${f:-0})); skipped=$((skipped + ${k:-0}))
 }
 
@@ -49,6 +51,8 @@ if [ "${SKIP_REAL_HOST:-0}" != "1" ]; then
 fi
 
 echo
+if [ -s "$failures" ]; then echo "Failed tests:"; sed 's/^\s*/  /' "$failures"; fi
+rm -f "$failures"
 echo "$passed passed, $failed failed, $skipped skipped"
 rm -f "$log"
 if [ "$failed" -gt 0 ] || [ "$runs_failed" -ne 0 ]; then exit 1; fi
