@@ -47,6 +47,7 @@ public sealed class PortalMetrics
         // [portal_circuits_open]
         _circuits = meter.CreateUpDownCounter<long>("portal.circuits.open", "{circuit}",
             "Blazor circuits (browser tabs with a live connection) open now.");
+        _circuits.Add(0); // exported as 0 before the first circuit, so a dashboard shows 0 rather than no data
         // [portal_host_connected]
         meter.CreateObservableGauge("portal.host.connected", () => hosts.All.Select(h =>
                 new Measurement<int>(h.State == HostState.Connected ? 1 : 0,

@@ -39,6 +39,14 @@ public sealed class MetricsEndpointTests
         Assert.Equal(1, Value(text, "portal_operations_total", ("operation", "Stop VM"), ("outcome", "ok")));
         // The embedded demo host is connected.
         Assert.Equal(1, Value(text, "portal_host_connected", ("primary", "true")));
+        Assert.Equal(0, Value(text, "portal_circuits_open"));
+        Assert.Contains("# TYPE portal_circuits_open gauge", text);
+
+        // Every metric the documented Grafana dashboard queries is exported (no panel stays empty).
+        var dashboard = await File.ReadAllTextAsync(Path.Combine(RepoRoot(), "docs", "grafana-dashboard.json"), Ct);
+        var queried = Regex.Matches(dashboard, @"\b(?:portal|http|dotnet)_[a-z_]+(?=\{)").Select(m => m.Value).Distinct().ToList();
+        Assert.True(queried.Count >= 8, string.Join(", ", queried));
+        Assert.All(queried, name => Assert.Matches(new Regex($"^{name}(\\{{| )", RegexOptions.Multiline), text));
     }
 
     [Fact]
@@ -56,6 +64,13 @@ public sealed class MetricsEndpointTests
         Assert.Equal(HttpStatusCode.Forbidden, forbidden.StatusCode);
         Assert.DoesNotContain("portal_", await forbidden.Content.ReadAsStringAsync(Ct));
         Assert.Contains("Admin role", await forbidden.Content.ReadAsStringAsync(Ct));
+    }
+
+    private static string RepoRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "Portal.sln"))) return dir.FullName;
+        throw new DirectoryNotFoundException("No Portal.sln above " + AppContext.BaseDirectory);
     }
 
     private static async Task<string> ScrapeAsync(HttpClient client)
