@@ -11,6 +11,7 @@ using Portal.Core.Hosts;
 using Portal.Core.Hypervisor;
 using Portal.Core.ImportExport;
 using Portal.Core.Libvirt;
+using Portal.Core.Observability;
 using Portal.Core.Persistence;
 using Portal.Core.Snapshots;
 using Portal.Core.Storage;
@@ -73,6 +74,8 @@ public static class PortalCoreExtensions
         services.AddSingleton<PortalQueries>();
 
         services.AddSingleton<CrashPoints>();
+        services.AddMetrics();
+        services.AddSingleton<PortalMetrics>();
 
         services.AddCommand<CreateSnapshotCommand>();
         services.AddCommand<PreviewSnapshotCommand>();

@@ -6,6 +6,7 @@ using MudBlazor.Services;
 using Portal.Api;
 using Portal.Auth;
 using Portal.Components;
+using Portal.Observability;
 using Portal.Core;
 using Portal.Core.Auth;
 using Portal.Core.Hypervisor;
@@ -50,6 +51,7 @@ public static class PortalWebExtensions
         services.AddScoped<OperationRunner>();
         services.AddSingleton<UserAdministration>();
         services.AddPortalApi();
+        builder.AddPortalMetrics();
         return builder;
     }
 
@@ -84,6 +86,7 @@ public static class PortalWebExtensions
         app.MapStaticAssets().AllowAnonymous();
         app.MapAccountEndpoints();
         app.MapHealthEndpoint();
+        app.MapPortalMetrics();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
         return app;
     }

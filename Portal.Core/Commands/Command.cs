@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using Portal.Core.Audit;
@@ -80,6 +81,25 @@ public abstract partial class Command<TRequest, TRun>(CommandServices services) 
 
     /// <summary>The body shared by <see cref="ExecuteAsync"/> and the VM commands' <c>StartAsync</c>.</summary>
     private protected async Task<CommandResult> RunAsync(TRequest request, Actor actor, Action<TRun>? initialized, CancellationToken ct)
+    {
+        // Every operation is counted and timed by kind and outcome, refusals included; one that throws counts as failed.
+        var started = Stopwatch.GetTimestamp();
+        var outcome = ResultKind.Failed;
+        try
+        {
+            var result = await RunTemplateAsync(request, actor, initialized, ct);
+            outcome = result.Kind;
+            return result;
+        }
+        finally
+        {
+            var elapsed = Stopwatch.GetElapsedTime(started);
+            S.Metrics.OperationEnded(Operation, outcome, elapsed);
+            LogEnded(S.Loggers.CreateLogger(GetType()), Operation, outcome, actor.UserName, elapsed.TotalMilliseconds);
+        }
+    }
+
+    private async Task<CommandResult> RunTemplateAsync(TRequest request, Actor actor, Action<TRun>? initialized, CancellationToken ct)
     {
         if (Authorize(actor) is { } forbidden)
         {
@@ -324,6 +344,9 @@ public abstract partial class Command<TRequest, TRun>(CommandServices services) 
     protected static string Reason(Exception ex) => ex is Hypervisor.HypervisorException h ? h.LibvirtMessage : ex.Message;
 
     private static string Shorten(string s) => s.Length <= 4000 ? s : s[..3999] + "…";
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Operation} ended {Outcome} for {User} in {ElapsedMs:0} ms")]
+    private static partial void LogEnded(ILogger log, string operation, ResultKind outcome, string user, double elapsedMs);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Operation} failed")]
     private static partial void LogFailed(ILogger log, string operation, Exception ex);

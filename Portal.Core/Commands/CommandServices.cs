@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using Portal.Core.Audit;
 using Portal.Core.Hosts;
 using Portal.Core.Hypervisor;
+using Portal.Core.Observability;
 using Portal.Core.Persistence;
 using Portal.Core.Storage;
 using Portal.Core.Vms;
@@ -13,7 +14,8 @@ namespace Portal.Core.Commands;
 /// <summary>What every command needs; one instance, shared.</summary>
 public sealed class CommandServices(
     IDbContextFactory<PortalDbContext> db, IHypervisor hypervisor, HostConnections hosts, VmLocks locks, VmMonitor monitor,
-    PortalNotifier notifier, AuditLog audit, MemoryVolumeStore memory, CrashPoints crash, TimeProvider clock, ILoggerFactory loggers)
+    PortalNotifier notifier, AuditLog audit, MemoryVolumeStore memory, CrashPoints crash, TimeProvider clock, ILoggerFactory loggers,
+    PortalMetrics metrics)
 {
     public IDbContextFactory<PortalDbContext> Db => db;
 
@@ -28,6 +30,7 @@ public sealed class CommandServices(
     public TimeProvider Clock => clock;
     public ILoggerFactory Loggers => loggers;
     public CrashPoints Crash => crash;
+    public PortalMetrics Metrics => metrics;
 
     /// <summary>The journal rows of the runs under way in this process: recovery leaves them alone.</summary>
     public ConcurrentDictionary<Guid, byte> Running { get; } = new();

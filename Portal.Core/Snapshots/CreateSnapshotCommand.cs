@@ -126,6 +126,7 @@ public sealed partial class CreateSnapshotCommand(CommandServices s, ILogger<Cre
         await S.Hypervisor.CreateSnapshotAsync(vm.Id, new SnapshotRequest(snapshot.HypervisorName, snapshot.Description, run.Memory?.DumpPath, progress, config), ct);
 
         var dumped = Stopwatch.GetElapsedTime(run.StartedAt);
+        if (run.Memory is { } dump) S.Metrics.MemoryDumped(dump.SizeBytes, dumped - beforeDump, run.Domain!.Kind.ToString());
         // The configuration volume is made while the snapshot's result is read back.
         await Task.WhenAll(CompleteOnHostAsync(vm, snapshot, ct), run.Memory is { } mv ? CreateConfVolumeAsync(run, mv, ct) : Task.CompletedTask);
         run.NotifyAfterSave(new SnapshotChanged(vm.Id, snapshot.Id, "Ok"));

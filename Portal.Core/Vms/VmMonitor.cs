@@ -15,7 +15,7 @@ namespace Portal.Core.Vms;
 /// </summary>
 public sealed partial class VmMonitor(
     IHypervisor hypervisor, IDbContextFactory<PortalDbContext> dbFactory, PortalNotifier notifier, VmLocks locks,
-    TimeProvider clock, ILogger<VmMonitor> log) : BackgroundService
+    TimeProvider clock, ILogger<VmMonitor> log, Observability.PortalMetrics metrics) : BackgroundService
 {
     private readonly ConcurrentDictionary<Guid, VmStatus> _status = new();
     private readonly SemaphoreSlim _writeGate = new(1, 1);
@@ -115,7 +115,12 @@ public sealed partial class VmMonitor(
         {
             await foreach (var e in _events.Reader.ReadAllAsync(stoppingToken))
             {
-                try { await HandleAsync(e, stoppingToken); }
+                try
+                {
+                    await HandleAsync(e, stoppingToken);
+                    // Lag: from libvirt's callback to the status stored and published (the queue included).
+                    if (e.Detail >= 0) metrics.EventHandled(DateTimeOffset.UtcNow - e.At);
+                }
                 catch (Exception ex) when (ex is not OperationCanceledException) { LogEventFailed(log, e.DomainName, ex); }
             }
         }

@@ -27,6 +27,13 @@ public sealed class PortalProcessOptions
     /// <summary>A data folder to start on (a portal restarted on the data of one that stopped), kept when disposed.</summary>
     /// <remarks>Default: null, a fresh temporary folder, deleted when disposed.</remarks>
     public string? DataDirectory { get; set; }
+
+    /// <summary>
+    /// Start the portal as the README says, with <c>bash scripts/run-portal.sh</c> from the repository root (it builds
+    /// the Release configuration first, so give it a longer <see cref="StartTimeout"/>).
+    /// </summary>
+    /// <remarks>Default: false, <c>dotnet Portal.dll</c> from its build output.</remarks>
+    public bool ThroughRunScript { get; set; }
 }
 
 /// <summary>
@@ -86,7 +93,16 @@ public sealed partial class PortalProcess : IAsyncDisposable
         var dll = RepoLayout.PortalDll;
         var data = options.DataDirectory ?? Directory.CreateTempSubdirectory("portal-e2e-").FullName;
 
-        var psi = new ProcessStartInfo("dotnet")
+        var psi = options.ThroughRunScript
+            ? new ProcessStartInfo("bash")
+            {
+                ArgumentList = { "scripts/run-portal.sh" },
+                WorkingDirectory = RepoLayout.Root,
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+                UseShellExecute = false,
+            }
+            : new ProcessStartInfo("dotnet")
         {
             // Port 0: Kestrel picks a free port and says which; no race with another test run picking the same one.
             ArgumentList = { dll, "--urls", "http://127.0.0.1:0" },
@@ -107,6 +123,7 @@ public sealed partial class PortalProcess : IAsyncDisposable
         env["DOTNET_ENVIRONMENT"] = options.Environment;
         env["Portal__DataDirectory"] = data;
         env["Portal__AdminPassword"] = options.AdminPassword;
+        if (options.ThroughRunScript) env["PORT"] = "0";
         // The "Now listening on" line is how the port is learnt; keep it whatever appsettings says.
         env["Logging__LogLevel__Microsoft.Hosting.Lifetime"] = "Information";
         env["Logging__Console__FormatterName"] = "simple";
@@ -230,7 +247,8 @@ public sealed partial class PortalProcess : IAsyncDisposable
         }
     };
 
-    [GeneratedRegex(@"Now listening on:\s*(http://\S+)")]
+    // [^\s"]: the address ends at a quote in a JSON log line.
+    [GeneratedRegex(@"Now listening on:\s*(http://[^\s""]+)")]
     private static partial Regex ListeningLine();
 }
 

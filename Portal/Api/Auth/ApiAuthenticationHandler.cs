@@ -70,6 +70,8 @@ public sealed class ApiAuthenticationHandler(
     }
 
     protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
-        OvirtFormat.WriteAsync(Context, StatusCodes.Status403Forbidden,
-            new ApiFault(403, "Forbidden", $"The user {Context.User.Identity?.Name} has neither the Admin nor the Helpdesk role.").Body);
+        OvirtFormat.WriteAsync(Context, StatusCodes.Status403Forbidden, new ApiFault(403, "Forbidden",
+            Request.Path.StartsWithSegments(Observability.MetricsExtensions.Path)
+                ? $"The metrics need the Admin role; {Context.User.Identity?.Name} is not an Admin."
+                : $"The user {Context.User.Identity?.Name} has neither the Admin nor the Helpdesk role.").Body);
 }
