@@ -6,6 +6,7 @@ using MudBlazor.Services;
 using Portal.Api;
 using Portal.Auth;
 using Portal.Components;
+using Portal.Consoles;
 using Portal.Core;
 using Portal.Core.Auth;
 using Portal.Core.Hypervisor;
@@ -83,6 +84,7 @@ public static class PortalWebExtensions
         app.UseAntiforgery();
         app.MapStaticAssets().AllowAnonymous();
         app.MapAccountEndpoints();
+        app.MapConsoleEndpoints();
         app.MapHealthEndpoint();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
         return app;
