@@ -90,6 +90,8 @@ public static class PortalCoreExtensions
         services.AddCommand<RemoveVmCommand>();
         services.AddCommand<SetVmStatelessCommand>();
         services.AddSingleton<SerialConsole>();
+        services.AddSingleton<SerialConsoleSessions>();
+        services.AddSingleton<VmConsoles>();
         services.AddSingleton<ExportDomainStore>();
         services.AddCommand<ExportVmCommand>();
         services.AddCommand<ImportVmCommand>();

@@ -6,6 +6,7 @@ using MudBlazor.Services;
 using Portal.Api;
 using Portal.Auth;
 using Portal.Components;
+using Portal.Consoles;
 using Portal.Observability;
 using Portal.Core;
 using Portal.Core.Auth;
@@ -85,6 +86,7 @@ public static class PortalWebExtensions
         app.UseAntiforgery();
         app.MapStaticAssets().AllowAnonymous();
         app.MapAccountEndpoints();
+        app.MapConsoleEndpoints();
         app.MapHealthEndpoint();
         app.MapPortalMetrics();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();

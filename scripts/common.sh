@@ -14,3 +14,10 @@ need_apt() {
 need_dotnet() {
   command -v dotnet >/dev/null || { echo "The .NET 10 SDK is required (dotnet on PATH)." >&2; exit 1; }
 }
+
+# The portal's build runs `npm ci` in frontend/ (xterm.js and noVNC for the consoles). A node that already brings its
+# own npm is kept; otherwise Debian's nodejs and npm are installed.
+need_npm() {
+  command -v npm >/dev/null && command -v node >/dev/null && return 0
+  need_apt nodejs npm
+}

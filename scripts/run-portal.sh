@@ -6,6 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/common.sh
 need_apt libvirt0 libvirt-clients
+need_npm
 need_dotnet
 dotnet build Portal/Portal.csproj -c Release -nologo -v q
 export Portal__DataDirectory="${Portal__DataDirectory:-$PWD/data}"

@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 source scripts/common.sh
 set +e
 need_apt libvirt0 libvirt-clients chromium parted || exit 1
+need_npm || exit 1
 # Real oVirt clients driven by Portal.Tests/Clients: the Python SDK (built from its vendored source) and libgovirt.
 need_apt python3-pycurl libxml2-dev python3-dev gcc gir1.2-govirt-1.0 python3-gi || exit 1
 need_dotnet

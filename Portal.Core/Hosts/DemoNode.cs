@@ -82,7 +82,10 @@ public static class DemoNode
                 new XElement("source", new XAttribute("file", Path.Combine(dataDirectory, "storage", DataPool, vm.Name + ".qcow2"))),
                 new XElement("target", new XAttribute("dev", "vda"), new XAttribute("bus", "virtio"))),
             new XElement("interface", new XAttribute("type", "user")),
-            new XElement("video", new XElement("model", new XAttribute("type", "vga"), new XAttribute("vram", 16384))));
+            new XElement("video", new XElement("model", new XAttribute("type", "vga"), new XAttribute("vram", 16384))),
+            // The consoles a real VM has, so the Console tab lists them; the test driver runs no guest behind them.
+            new XElement("serial", new XAttribute("type", "pty"), new XElement("target", new XAttribute("port", 0))),
+            new XElement("graphics", new XAttribute("type", "vnc"), new XAttribute("autoport", "yes")));
         if (vm.Devices == "hostdev")
             devices.Add(new XElement("hostdev", new XAttribute("mode", "subsystem"), new XAttribute("type", "pci"), new XAttribute("managed", "yes"),
                 new XElement("source", new XElement("address", new XAttribute("domain", "0x0000"), new XAttribute("bus", "0x03"),

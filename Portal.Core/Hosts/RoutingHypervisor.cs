@@ -58,6 +58,7 @@ public sealed class RoutingHypervisor(HostConnections hosts) : IHypervisor
 
     public async Task<DomainInfo?> FindDomainAsync(Guid id, CancellationToken ct = default) => await (await On(id, ct)).FindDomainAsync(id, ct);
     public async Task<string> GetDomainXmlAsync(Guid id, bool inactive, CancellationToken ct = default) => await (await On(id, ct)).GetDomainXmlAsync(id, inactive, ct);
+    public async Task<IConsoleStream> OpenSerialConsoleAsync(Guid id, CancellationToken ct = default) => await (await On(id, ct)).OpenSerialConsoleAsync(id, ct);
 
     public async Task<DomainInfo> DefineDomainAsync(string xml, CancellationToken ct = default)
     {

@@ -128,6 +128,13 @@ public interface IHypervisor
     /// The test driver has no disk images and returns none.
     /// </summary>
     Task<IReadOnlyList<DiskImage>> GetDiskImagesAsync(string configurationXml, CancellationToken ct = default);
+
+    /// <summary>
+    /// Opens the running domain's first serial console read-write (libvirt's virDomainOpenConsole over a stream). An
+    /// earlier session of another client is taken over. Throws <see cref="HypervisorException"/> when the domain does
+    /// not run, has no pty console, or the driver has none (the embedded test driver).
+    /// </summary>
+    Task<IConsoleStream> OpenSerialConsoleAsync(Guid id, CancellationToken ct = default);
 }
 
 public enum DomainRunState { NoState = 0, Running = 1, Blocked = 2, Paused = 3, ShuttingDown = 4, ShutOff = 5, Crashed = 6, PmSuspended = 7 }

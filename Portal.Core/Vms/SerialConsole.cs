@@ -8,7 +8,7 @@ namespace Portal.Core.Vms;
 public sealed record ConsoleChunk(string Text, long NextOffset, string? Unavailable);
 
 /// <summary>
-/// Reads a VM's serial console from the log file its domain writes (&lt;serial type='file'&gt;), read-only. The
+/// Reads a VM's serial console from the log file its domain writes (&lt;serial type='file'&gt; or a &lt;log file&gt;), read-only. The
 /// file is on the host, so this works for local URIs (qemu:///system); the path comes from the domain XML only.
 /// </summary>
 public sealed class SerialConsole(IHypervisor hypervisor, HostConnections hosts)
@@ -22,10 +22,8 @@ public sealed class SerialConsole(IHypervisor hypervisor, HostConnections hosts)
         string xml;
         try { xml = await hypervisor.GetDomainXmlAsync(vmId, inactive: false, ct); }
         catch (HypervisorException ex) { return new("", offset, ex.LibvirtMessage); }
-        var path = DomainXml.Parse(xml).Root?.Element("devices")?.Elements("serial")
-            .Where(s => (string?)s.Attribute("type") == "file")
-            .Select(s => (string?)s.Element("source")?.Attribute("path")).FirstOrDefault(p => p is not null);
-        if (path is null) return new("", offset, "This VM has no serial console log (a <serial type='file'> device).");
+        var path = LogPath(xml);
+        if (path is null) return new("", offset, "This VM has no serial console log (a <serial type='file'> device, or a <serial> with a <log file>).");
         if (!File.Exists(path)) return new("", 0, "The VM has not written to its console yet.");
 
         await using var f = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
@@ -37,6 +35,17 @@ public sealed class SerialConsole(IHypervisor hypervisor, HostConnections hosts)
         var read = await f.ReadAtLeastAsync(buffer, buffer.Length, throwOnEndOfStream: false, ct);
         return new(Encoding.UTF8.GetString(buffer, 0, read).Replace("\r", ""), start + read, null);
     }
+
+    /// <summary>
+    /// The file the first logged serial port writes: a file serial port's own file, or the &lt;log file&gt; of any other
+    /// (a pty the interactive console streams keeps a log this way).
+    /// </summary>
+    public static string? LogPath(string domainXml) =>
+        DomainXml.Parse(domainXml).Root?.Element("devices")?.Elements("serial")
+            .Select(s => (string?)s.Attribute("type") == "file"
+                ? (string?)s.Element("source")?.Attribute("path")
+                : (string?)s.Element("log")?.Attribute("file"))
+            .FirstOrDefault(p => p is not null);
 
     private static bool IsLocal(string uri) =>
         uri.StartsWith("test://", StringComparison.Ordinal) || (Uri.TryCreate(uri, UriKind.Absolute, out var u) && string.IsNullOrEmpty(u.Host));

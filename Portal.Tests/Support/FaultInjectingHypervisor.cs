@@ -151,6 +151,7 @@ public sealed class FaultInjectingHypervisor(IHypervisor inner) : IHypervisor, I
     public const string AfterListDomains = "ListDomainsAsync:after";
     public async Task<DomainInfo?> FindDomainAsync(Guid id, CancellationToken ct = default) { await Intercept(nameof(FindDomainAsync), id); return await inner.FindDomainAsync(id, ct); }
     public async Task<string> GetDomainXmlAsync(Guid id, bool inactive, CancellationToken ct = default) { await Intercept(nameof(GetDomainXmlAsync), id); return await inner.GetDomainXmlAsync(id, inactive, ct); }
+    public async Task<IConsoleStream> OpenSerialConsoleAsync(Guid id, CancellationToken ct = default) { await Intercept(nameof(OpenSerialConsoleAsync), id); return await inner.OpenSerialConsoleAsync(id, ct); }
     public async Task<DomainInfo> DefineDomainAsync(string xml, CancellationToken ct = default) { await Intercept(nameof(DefineDomainAsync)); return await inner.DefineDomainAsync(xml, ct); }
     public async Task UndefineDomainAsync(Guid id, CancellationToken ct = default) { await Intercept(nameof(UndefineDomainAsync), id); await inner.UndefineDomainAsync(id, ct); }
     public async Task StartAsync(Guid id, CancellationToken ct = default) { await Intercept(nameof(StartAsync), id); await inner.StartAsync(id, ct); }

@@ -24,11 +24,16 @@ define() { # name uuid stateless
   <metadata><portal:vm xmlns:portal="urn:ramsnap:portal"><stateless>$stateless</stateless></portal:vm></metadata>
   <memory unit='MiB'>128</memory>
   <vcpu>1</vcpu>
-  <os><type arch='x86_64' machine='pc'>hvm</type><kernel>$ROOT/guest/vmlinuz</kernel><initrd>$ROOT/guest/initrd.gz</initrd><cmdline>console=ttyS0 panic=-1</cmdline></os>
+  <os><type arch='x86_64' machine='pc'>hvm</type><kernel>$ROOT/guest/vmlinuz</kernel><initrd>$ROOT/guest/initrd.gz</initrd><cmdline>console=tty0 console=ttyS0 panic=-1</cmdline></os>
   <on_reboot>destroy</on_reboot>
   <devices>
     <disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='$ROOT/data/$name.qcow2'/><target dev='vda' bus='virtio'/></disk>
-    <serial type='file'><source path='$ROOT/console/$name.log' append='on'/><target port='0'/></serial>
+    <!-- A pty the portal's interactive console streams (virDomainOpenConsole), logged to a file the tests read. -->
+    <serial type='pty'><log file='$ROOT/console/$name.log' append='on'/><target port='0'/></serial>
+    <console type='pty'><target type='serial' port='0'/></console>
+    <!-- The screen for the graphical console: VNC on the loopback only, the portal proxies it. -->
+    <graphics type='vnc' autoport='yes' listen='127.0.0.1'><listen type='address' address='127.0.0.1'/></graphics>
+    <video><model type='vga' vram='4096' heads='1'/></video>
     <memballoon model='none'/>
   </devices>
 </domain>

@@ -1,0 +1,102 @@
+using Bunit;
+using Microsoft.AspNetCore.Components;
+using Microsoft.JSInterop;
+using Portal.Components.Pages.Vms;
+using Portal.Core;
+using Portal.Core.Auth;
+using Portal.Core.Vms;
+using Portal.Tests.Components.Support;
+
+namespace Portal.Tests.Components.Vms;
+
+public sealed class VmConsoleTests : PortalComponentTest
+{
+    private const string Module = "/js/consoles.js";
+
+    [Fact]
+    public async Task Console_OnTheEmbeddedTestHost_SaysItHasNoConsoleAndOpensNothing()
+    {
+        SetRendererInfo(new RendererInfo("Server", isInteractive: true));
+        var vm = (await Get<PortalQueries>().VmsAsync(Ct)).First(v => v.Status == VmStatus.Up);
+
+        var cut = Render<VmConsole>(p => p.Add(c => c.VmId, vm.Id).Add(c => c.Status, vm.Status));
+
+        var serial = cut.WaitForElement("[data-testid=vm-serial-unavailable]");
+        Assert.StartsWith("The embedded test host has no console;", serial.TextContent);
+        cut.FindAll("[role=tab]").Single(t => t.TextContent.Trim() == "Graphical").Click();
+        Assert.StartsWith("The embedded test host has no console;", cut.WaitForElement("[data-testid=vm-vnc-unavailable]").TextContent);
+        Assert.Empty(cut.FindAll("[data-testid=vm-serial-terminal]"));
+        Assert.DoesNotContain(JSInterop.Invocations, i => i.Identifier is "openSerial" or "openVnc");
+    }
+
+    [Fact]
+    public async Task Console_UserWithoutARole_IsToldWhyAndOpensNothing()
+    {
+        SetRendererInfo(new RendererInfo("Server", isInteractive: true));
+        Auth.SetAuthorized("visitor").SetRoles();
+        var vm = (await Get<PortalQueries>().VmsAsync(Ct)).First(v => v.Status == VmStatus.Up);
+
+        var cut = Render<VmConsole>(p => p.Add(c => c.VmId, vm.Id).Add(c => c.Status, vm.Status));
+
+        Assert.Equal("Opening a console needs the Admin or Helpdesk role; visitor has neither.",
+            cut.WaitForElement("[data-testid=vm-serial-unavailable]").TextContent);
+    }
+
+    [Fact]
+    public async Task SerialTerminal_SecondOperator_SeesAReadOnlyViewNamingTheWriter()
+    {
+        var cut = RenderTerminal(VmStatus.Up);
+        cut.WaitForAssertion(() => Assert.Single(JSInterop.Invocations, i => i.Identifier == "openSerial"));
+
+        await cut.InvokeAsync(() => cut.Instance.OnSerialRole(false, "alice"));
+
+        var notice = cut.Find("[data-testid=vm-serial-readonly]");
+        Assert.Contains("Read-only: alice is typing in this console.", notice.TextContent);
+        Assert.Equal("Connected, read-only", cut.Find("[data-testid=vm-serial-state]").TextContent.Trim());
+        Assert.Empty(cut.FindAll("[data-testid=vm-serial-writer]"));
+
+        // The writer left: this viewer types now.
+        await cut.InvokeAsync(() => cut.Instance.OnSerialRole(true, "helpdesk"));
+        Assert.Empty(cut.FindAll("[data-testid=vm-serial-readonly]"));
+        Assert.NotNull(cut.Find("[data-testid=vm-serial-writer]"));
+    }
+
+    [Fact]
+    public async Task SerialTerminal_VmRestoringState_SaysSoAndReconnectsWhenItRuns()
+    {
+        var cut = RenderTerminal(VmStatus.Up);
+        cut.WaitForAssertion(() => Assert.Single(JSInterop.Invocations, i => i.Identifier == "openSerial"));
+        await cut.InvokeAsync(() => cut.Instance.OnSerialRole(true, "admin"));
+
+        // A run from memory: the domain's process goes away, the page shows Restoring state, then Up.
+        await cut.InvokeAsync(() => cut.Instance.OnSerialClosed(""));
+        cut.Render(p => p.Add(c => c.Status, VmStatus.RestoringState));
+        Assert.Equal("Restoring state: the console reconnects when the VM runs again.", cut.Find("[data-testid=vm-console-restoring]").TextContent);
+        Assert.DoesNotContain(JSInterop.Invocations, i => i.Identifier == "reconnectSerial");
+
+        cut.Render(p => p.Add(c => c.Status, VmStatus.Up));
+        cut.WaitForAssertion(() => Assert.Contains(JSInterop.Invocations, i => i.Identifier == "reconnectSerial"));
+        Assert.Empty(cut.FindAll("[data-testid=vm-console-restoring]"));
+        Assert.Single(JSInterop.Invocations, i => i.Identifier == "openSerial"); // the same terminal, its scrollback kept
+    }
+
+    [Fact]
+    public void SerialTerminal_VmDown_WaitsWithoutConnecting()
+    {
+        var cut = RenderTerminal(VmStatus.Down);
+
+        Assert.Equal("The VM is not running; its console opens when it starts.", cut.Find("[data-testid=vm-serial-down]").TextContent);
+        Assert.DoesNotContain(JSInterop.Invocations, i => i.Identifier == "openSerial");
+
+        cut.Render(p => p.Add(c => c.Status, VmStatus.Up));
+        cut.WaitForAssertion(() => Assert.Single(JSInterop.Invocations, i => i.Identifier == "openSerial"));
+    }
+
+    private IRenderedComponent<VmSerialTerminal> RenderTerminal(VmStatus status)
+    {
+        SetRendererInfo(new RendererInfo("Server", isInteractive: true));
+        var module = JSInterop.SetupModule(Module);
+        module.SetupModule("openSerial", _ => true);
+        return Render<VmSerialTerminal>(p => p.Add(c => c.VmId, Guid.NewGuid()).Add(c => c.Status, status));
+    }
+}
