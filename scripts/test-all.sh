@@ -6,6 +6,8 @@ cd "$(dirname "$0")/.."
 source scripts/common.sh
 set +e
 need_apt libvirt0 libvirt-clients chromium parted || exit 1
+# The production database: Portal.Tests runs a second time on PostgreSQL (scripts/postgres.sh, a private socket).
+need_apt postgresql || exit 1
 # Real oVirt clients driven by Portal.Tests/Clients: the Python SDK (built from its vendored source) and libgovirt.
 need_apt python3-pycurl libxml2-dev python3-dev gcc gir1.2-govirt-1.0 python3-gi || exit 1
 need_dotnet
@@ -33,6 +35,22 @@ rc=${PIPESTATUS[0]}
 count "$log"
 [ "$rc" -ne 0 ] && runs_failed=1
 [ -f "$drill" ] && echo "Kill drill: $(head -1 "$drill")"
+
+# The core suite again on PostgreSQL: every test's portal gets its own database on a server started here.
+if [ "${SKIP_POSTGRES:-0}" != "1" ]; then
+  echo ">> dotnet test --project Portal.Tests on PostgreSQL (scripts/postgres.sh)"
+  pgdir=/tmp/portal-pg-ci
+  if pgcs=$(bash scripts/postgres.sh start "$pgdir" | tail -1); then
+    PORTAL_TEST_POSTGRES="$pgcs" dotnet test --project Portal.Tests --no-build -- --filter-not-trait "Category=RealHost" 2>&1 | tee "$log"
+    rc=${PIPESTATUS[0]}
+    count "$log"
+    [ "$rc" -ne 0 ] && runs_failed=1
+    bash scripts/postgres.sh stop "$pgdir"
+  else
+    echo "PostgreSQL could not be started (scripts/postgres.sh)." >&2
+    runs_failed=1; failed=$((failed + 1))
+  fi
+fi
 
 # The real hypervisor: libvirtd and QEMU started by hand, a busybox guest whose memory must come back.
 if [ "${SKIP_REAL_HOST:-0}" != "1" ]; then
