@@ -32,13 +32,19 @@ public static class PortalCoreExtensions
         {
             var portal = sp.GetRequiredService<IOptions<PortalOptions>>().Value;
             var libvirt = sp.GetRequiredService<IOptions<LibvirtOptions>>().Value;
+            var provider = sp.GetRequiredService<IOptions<DatabaseOptions>>().Value.Provider;
             var cs = builder.Configuration.GetConnectionString("Portal");
-            if (string.IsNullOrWhiteSpace(cs)) cs = $"Data Source={Path.Combine(portal.DataDirectory, "portal.db")}";
-            var description = new SqliteConnectionStringBuilder(cs).DataSource;
+            if (string.IsNullOrWhiteSpace(cs))
+            {
+                if (provider == DatabaseProvider.PostgreSQL)
+                    throw new PortalStartupException("Database:Provider is PostgreSQL but ConnectionStrings:Portal is not set (Host=…;Database=portal;Username=…).");
+                cs = $"Data Source={Path.Combine(portal.DataDirectory, "portal.db")}";
+            }
             var uri = string.IsNullOrWhiteSpace(libvirt.Uri) ? DemoNode.EnsureWritten(portal.DataDirectory) : libvirt.Uri;
-            return new PortalConnection(cs, description, uri);
+            return new PortalConnection(cs, PortalDatabase.Describe(provider, cs), uri) { DatabaseProvider = provider };
         });
-        services.AddDbContextFactory<PortalDbContext>((sp, o) => o.UseSqlite(sp.GetRequiredService<PortalConnection>().DatabaseConnectionString));
+        services.AddOptions<DatabaseOptions>().Bind(builder.Configuration.GetSection(DatabaseOptions.Section)).ValidateOnStart();
+        services.AddPortalDbContext();
 
         services.AddOptions<HostConnectionOptions>().Bind(builder.Configuration.GetSection(HostConnectionOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<HypervisorFactory>(sp =>
@@ -55,7 +61,7 @@ public static class PortalCoreExtensions
         services.AddSingleton<IHypervisor, RoutingHypervisor>();
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<PortalNotifier>();
-        services.AddSingleton<VmLocks>();
+        services.AddSingleton(sp => new VmLocks(sp.GetRequiredService<PortalConnection>()));
         services.AddSingleton<VmMonitor>();
         services.AddHostedService(sp => sp.GetRequiredService<VmMonitor>());
         services.AddHostedService<VmBackgroundProcessor>();

@@ -90,35 +90,54 @@ public sealed partial class PortalQueries(IDbContextFactory<PortalDbContext> dbF
     public async Task<IReadOnlyList<VmRow>> VmsAsync(CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var vms = await db.Vms.AsNoTracking().Include(v => v.Cluster).Include(v => v.Host).Include(v => v.Snapshots).ThenInclude(s => s.MemoryVolume)
-            .OrderBy(v => v.Name).AsSplitQuery().ToListAsync(ct);
-        var pending = (await PendingRecoveryAsync(db, ct)).ToHashSet();
-        return vms.Select(v => Row(v, pending.Contains(v.Id))).ToList();
+        return (await Project(db, db.Vms.OrderBy(v => v.Name)).ToListAsync(ct)).Select(Row).ToList();
     }
 
     public async Task<VmRow?> VmAsync(Guid id, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var vm = await db.Vms.AsNoTracking().Include(v => v.Cluster).Include(v => v.Host).Include(v => v.Snapshots).ThenInclude(s => s.MemoryVolume)
-            .AsSplitQuery().FirstOrDefaultAsync(v => v.Id == id, ct);
-        return vm is null ? null : Row(vm, await db.OperationJournal.AnyAsync(r => r.VmId == id && !r.Committed, ct));
+        var data = await Project(db, db.Vms.Where(v => v.Id == id)).FirstOrDefaultAsync(ct);
+        return data is null ? null : Row(data);
     }
 
-    /// <summary>VMs with an interrupted operation still to be finished or undone.</summary>
-    private static Task<List<Guid>> PendingRecoveryAsync(PortalDbContext db, CancellationToken ct) =>
-        db.OperationJournal.Where(r => r.VmId != null && !r.Committed).Select(r => r.VmId!.Value).ToListAsync(ct);
+    /// <summary>The VMs with these ids (those still there), for refreshing rows on screen.</summary>
+    public async Task<IReadOnlyList<VmRow>> VmsAsync(IReadOnlyCollection<Guid> ids, CancellationToken ct = default)
+    {
+        if (ids.Count == 0) return [];
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return (await Project(db, db.Vms.Where(v => ids.Contains(v.Id))).ToListAsync(ct)).Select(Row).ToList();
+    }
 
-    private VmRow Row(Vm v, bool recoveryPending) => new(v.Id, v.Name, v.Cluster!.Name, v.Cluster.CompatibilityVersion, v.Cluster.SupportsMemorySnapshots,
-        v.Host?.Name, v.MemoryMiB, v.VideoRamKiB, v.IsStateless, monitor.StatusOf(v.Id), v.StatusSince, v.IsMissingOnHost,
+    /// <summary>
+    /// What a VM row shows, as one SQL query: the flags come from EXISTS sub-queries over the snapshots (indexed by
+    /// VM), never from loading the snapshots and their XML.
+    /// </summary>
+    internal static IQueryable<VmRowData> Project(PortalDbContext db, IQueryable<Vm> vms) => vms.AsNoTracking().Select(v => new VmRowData(
+        v.Id, v.Name, v.Cluster!.Name, v.Cluster.CompatibilityVersion, v.HostId, v.Host != null ? v.Host.Name : null,
+        v.MemoryMiB, v.VideoRamKiB, v.IsStateless, v.StatusSince, v.IsMissingOnHost,
         v.Snapshots.Any(s => s.Status == SnapshotStatus.InPreview),
-        v.Snapshots.Any(s => s.Type == SnapshotType.Active && s.MemoryVolumeId != null), locks.HeldBy(v.Id))
+        v.Snapshots.Any(s => s.Type == SnapshotType.Active && s.MemoryVolumeId != null),
+        v.Snapshots.Any(s => s.Type == SnapshotType.Preview),
+        v.Snapshots.Any(s => s.Type == SnapshotType.Stateless),
+        v.Snapshots.Where(s => s.Status == SnapshotStatus.Locked).Select(s => s.Description).FirstOrDefault(),
+        v.Snapshots.Any(s => s.Type == SnapshotType.Active && s.MemoryVolume != null && s.MemoryVolume.IsMissingOnHost),
+        db.OperationJournal.Any(r => r.VmId == v.Id && !r.Committed)));
+
+    internal sealed record VmRowData(Guid Id, string Name, string Cluster, string CompatibilityVersion, Guid? HostId, string? Host,
+        int MemoryMiB, int VideoRamKiB, bool IsStateless, DateTime StatusSince, bool IsMissingOnHost, bool InPreview, bool ActiveHasMemory,
+        bool HasPreviewSnapshot, bool RunningStateless, string? LockedSnapshot, bool ActiveMemoryMissing, bool RecoveryPending);
+
+    private VmRow Row(VmRowData v) => new(v.Id, v.Name, v.Cluster, v.CompatibilityVersion,
+        Version.Parse(v.CompatibilityVersion) >= Cluster.MemorySnapshotVersion,
+        v.Host, v.MemoryMiB, v.VideoRamKiB, v.IsStateless, monitor.StatusOf(v.Id), v.StatusSince, v.IsMissingOnHost,
+        v.InPreview, v.ActiveHasMemory, locks.HeldBy(v.Id))
     {
         HostProblem = hosts.HostOfVm(v.HostId)?.NotConnectedReason,
-        HasPreviewSnapshot = v.Snapshots.Any(s => s.Type == SnapshotType.Preview),
-        RunningStateless = v.Snapshots.Any(s => s.Type == SnapshotType.Stateless),
-        LockedSnapshot = v.Snapshots.FirstOrDefault(s => s.Status == SnapshotStatus.Locked)?.Description,
-        ActiveMemoryMissing = v.Snapshots.Any(s => s.Type == SnapshotType.Active && s.MemoryVolume is { IsMissingOnHost: true }),
-        RecoveryPending = recoveryPending,
+        HasPreviewSnapshot = v.HasPreviewSnapshot,
+        RunningStateless = v.RunningStateless,
+        LockedSnapshot = v.LockedSnapshot,
+        ActiveMemoryMissing = v.ActiveMemoryMissing,
+        RecoveryPending = v.RecoveryPending,
     };
 
     /// <summary>Every host with its connection state and its VMs counted, the primary first, then by name.</summary>

@@ -33,7 +33,11 @@ public static class PortalStartup
             await db.Database.MigrateAsync(ct);
             // Write-ahead logging: a commit is one append instead of a rollback journal's several syncs (~1.3 ms
             // each here, and a snapshot commits seven times), and readers never wait for a writer. Kept in the file.
-            await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", ct);
+            if (db.Database.IsSqlite()) await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", ct);
+        }
+        catch (Npgsql.NpgsqlException ex)
+        {
+            throw new PortalStartupException($"The PostgreSQL database '{connection.DatabaseDescription}' cannot be opened: {ex.Message} Check ConnectionStrings:Portal and that the server is running.", ex);
         }
         catch (SqliteException ex)
         {
@@ -131,4 +135,5 @@ public sealed class PortalConnection(string databaseConnectionString, string dat
     public string DatabaseConnectionString => databaseConnectionString;
     public string DatabaseDescription => databaseDescription;
     public string LibvirtUri => libvirtUri;
+    public Persistence.DatabaseProvider DatabaseProvider { get; init; } = Persistence.DatabaseProvider.Sqlite;
 }

@@ -7,6 +7,8 @@ source scripts/common.sh
 set +e
 need_apt libvirt0 libvirt-clients chromium parted || exit 1
 need_npm || exit 1
+# The production database: Portal.Tests runs a second time on PostgreSQL (scripts/postgres.sh, a private socket).
+need_apt postgresql || exit 1
 # Real oVirt clients driven by Portal.Tests/Clients: the Python SDK (built from its vendored source) and libgovirt.
 need_apt python3-pycurl libxml2-dev python3-dev gcc gir1.2-govirt-1.0 python3-gi || exit 1
 need_dotnet
@@ -15,13 +17,13 @@ log=$(mktemp)
 failures=$(mktemp)
 passed=0; failed=0; skipped=0; runs_failed=0
 
-count() { # sums the MTP summary of one run's output
-  local out=$1
+count() { # sums the MTP summary of one run's output; $2 names the run in the list of failed tests
+  local out=$1 run=$2
   local t f s k
   f=$(grep -E '^\s+failed: [0-9]+' "$out" | tail -1 | grep -oE '[0-9]+' || echo 0)
   s=$(grep -E '^\s+succeeded: [0-9]+' "$out" | tail -1 | grep -oE '[0-9]+' || echo 0)
   k=$(grep -E '^\s+skipped: [0-9]+' "$out" | tail -1 | grep -oE '[0-9]+' || echo 0)
-  grep -E '^\s*failed [A-Za-z_]' "$out" >> "$failures"
+  grep -E '^\s*failed [A-Za-z_]' "$out" | sed "s/^\s*/[$run] /" >> "$failures"
   passed=$((passed + ${s:-0})); failed=$((failed + ${f:-0})); skipped=$((skipped + ${k:-0}))
 }
 
@@ -31,9 +33,25 @@ drill=Portal.E2E/bin/Debug/net10.0/TestResults/kill-drill.txt
 rm -f "$drill"
 dotnet test --solution Portal.sln --no-build -- --filter-not-trait "Category=RealHost" 2>&1 | tee "$log"
 rc=${PIPESTATUS[0]}
-count "$log"
+count "$log" embedded
 [ "$rc" -ne 0 ] && runs_failed=1
 [ -f "$drill" ] && echo "Kill drill: $(head -1 "$drill")"
+
+# The core suite again on PostgreSQL: every test's portal gets its own database on a server started here.
+if [ "${SKIP_POSTGRES:-0}" != "1" ]; then
+  echo ">> dotnet test --project Portal.Tests on PostgreSQL (scripts/postgres.sh)"
+  pgdir=/tmp/portal-pg-ci
+  if pgcs=$(bash scripts/postgres.sh start "$pgdir" | tail -1); then
+    PORTAL_TEST_POSTGRES="$pgcs" dotnet test --project Portal.Tests --no-build -- --filter-not-trait "Category=RealHost" 2>&1 | tee "$log"
+    rc=${PIPESTATUS[0]}
+    count "$log" postgresql
+    [ "$rc" -ne 0 ] && runs_failed=1
+    bash scripts/postgres.sh stop "$pgdir"
+  else
+    echo "PostgreSQL could not be started (scripts/postgres.sh)." >&2
+    runs_failed=1; failed=$((failed + 1))
+  fi
+fi
 
 # The real hypervisor: libvirtd and QEMU started by hand, a busybox guest whose memory must come back.
 if [ "${SKIP_REAL_HOST:-0}" != "1" ]; then
@@ -42,7 +60,7 @@ if [ "${SKIP_REAL_HOST:-0}" != "1" ]; then
     echo ">> dotnet test --project Portal.E2E (Category=RealHost, qemu:///system)"
     dotnet test --project Portal.E2E --no-build -- --filter-trait "Category=RealHost" 2>&1 | tee "$log"
     rc=${PIPESTATUS[0]}
-    count "$log"
+    count "$log" real-host
     [ "$rc" -ne 0 ] && runs_failed=1
   else
     echo "The real host could not be set up." >&2
@@ -52,7 +70,7 @@ if [ "${SKIP_REAL_HOST:-0}" != "1" ]; then
 fi
 
 echo
-if [ -s "$failures" ]; then echo "Failed tests:"; sed 's/^\s*/  /' "$failures"; fi
+if [ -s "$failures" ]; then echo "Failed tests:"; sed 's/^/  /' "$failures"; fi
 rm -f "$failures"
 echo "$passed passed, $failed failed, $skipped skipped"
 rm -f "$log"

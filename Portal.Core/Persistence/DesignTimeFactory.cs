@@ -9,3 +9,10 @@ internal sealed class DesignTimeFactory : IDesignTimeDbContextFactory<PortalDbCo
     public PortalDbContext CreateDbContext(string[] args) =>
         new(new DbContextOptionsBuilder<PortalDbContext>().UseSqlite("Data Source=design.db").Options);
 }
+
+/// <summary>The PostgreSQL model for <c>dotnet ef migrations add --context PostgresPortalDbContext</c>; adding a migration never connects.</summary>
+internal sealed class PostgresDesignTimeFactory : IDesignTimeDbContextFactory<PostgresPortalDbContext>
+{
+    public PostgresPortalDbContext CreateDbContext(string[] args) =>
+        new(new DbContextOptionsBuilder<PostgresPortalDbContext>().UseNpgsql("Host=/tmp/portal-pg;Username=postgres;Database=portal_design").Options);
+}

@@ -13,10 +13,15 @@ namespace Portal.Core.Persistence;
 
 /// <summary>
 /// The unit of work: one context per operation, from <see cref="IDbContextFactory{TContext}"/>.
-/// New migration: <c>dotnet ef migrations add NAME --project Portal.Core --output-dir Persistence/Migrations</c>.
+/// New migration (SQLite and PostgreSQL): <c>scripts/add-migration.sh NAME</c>.
 /// </summary>
-public class PortalDbContext(DbContextOptions<PortalDbContext> options) : IdentityDbContext<PortalUser>(options)
+public class PortalDbContext : IdentityDbContext<PortalUser>
 {
+    public PortalDbContext(DbContextOptions<PortalDbContext> options) : base(options) { }
+
+    /// <summary>For a provider's subclass (<see cref="PostgresPortalDbContext"/>), which has its own migrations.</summary>
+    protected PortalDbContext(DbContextOptions options) : base(options) { }
+
     public DbSet<Cluster> Clusters => Set<Cluster>();
     public DbSet<Host> Hosts => Set<Host>();
     public DbSet<StorageDomain> StorageDomains => Set<StorageDomain>();

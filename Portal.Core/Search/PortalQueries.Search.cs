@@ -13,10 +13,8 @@ public sealed partial class PortalQueries
     public async Task<IReadOnlyList<VmRow>> SearchVmsAsync(CollectionSearch<Vms.Vm> search, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var vms = await search.ApplyTo(db.Vms.AsNoTracking(), v => v.Name, false, CollectionSearch<Vms.Vm>.DialectOf(db))
-            .Include(v => v.Cluster).Include(v => v.Host).Include(v => v.Snapshots).ThenInclude(s => s.MemoryVolume).AsSplitQuery().ToListAsync(ct);
-        var pending = (await PendingRecoveryAsync(db, ct)).ToHashSet();
-        return vms.Select(v => Row(v, pending.Contains(v.Id))).ToList();
+        var vms = search.ApplyTo(db.Vms.AsNoTracking(), v => v.Name, false, CollectionSearch<Vms.Vm>.DialectOf(db));
+        return (await Project(db, vms).ToListAsync(ct)).Select(Row).ToList();
     }
 
     /// <summary>The audit log, newest first unless the search sorts otherwise.</summary>

@@ -66,6 +66,7 @@ public sealed class PortalApiFactory : WebApplicationFactory<Program>, IAsyncLif
     {
         builder.UseSetting("Portal:DataDirectory", DataDirectory);
         builder.UseSetting("Portal:AdminPassword", AdminPassword);
+        foreach (var (key, value) in Support.TestDatabase.SettingsFor(DataDirectory)) builder.UseSetting(key, value);
     }
 
     /// <summary>Starts the app (initialization, first admin) and adds the other users.</summary>
@@ -89,6 +90,7 @@ public sealed class PortalApiFactory : WebApplicationFactory<Program>, IAsyncLif
     {
         await base.DisposeAsync();
         if (KeepDataOnDispose) return;
+        Support.TestDatabase.Drop(DataDirectory);
         try { Directory.Delete(DataDirectory, recursive: true); }
         catch (IOException) { }
     }

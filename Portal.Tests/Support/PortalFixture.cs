@@ -68,6 +68,7 @@ public sealed class PortalFixture : IAsyncDisposable
         {
             [$"{PortalOptions.Section}:{nameof(PortalOptions.DataDirectory)}"] = dataDirectory,
         });
+        builder.Configuration.AddInMemoryCollection(TestDatabase.SettingsFor(dataDirectory));
         if (settings is not null) builder.Configuration.AddInMemoryCollection(settings);
         builder.Logging.ClearProviders();
         builder.Logging.AddProvider(new TestOutputLoggerProvider(TestContext.Current.TestOutputHelper));
@@ -140,6 +141,7 @@ public sealed class PortalFixture : IAsyncDisposable
     private static void DeleteDirectory(string dir, IHost host)
     {
         SqliteConnection.ClearPool(new SqliteConnection($"Data Source={Path.Combine(dir, "portal.db")}"));
+        TestDatabase.Drop(dir);
         if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
     }
 

@@ -12,7 +12,7 @@ internal sealed class AuditEntryConfiguration : IEntityTypeConfiguration<AuditEn
         b.Property(x => x.VmName).HasMaxLength(200);
         b.Property(x => x.Operation).HasMaxLength(100);
         b.Property(x => x.Outcome).HasConversion<string>().HasMaxLength(20);
-        b.Property(x => x.Message).HasMaxLength(4000);
+        b.Property(x => x.Message).HasMaxLength(Audit.AuditLog.MaxMessageLength);
         b.HasIndex(x => x.At);
         b.HasIndex(x => x.VmId);
     }

@@ -13,6 +13,7 @@ using Portal.Core;
 using Portal.Core.Auth;
 using Portal.Core.Commands;
 using Portal.Core.Snapshots;
+using Portal.Tests.Support;
 
 namespace Portal.Tests.Components.Support;
 
@@ -63,6 +64,7 @@ public abstract class PortalComponentTest : BunitContext, IAsyncLifetime
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, EnvironmentName = "Test" });
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["Portal:DataDirectory"] = _dataDirectory });
+        builder.Configuration.AddInMemoryCollection(TestDatabase.SettingsFor(_dataDirectory));
         builder.Logging.ClearProviders();
         builder.AddPortalCore();
         _backend = builder.Build();
@@ -80,6 +82,7 @@ public abstract class PortalComponentTest : BunitContext, IAsyncLifetime
             await backend.DisposeAsync();
             SqliteConnection.ClearAllPools();
         }
+        TestDatabase.Drop(_dataDirectory);
         try { Directory.Delete(_dataDirectory, recursive: true); }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { }
     }
