@@ -6,7 +6,15 @@ using static Portal.Tests.Api.ApiTestExtensions;
 
 namespace Portal.Tests.Observability;
 
+/// <summary>
+/// OpenTelemetry listens to every meter of a name in the process, so another test's portal running at the same time
+/// would add its operations and hosts to this one's scrape: these tests run alone.
+/// </summary>
+[CollectionDefinition(DisableParallelization = true)]
+public sealed class MetricsCollection;
+
 /// <summary>GET /metrics: Prometheus' text format, for Admins only, with the portal's own instruments.</summary>
+[Collection(typeof(MetricsCollection))]
 public sealed class MetricsEndpointTests
 {
     [Fact]

@@ -94,6 +94,8 @@ public sealed class CreateSnapshotHostFailureTests() : PortalTest(injectFaults: 
             return (await db.MemoryVolumes.CountAsync(Ct), await db.OperationJournal.CountAsync(Ct),
                 await db.AuditEntries.CountAsync(a => a.Operation == "Remove memory volume" || a.Message.Contains("was recovered after restart"), Ct));
         }, n => n is (0, 0, > 0), "the dump to be removed (and audited) on reconnect");
+        // The reconnect also reads the VM's state from the host again; that may land just after the recovery.
+        await Portal.WaitForStatusAsync(web, VmStatus.Up);
         await Portal.AssertNothingHalfDoneAsync(web);
     }
 
