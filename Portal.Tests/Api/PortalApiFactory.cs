@@ -2,6 +2,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using System.Xml.Linq;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc.Testing;
@@ -62,10 +63,16 @@ public sealed class PortalApiFactory : WebApplicationFactory<Program>, IAsyncLif
         .Features.Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()?.Addresses.FirstOrDefault() is { } a
         ? new Uri(a) : Server.BaseAddress;
 
+    /// <summary>More configuration (e.g. <c>Security:RevalidationInterval</c>), set before the app starts.</summary>
+    public Dictionary<string, string?> Settings { get; } = [];
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseSetting("Portal:DataDirectory", DataDirectory);
         builder.UseSetting("Portal:AdminPassword", AdminPassword);
+        foreach (var (key, value) in Settings) builder.UseSetting(key, value);
+        // The test server has no remote address; a test may name one, to act as a client elsewhere on the network.
+        builder.ConfigureServices(s => s.AddSingleton<Microsoft.AspNetCore.Hosting.IStartupFilter, ClientAddressFilter>());
     }
 
     /// <summary>Starts the app (initialization, first admin) and adds the other users.</summary>
@@ -134,4 +141,20 @@ public sealed class PortalApiFactory : WebApplicationFactory<Program>, IAsyncLif
         await using var db = await Services.GetRequiredService<IDbContextFactory<PortalDbContext>>().CreateDbContextAsync();
         return (await db.Snapshots.CountAsync(), await db.MemoryVolumes.CountAsync(), await db.AuditEntries.CountAsync());
     }
+}
+
+/// <summary>Sets the connection's remote address from the test-only header <c>X-Test-Client-Address</c>.</summary>
+internal sealed class ClientAddressFilter : Microsoft.AspNetCore.Hosting.IStartupFilter
+{
+    public const string Header = "X-Test-Client-Address";
+
+    public Action<Microsoft.AspNetCore.Builder.IApplicationBuilder> Configure(Action<Microsoft.AspNetCore.Builder.IApplicationBuilder> next) => app =>
+    {
+        app.Use(async (context, inner) =>
+        {
+            if (context.Request.Headers[Header].ToString() is { Length: > 0 } a) context.Connection.RemoteIpAddress = System.Net.IPAddress.Parse(a);
+            await inner(context);
+        });
+        next(app);
+    };
 }
