@@ -49,6 +49,7 @@ public static class PortalWebExtensions
         var dataDirectory = builder.Configuration[$"{PortalOptions.Section}:{nameof(PortalOptions.DataDirectory)}"] ?? "data";
         services.AddDataProtection().PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(dataDirectory, "keys")));
         services.AddScoped<CurrentActor>();
+        services.AddPortalSecurity();
         services.AddScoped<OperationRunner>();
         services.AddSingleton<UserAdministration>();
         services.AddPortalApi();

@@ -106,6 +106,7 @@ public abstract partial class Command<TRequest, TRun>(CommandServices services) 
             if (AuditRefusals) await AuditQuietlyAsync(actor.UserName, null, null, AuditOutcome.Failure, ForbiddenMessage(request, forbidden));
             return forbidden;
         }
+        if (TextInput.Check(request) is { } badText) return CommandResult.Invalid(badText);
         var (held, heldBy) = await AcquireAsync(request, ct);
         if (held is null) return CommandResult.Conflict(BusyMessage(heldBy));
         try

@@ -141,30 +141,40 @@ public sealed class ApiAuthenticationTests(PortalApiFactory app) : IClassFixture
     }
 
     [Fact]
-    public async Task BasicAuth_FiveWrongPasswords_LockTheAccount()
+    public async Task BasicAuth_FiveWrongPasswords_BlockThatAddressOnlyWithTheSameMessage()
     {
         await AddUserAsync("guessed", "Guessed-pass-1", Roles.Helpdesk);
         using var wrong = app.Client(("guessed@internal", "wrong"));
-        for (var i = 0; i < 5; i++) await (await wrong.Get($"{Base}/vms")).FaultAsync(HttpStatusCode.Unauthorized);
+        wrong.DefaultRequestHeaders.Add(ClientAddressFilter.Header, "192.0.2.10");
+        for (var i = 0; i < 5; i++)
+            Assert.Equal("The user name or password is incorrect.", await (await wrong.Get($"{Base}/vms")).FaultAsync(HttpStatusCode.Unauthorized));
 
+        // From the guessing address even the right password is refused, with the very same words.
         using var right = app.Client(("guessed@internal", "Guessed-pass-1"));
-        var detail = await (await right.Get($"{Base}/vms")).FaultAsync(HttpStatusCode.Unauthorized);
-        Assert.Contains("locked out", detail);
-        Assert.True(await IsLockedOutAsync("guessed"));
+        right.DefaultRequestHeaders.Add(ClientAddressFilter.Header, "192.0.2.10");
+        Assert.Equal("The user name or password is incorrect.", await (await right.Get($"{Base}/vms")).FaultAsync(HttpStatusCode.Unauthorized));
+        // The owner, elsewhere, is not locked out.
+        using var owner = app.Client(("guessed@internal", "Guessed-pass-1"));
+        owner.DefaultRequestHeaders.Add(ClientAddressFilter.Header, "198.51.100.7");
+        await (await owner.Get($"{Base}/vms")).XmlAsync(HttpStatusCode.OK);
+        Assert.False(await IsLockedOutAsync("guessed"));
     }
 
     [Fact]
-    public async Task TokenEndpoint_FiveWrongPasswords_LockTheAccount()
+    public async Task TokenEndpoint_FiveWrongPasswords_BlockThatAddressOnlyWithTheSameMessage()
     {
         await AddUserAsync("guessed2", "Guessed-pass-2", Roles.Helpdesk);
         using var anonymous = app.Anonymous(json: true);
+        anonymous.DefaultRequestHeaders.Add(ClientAddressFilter.Header, "192.0.2.11");
         for (var i = 0; i < 5; i++)
             await (await anonymous.Post("/ovirt-engine/sso/oauth/token", Form("password", "guessed2@internal", "wrong"))).JsonAsync(HttpStatusCode.Unauthorized);
 
         var body = await (await anonymous.Post("/ovirt-engine/sso/oauth/token", Form("password", "guessed2@internal", "Guessed-pass-2")))
             .JsonAsync(HttpStatusCode.Unauthorized);
-        Assert.Contains("locked out", body.GetProperty("error").GetString());
-        Assert.True(await IsLockedOutAsync("guessed2"));
+        Assert.Equal("The user name or password is incorrect.", body.GetProperty("error").GetString());
+        using var owner = app.Anonymous(json: true);
+        owner.DefaultRequestHeaders.Add(ClientAddressFilter.Header, "198.51.100.8");
+        await (await owner.Post("/ovirt-engine/sso/oauth/token", Form("password", "guessed2@internal", "Guessed-pass-2"))).JsonAsync(HttpStatusCode.OK);
     }
 
     [Fact]

@@ -2,11 +2,13 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using System.Xml.Linq;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Portal.Core.Auth;
 using Portal.Core.Persistence;
 
@@ -62,11 +64,21 @@ public sealed class PortalApiFactory : WebApplicationFactory<Program>, IAsyncLif
         .Features.Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()?.Addresses.FirstOrDefault() is { } a
         ? new Uri(a) : Server.BaseAddress;
 
+    /// <summary>Every log entry the app wrote (level, category, message, exception).</summary>
+    public LogSink Logs { get; } = new();
+
+    /// <summary>More configuration (e.g. <c>Security:RevalidationInterval</c>), set before the app starts.</summary>
+    public Dictionary<string, string?> Settings { get; } = [];
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseSetting("Portal:DataDirectory", DataDirectory);
         builder.UseSetting("Portal:AdminPassword", AdminPassword);
         foreach (var (key, value) in Support.TestDatabase.SettingsFor(DataDirectory)) builder.UseSetting(key, value);
+        foreach (var (key, value) in Settings) builder.UseSetting(key, value);
+        // The test server has no remote address; a test may name one, to act as a client elsewhere on the network.
+        builder.ConfigureServices(s => s.AddSingleton<Microsoft.AspNetCore.Hosting.IStartupFilter, ClientAddressFilter>());
+        builder.ConfigureLogging(l => l.AddProvider(Logs));
     }
 
     /// <summary>Starts the app (initialization, first admin) and adds the other users.</summary>
@@ -134,6 +146,51 @@ public sealed class PortalApiFactory : WebApplicationFactory<Program>, IAsyncLif
     public async Task<(int Snapshots, int MemoryVolumes, int AuditEntries)> CountRowsAsync()
     {
         await using var db = await Services.GetRequiredService<IDbContextFactory<PortalDbContext>>().CreateDbContextAsync();
-        return (await db.Snapshots.CountAsync(), await db.MemoryVolumes.CountAsync(), await db.AuditEntries.CountAsync());
+        // Sign-ins are audited too (a client's first Basic call, a token); they are not changes to what the portal manages.
+        return (await db.Snapshots.CountAsync(), await db.MemoryVolumes.CountAsync(),
+            await db.AuditEntries.CountAsync(e => e.Operation != Portal.Auth.SignInGuard.Operation && e.Operation != Portal.Auth.SignInGuard.SignOutOperation));
+    }
+}
+
+/// <summary>Sets the connection's remote address from the test-only header <c>X-Test-Client-Address</c>.</summary>
+internal sealed class ClientAddressFilter : Microsoft.AspNetCore.Hosting.IStartupFilter
+{
+    public const string Header = "X-Test-Client-Address";
+
+    public Action<Microsoft.AspNetCore.Builder.IApplicationBuilder> Configure(Action<Microsoft.AspNetCore.Builder.IApplicationBuilder> next) => app =>
+    {
+        app.Use(async (context, inner) =>
+        {
+            if (context.Request.Headers[Header].ToString() is { Length: > 0 } a) context.Connection.RemoteIpAddress = System.Net.IPAddress.Parse(a);
+            await inner(context);
+        });
+        next(app);
+    };
+}
+
+/// <summary>Keeps the app's log entries, for tests that check what was logged (a warning, not an error with a stack trace).</summary>
+public sealed class LogSink : Microsoft.Extensions.Logging.ILoggerProvider
+{
+    public sealed record Entry(Microsoft.Extensions.Logging.LogLevel Level, string Category, string Message, Exception? Exception);
+
+    private readonly System.Collections.Concurrent.ConcurrentQueue<Entry> _entries = new();
+
+    public IReadOnlyList<Entry> Entries => [.. _entries];
+
+    public Microsoft.Extensions.Logging.ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
+
+    public void Dispose() { }
+
+    private sealed class Logger(LogSink sink, string category) : Microsoft.Extensions.Logging.ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => logLevel >= Microsoft.Extensions.Logging.LogLevel.Information;
+
+        public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId, TState state, Exception? exception,
+            Func<TState, Exception?, string> formatter)
+        {
+            if (IsEnabled(logLevel)) sink._entries.Enqueue(new Entry(logLevel, category, formatter(state, exception), exception));
+        }
     }
 }

@@ -22,6 +22,11 @@ internal sealed partial class ApiFaultMiddleware(RequestDelegate next, IOptions<
         ApiFault? fault = null;
         try
         {
+            // Query parameters are text input too (search=…, max=…): what XML cannot carry is refused like a body's.
+            foreach (var (key, values) in context.Request.Query)
+                foreach (var value in values.Append(key))
+                    if (value is not null && Portal.Core.Commands.TextInput.Refusal($"query parameter '{key}'", value) is { } refusal)
+                        throw ApiFault.BadRequest(refusal);
             await next(context);
         }
         catch (ApiFault f) when (!context.Response.HasStarted)

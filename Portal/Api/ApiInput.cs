@@ -34,7 +34,12 @@ internal sealed class ApiInput
         IgnoreComments = true,
         IgnoreProcessingInstructions = true,
         MaxCharactersFromEntities = 1024,
+        // Characters XML 1.0 cannot carry (also as &#xFFFF;) are refused by the reader; said here so that it stays so.
+        CheckCharacters = true,
     };
+
+    /// <summary>The deepest element nesting a request may have; deeper is refused while reading, before any tree is built.</summary>
+    public const int MaxDepth = 64;
 
     private static readonly JsonDocumentOptions JsonSettings = new() { MaxDepth = 32 };
 
@@ -117,6 +122,11 @@ internal sealed class ApiInput
         XElement element;
         try
         {
+            // First a streaming pass that stops at the first element too deep (a nesting bomb costs milliseconds, not
+            // minutes), then the tree.
+            using (var scan = XmlReader.Create(new MemoryStream(bytes, writable: false), XmlSettings))
+                while (scan.Read())
+                    if (scan.Depth >= MaxDepth) throw ApiFault.BadRequest($"The request body is nested deeper than {MaxDepth} levels.");
             using var stream = new MemoryStream(bytes, writable: false);
             using var reader = XmlReader.Create(stream, XmlSettings);
             element = XElement.Load(reader);
@@ -156,6 +166,8 @@ internal sealed class ApiInput
 
     private static XElement ToElement(string name, JsonElement value, bool inArray = false)
     {
+        if (Portal.Core.Commands.TextInput.FirstInvalidXmlChar(name) >= 0)
+            throw ApiFault.BadRequest($"A property name contains a character XML cannot carry (U+{(int)name[Portal.Core.Commands.TextInput.FirstInvalidXmlChar(name)]:X4}).");
         var element = new XElement(XmlConvert.EncodeLocalName(name.Length == 0 ? "_" : name));
         element.AddAnnotation(new JsonKind(value.ValueKind, inArray));
         switch (value.ValueKind)
@@ -172,7 +184,9 @@ internal sealed class ApiInput
                 foreach (var item in value.EnumerateArray()) element.Add(ToElement(name, item, inArray: true));
                 break;
             case JsonValueKind.String:
-                element.Value = value.GetString()!;
+                var text = value.GetString()!;
+                if (Portal.Core.Commands.TextInput.Refusal($"value of '{XmlSafeName(name)}'", text) is { } refusal) throw ApiFault.BadRequest(refusal);
+                element.Value = text;
                 break;
             case JsonValueKind.Null:
                 break;
@@ -259,6 +273,8 @@ internal sealed class ApiInput
             _ => throw ApiFault.BadRequest($"{_path}.{name} is given more than once."),
         };
     }
+
+    private static string XmlSafeName(string name) => Portal.Core.Commands.TextInput.Printable(name.Length > 40 ? name[..40] : name);
 
     private static bool IsJsonNull(XElement e) => e.Annotation<JsonKind>() is { Kind: JsonValueKind.Null };
 

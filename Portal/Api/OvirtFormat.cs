@@ -53,7 +53,7 @@ internal static class OvirtFormat
         response.ContentType = Xml + "; charset=utf-8";
         // XmlSerializer writes synchronously; the server allows only asynchronous writes, so go through a buffer.
         using var buffer = new MemoryStream();
-        using (var writer = XmlWriter.Create(buffer, new XmlWriterSettings { Encoding = new UTF8Encoding(false), Indent = true }))
+        using (var writer = new XmlSafeWriter(XmlWriter.Create(buffer, new XmlWriterSettings { Encoding = new UTF8Encoding(false), Indent = true })))
             Serializers.GetOrAdd(typeof(T), t => new XmlSerializer(t)).Serialize(writer, body, NoNamespaces);
         buffer.Position = 0;
         await buffer.CopyToAsync(response.Body, context.RequestAborted);

@@ -26,7 +26,8 @@ public sealed record UserRow(string Id, string UserName, string? Role, DateTimeO
 /// for that operation only, never for a circuit. Listing is not audited (it changes nothing and a page reloads it
 /// often); a refused listing still returns Forbidden.
 /// </remarks>
-public sealed class UserAdministration(IServiceScopeFactory scopes, AuditLog audit, TimeProvider clock, ILogger<UserAdministration> log)
+public sealed class UserAdministration(IServiceScopeFactory scopes, AuditLog audit, TimeProvider clock, ILogger<UserAdministration> log,
+    Portal.Auth.SignInGuard? guard = null)
 {
     /// <summary>The operation name of every audit entry this class writes.</summary>
     public const string Operation = "Manage users";
@@ -120,6 +121,8 @@ public sealed class UserAdministration(IServiceScopeFactory scopes, AuditLog aud
         {
             var user = await s.FindAsync(userName);
             if (UserRules.UserExists(user, userName) is { } missing) return Refuse(missing);
+            // Blocks of the addresses that guessed this account's password end too.
+            guard?.Unblock(user!.NormalizedUserName!);
             // The lockout lasts a minute: it may well have ended between the page showing it and the click.
             if (!await s.Users.IsLockedOutAsync(user!))
                 return CommandResult.Ok(null, $"'{user!.UserName}' is not locked out; nothing changed.");

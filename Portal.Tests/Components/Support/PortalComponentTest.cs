@@ -47,7 +47,8 @@ public abstract class PortalComponentTest : BunitContext, IAsyncLifetime
         Auth = AddAuthorization();
         SignInAs(Roles.Admin);
         // Scoped per circuit in the app (PortalWebExtensions.AddPortalWeb); here per test.
-        Services.AddScoped<CurrentActor>();
+        Services.AddScoped(sp => new CurrentActor(sp.GetRequiredService<Microsoft.AspNetCore.Components.Authorization.AuthenticationStateProvider>(),
+            Get<Microsoft.EntityFrameworkCore.IDbContextFactory<Portal.Core.Persistence.PortalDbContext>>(), Get<TimeProvider>()));
         Services.AddScoped<OperationRunner>();
     }
 
@@ -58,7 +59,36 @@ public abstract class PortalComponentTest : BunitContext, IAsyncLifetime
 
     protected T Get<T>() where T : notnull => Backend.GetRequiredService<T>();
 
-    protected void SignInAs(string role) => Auth.SetAuthorized(role == Roles.Admin ? "admin" : "helpdesk").SetRoles(role);
+    /// <summary>
+    /// Signs in "admin" (Admin) or "helpdesk" (Helpdesk): a real user row with that role, since commands read the
+    /// actor's rights from the database (CurrentActor), and the claims a sign-in cookie carries (id, security stamp).
+    /// </summary>
+    protected void SignInAs(string role)
+    {
+        var name = role == Roles.Admin ? "admin" : "helpdesk";
+        _signedIn = (name, role);
+        var (id, stamp) = _backend is null ? ("bunit-" + name, "bunit-stamp-" + name) : EnsureUser(name, role);
+        Auth.SetAuthorized(name).SetRoles(role).SetClaims(
+            new System.Security.Claims.Claim(System.Security.Claims.ClaimTypes.NameIdentifier, id),
+            new System.Security.Claims.Claim(CurrentActor.SecurityStampClaim, stamp));
+    }
+
+    private (string Name, string Role) _signedIn;
+
+    /// <summary>The signed-in user's row and role (unless a test made them already, e.g. with Identity); its id and security stamp.</summary>
+    private (string Id, string Stamp) EnsureUser(string name, string role)
+    {
+        using var db = Get<Microsoft.EntityFrameworkCore.IDbContextFactory<Portal.Core.Persistence.PortalDbContext>>().CreateDbContext();
+        foreach (var r in Roles.All)
+            if (!db.Roles.Any(x => x.Name == r))
+                db.Roles.Add(new Microsoft.AspNetCore.Identity.IdentityRole(r) { NormalizedName = r.ToUpperInvariant() });
+        db.SaveChanges();
+        if (db.Users.FirstOrDefault(u => u.NormalizedUserName == name.ToUpperInvariant()) is { } existing) return (existing.Id, existing.SecurityStamp!);
+        db.Users.Add(new PortalUser { Id = "bunit-" + name, UserName = name, NormalizedUserName = name.ToUpperInvariant(), SecurityStamp = "bunit-stamp-" + name });
+        db.UserRoles.Add(new Microsoft.AspNetCore.Identity.IdentityUserRole<string> { UserId = "bunit-" + name, RoleId = db.Roles.Single(x => x.Name == role).Id });
+        db.SaveChanges();
+        return ("bunit-" + name, "bunit-stamp-" + name);
+    }
 
     public async ValueTask InitializeAsync()
     {
@@ -71,6 +101,7 @@ public abstract class PortalComponentTest : BunitContext, IAsyncLifetime
         // Built, not started: VmMonitor does not act on libvirt events and the background processor does not run, so a
         // status changes only when a test or a command changes it.
         await PortalStartup.InitializeAsync(_backend.Services, Ct);
+        SignInAs(_signedIn.Role);
         Services.AddFallbackServiceProvider(_backend.Services);
     }
 

@@ -17,7 +17,7 @@ namespace Portal.Api.Auth;
 /// a refusal 403 with a fault.
 /// </summary>
 public sealed class ApiAuthenticationHandler(
-    IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, ApiTokens tokens)
+    IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, ApiTokens tokens, SignInGuard guard)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "OvirtApi";
@@ -44,10 +44,19 @@ public sealed class ApiAuthenticationHandler(
         if (colon <= 0) return AuthenticateResult.Fail("The Basic credentials must be user@internal:password.");
         var (name, password) = (AccountEndpoints.NormalizeUserName(decoded[..colon]), decoded[(colon + 1)..]);
 
-        var (user, refusal) = await ApiSignIn.CheckPasswordAsync(Context.RequestServices, name, password);
-        if (user is null) return AuthenticateResult.Fail(refusal!);
-        var signIn = Context.RequestServices.GetRequiredService<SignInManager<PortalUser>>();
-        return Success(await signIn.CreateUserPrincipalAsync(user));
+        var sp = Context.RequestServices;
+        var users = sp.GetRequiredService<UserManager<PortalUser>>();
+        // A client that just proved this user and password is not made to pay the password hash again.
+        var user = await guard.CachedBasicAsync(users, name, password);
+        if (user is null)
+        {
+            var outcome = await guard.CheckPasswordAsync(Context, name, password, "API Basic");
+            if (outcome.Verdict == SignInVerdict.Throttled) return AuthenticateResult.Fail(new SignInThrottledException(outcome.RetryAfter));
+            if (outcome.User is null) return AuthenticateResult.Fail(SignInGuard.WrongCredentials);
+            user = outcome.User;
+            guard.RememberBasic(name, password, user);
+        }
+        return Success(await sp.GetRequiredService<SignInManager<PortalUser>>().CreateUserPrincipalAsync(user));
     }
 
     private async Task<AuthenticateResult> BearerAsync(string token)
@@ -63,6 +72,12 @@ public sealed class ApiAuthenticationHandler(
     protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
     {
         var result = await HandleAuthenticateOnceSafeAsync();
+        if (result.Failure is SignInThrottledException throttled)
+        {
+            Response.Headers.RetryAfter = ((int)Math.Ceiling(throttled.RetryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            await OvirtFormat.WriteAsync(Context, StatusCodes.Status429TooManyRequests, new ApiFault(429, "Too Many Requests", throttled.Message).Body);
+            return;
+        }
         Response.Headers.Append(HeaderNames.WWWAuthenticate, "Basic realm=\"RESTAPI\"");
         Response.Headers.Append(HeaderNames.WWWAuthenticate, "Bearer");
         var detail = result.Failure?.Message ?? "Authentication is required: HTTP Basic with user@internal, or a bearer token from " + ApiPaths.Token + ".";
@@ -74,4 +89,11 @@ public sealed class ApiAuthenticationHandler(
             Request.Path.StartsWithSegments(Observability.MetricsExtensions.Path)
                 ? $"The metrics need the Admin role; {Context.User.Identity?.Name} is not an Admin."
                 : $"The user {Context.User.Identity?.Name} has neither the Admin nor the Helpdesk role.").Body);
+}
+
+/// <summary>Too many failed sign-ins from the client's address: the request is answered 429 without checking the password.</summary>
+public sealed class SignInThrottledException(TimeSpan retryAfter)
+    : Exception($"Too many failed sign-ins from this address; try again in {Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds))} seconds.")
+{
+    public TimeSpan RetryAfter { get; } = retryAfter;
 }

@@ -37,12 +37,13 @@ internal static class SsoEndpoints
 
     public static void MapSsoEndpoints(this IEndpointRouteBuilder app)
     {
-        app.MapMethods(Logout, [HttpMethods.Post, HttpMethods.Get], async (HttpContext http, ApiTokens tokens) =>
+        app.MapMethods(Logout, [HttpMethods.Post, HttpMethods.Get], async (HttpContext http, ApiTokens tokens, UserManager<PortalUser> users, Portal.Auth.SignInGuard guard) =>
             {
                 var token = await TokenParameterAsync(http);
                 if (token is null) return Error(400, "invalid_request", "The token to revoke is missing: send token=<access_token>.");
+                var (user, _, _) = await tokens.CheckAsync(token, users);
                 // RFC 7009: a token that is unknown, expired or already revoked is answered like a revoked one.
-                await tokens.RevokeAsync(token, http.RequestAborted);
+                if (await tokens.RevokeAsync(token, http.RequestAborted) && user is not null) await guard.SignedOutAsync(user.UserName!, http, "API token");
                 http.Response.Headers.CacheControl = "no-store";
                 return Results.Json(new Dictionary<string, object>());
             })

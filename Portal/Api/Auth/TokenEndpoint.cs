@@ -24,7 +24,7 @@ internal static class TokenEndpoint
         [property: JsonPropertyName("error")] string Error);
 
     public static void MapTokenEndpoint(this IEndpointRouteBuilder app) =>
-        app.MapPost(ApiPaths.Token, async (HttpContext http, ApiTokens tokens) =>
+        app.MapPost(ApiPaths.Token, async (HttpContext http, ApiTokens tokens, SignInGuard guard) =>
             {
                 if (!http.Request.HasFormContentType)
                     return Error(400, "invalid_request", "Send the form grant_type=password, username, password and scope=ovirt-app-api.");
@@ -44,8 +44,14 @@ internal static class TokenEndpoint
                 if (name.Length == 0 || password.Length == 0)
                     return Error(400, "invalid_request", "Both username and password are required.");
 
-                var (user, refusal) = await ApiSignIn.CheckPasswordAsync(http.RequestServices, AccountEndpoints.NormalizeUserName(name), password);
-                if (user is null) return Error(401, "access_denied", refusal!);
+                var outcome = await guard.CheckPasswordAsync(http, AccountEndpoints.NormalizeUserName(name), password, "API token");
+                if (outcome.Verdict == SignInVerdict.Throttled)
+                {
+                    var throttled = new SignInThrottledException(outcome.RetryAfter);
+                    http.Response.Headers.RetryAfter = ((int)Math.Ceiling(outcome.RetryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                    return Error(429, "access_denied", throttled.Message);
+                }
+                if (outcome.User is not { } user) return Error(401, "access_denied", SignInGuard.WrongCredentials);
                 var (token, expires) = tokens.Issue(user);
                 http.Response.Headers.CacheControl = "no-store";
                 return Results.Json(new TokenResponse(token, "Bearer", (long)tokens.Lifetime.TotalSeconds, Scope,
@@ -60,7 +66,8 @@ internal static class TokenEndpoint
             .Accepts<IFormCollection>("application/x-www-form-urlencoded")
             .Produces<TokenResponse>(200)
             .Produces<TokenError>(400)
-            .Produces<TokenError>(401);
+            .Produces<TokenError>(401)
+            .Produces<TokenError>(429);
 
     private static IResult Error(int status, string code, string message) => Results.Json(new TokenError(code, message), statusCode: status);
 }
