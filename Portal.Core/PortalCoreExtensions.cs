@@ -77,6 +77,7 @@ public static class PortalCoreExtensions
         services.AddSingleton<InterruptedSnapshots>();
         services.AddSingleton<CommandServices>();
         services.AddSingleton<PortalQueries>();
+        services.AddSingleton<UserPreferences>();
 
         services.AddSingleton<CrashPoints>();
 
