@@ -78,6 +78,7 @@ public static class PortalCoreExtensions
         services.AddSingleton<InterruptedSnapshots>();
         services.AddSingleton<CommandServices>();
         services.AddSingleton<PortalQueries>();
+        services.AddSingleton<UserPreferences>();
 
         services.AddSingleton<CrashPoints>();
         services.AddMetrics();

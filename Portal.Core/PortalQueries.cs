@@ -36,6 +36,15 @@ public sealed record VmRow(Guid Id, string Name, string Cluster, string Compatib
         InPreview, HasPreviewSnapshot, RunningStateless, LockedSnapshot, ActiveHasMemory, ActiveMemoryMissing, RecoveryPending);
 }
 
+/// <summary>The columns the VMs grid sorts by.</summary>
+public enum VmSort { Name, Cluster, Host, Memory, Stateless, Status }
+
+/// <summary>One page of the VMs grid: 0-based <paramref name="Page"/>, a search over name, status, cluster and host.</summary>
+public sealed record VmGridQuery(int Page, int PageSize, string? Search = null, VmSort SortBy = VmSort.Name, bool Descending = false);
+
+/// <summary>A page of rows and how many rows there are in all.</summary>
+public sealed record GridPage<T>(IReadOnlyList<T> Items, int Total);
+
 /// <summary>A host as the Hosts page lists it: its row, its connection, and how many of its VMs the portal has and runs.</summary>
 public sealed record HostRow(Guid Id, string Name, string Uri, string Cluster, bool IsPrimary, HostState State, string? Error, DateTime Since,
     int VmCount, int RunningVmCount);
@@ -98,6 +107,39 @@ public sealed partial class PortalQueries(IDbContextFactory<PortalDbContext> dbF
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var data = await Project(db, db.Vms.Where(v => v.Id == id)).FirstOrDefaultAsync(ct);
         return data is null ? null : Row(data);
+    }
+
+    /// <summary>
+    /// One page of the VMs grid, filtered, sorted and paged by the database. The search matches a part of the name,
+    /// the cluster or the host (ignoring case) or the start of a status ("up", "down", "saving").
+    /// </summary>
+    public async Task<GridPage<VmRow>> VmPageAsync(VmGridQuery query, CancellationToken ct = default)
+    {
+        var size = Math.Clamp(query.PageSize, 1, 500);
+        var page = Math.Max(0, query.Page);
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        IQueryable<Vm> vms = db.Vms;
+        if (query.Search?.Trim() is { Length: > 0 } text)
+        {
+            var term = text.ToLowerInvariant();
+            var statuses = Enum.GetValues<VmStatus>().Where(s => s.ToString().StartsWith(text.Replace(" ", ""), StringComparison.OrdinalIgnoreCase)).ToList();
+            vms = vms.Where(v => v.Name.ToLower().Contains(term) || v.Cluster!.Name.ToLower().Contains(term)
+                                 || (v.Host != null && v.Host.Name.ToLower().Contains(term)) || statuses.Contains(v.Status));
+        }
+        var total = await vms.CountAsync(ct);
+        var d = query.Descending;
+        IOrderedQueryable<Vm> ordered = query.SortBy switch
+        {
+            VmSort.Cluster => d ? vms.OrderByDescending(v => v.Cluster!.Name) : vms.OrderBy(v => v.Cluster!.Name),
+            VmSort.Host => d ? vms.OrderByDescending(v => v.Host!.Name) : vms.OrderBy(v => v.Host!.Name),
+            VmSort.Memory => d ? vms.OrderByDescending(v => v.MemoryMiB) : vms.OrderBy(v => v.MemoryMiB),
+            VmSort.Stateless => d ? vms.OrderByDescending(v => v.IsStateless) : vms.OrderBy(v => v.IsStateless),
+            VmSort.Status => d ? vms.OrderByDescending(v => v.Status) : vms.OrderBy(v => v.Status),
+            _ => d ? vms.OrderByDescending(v => v.Name) : vms.OrderBy(v => v.Name),
+        };
+        if (query.SortBy != VmSort.Name) ordered = ordered.ThenBy(v => v.Name);
+        var rows = await Project(db, ordered.Skip(page * size).Take(size)).ToListAsync(ct);
+        return new GridPage<VmRow>(rows.Select(Row).ToList(), total);
     }
 
     /// <summary>The VMs with these ids (those still there), for refreshing rows on screen.</summary>

@@ -10,5 +10,5 @@ dotnet ef migrations add "$name" --context PortalDbContext --output-dir Persiste
 dotnet ef migrations add "$name" --context PostgresPortalDbContext --output-dir Persistence/PostgresMigrations \
   --namespace Portal.Core.Persistence.PostgresMigrations --no-build
 rm -f design.db
-dotnet ef migrations has-pending-model-changes --context PortalDbContext --no-build
+dotnet ef migrations has-pending-model-changes --context PortalDbContext
 dotnet ef migrations has-pending-model-changes --context PostgresPortalDbContext --no-build

@@ -32,6 +32,7 @@ public class PortalDbContext : IdentityDbContext<PortalUser>
     public DbSet<AuditEntry> AuditEntries => Set<AuditEntry>();
     public DbSet<Commands.OperationRecord> OperationJournal => Set<Commands.OperationRecord>();
     public DbSet<RevokedToken> RevokedTokens => Set<RevokedToken>();
+    public DbSet<UserPreference> UserPreferences => Set<UserPreference>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

@@ -52,7 +52,7 @@ public sealed partial class VmInventory(HostConnections hosts, IDbContextFactory
             ids = await db.Vms.Where(v => (v.HostId == hostId || (ofPrimary && v.HostId == null)) && !v.IsMissingOnHost)
                 .Select(v => v.Id).ToListAsync(ct);
         }
-        foreach (var id in ids) await monitor.SetStatusAsync(id, VmStatus.NotResponding, Shorten(reason), ct);
+        await monitor.SetStatusesAsync(ids.Select(id => (id, VmStatus.NotResponding)).ToList(), Shorten(reason), ct);
     }
 
     /// <summary>
@@ -89,7 +89,8 @@ public sealed partial class VmInventory(HostConnections hosts, IDbContextFactory
         var hostRow = await db.Hosts.FirstOrDefaultAsync(h => h.Id == host.HostId, ct);
         if (hostRow is null) return false; // removed while this ran
         var clusters = await db.Clusters.ToListAsync(ct);
-        var vms = await db.Vms.Include(v => v.Snapshots).ToDictionaryAsync(v => v.Id, ct);
+        // The VM rows only: their snapshots (and the snapshots' XML) are read below only where the host lacks one.
+        var vms = await db.Vms.ToDictionaryAsync(v => v.Id, ct);
         var now = clock.GetUtcNow().UtcDateTime;
         var changed = false;
         var mine = new List<DomainInfo>();
@@ -153,33 +154,42 @@ public sealed partial class VmInventory(HostConnections hosts, IDbContextFactory
         }
         await db.SaveChangesAsync(ct);
 
-        foreach (var d in mine.Where(d => locks.HeldBy(d.Id) is null))
-            await RestoreSnapshotRecordsAsync(connection, vms[d.Id], ct);
+        var records = (await db.Snapshots.AsNoTracking().Where(s => s.HypervisorName != null && s.HypervisorXml != null)
+                .Select(s => new SnapshotRecord(s.Id, s.VmId, s.HypervisorName!, s.Description, s.CreatedAt)).ToListAsync(ct))
+            .ToLookup(r => r.VmId);
+        foreach (var d in mine.Where(d => locks.HeldBy(d.Id) is null && records.Contains(d.Id)))
+            await RestoreSnapshotRecordsAsync(db, connection, vms[d.Id], records[d.Id], ct);
 
         // Ask the host again rather than apply the list read above: a domain may have changed since, and its event
         // has already been handled by the monitor. A VM an operation holds has its status set by that operation.
-        foreach (var d in mine)
-            if (locks.HeldBy(d.Id) is null)
-                await monitor.RefreshFromHostAsync(d.Id, "reconciled with the host", ct);
-        foreach (var vm in vms.Values.Where(v => v.IsMissingOnHost && OnHost(v, host)))
-            await monitor.SetStatusAsync(vm.Id, VmStatus.Down, "the host no longer has this VM", ct);
+        // One list from the host and one commit per batch of VMs, not a query and a commit per VM.
+        var now2 = (await connection.ListDomainsAsync(ct)).ToDictionary(d => d.Id, d => d.State);
+        await monitor.SetStatusesAsync(mine.Where(d => locks.HeldBy(d.Id) is null)
+            .Select(d => (d.Id, now2.TryGetValue(d.Id, out var state) ? VmMonitor.FromRunState(state) : VmStatus.Down)).ToList(),
+            "reconciled with the host", ct);
+        await monitor.SetStatusesAsync(vms.Values.Where(v => v.IsMissingOnHost && OnHost(v, host)).Select(v => (v.Id, VmStatus.Down)).ToList(),
+            "the host no longer has this VM", ct);
         return changed;
     }
+
+    private sealed record SnapshotRecord(Guid Id, Guid VmId, string HypervisorName, string Description, DateTime CreatedAt);
 
     /// <summary>
     /// Gives the host back the snapshot records it lost (the embedded test driver starts from its node file on every
     /// start), so memory saved before a restart can still be restored.
     /// </summary>
-    private async Task RestoreSnapshotRecordsAsync(IHypervisor hypervisor, Vm vm, CancellationToken ct)
+    private async Task RestoreSnapshotRecordsAsync(PortalDbContext db, IHypervisor hypervisor, Vm vm, IEnumerable<SnapshotRecord> records, CancellationToken ct)
     {
-        var wanted = vm.Snapshots.Where(s => s.HypervisorName is not null && s.HypervisorXml is not null).OrderBy(s => s.CreatedAt).ToList();
+        var wanted = records.OrderBy(s => s.CreatedAt).ToList();
         if (wanted.Count == 0) return;
         var present = (await hypervisor.ListSnapshotNamesAsync(vm.Id, ct)).ToHashSet();
-        foreach (var s in wanted.Where(s => !present.Contains(s.HypervisorName!)))
+        foreach (var s in wanted.Where(s => !present.Contains(s.HypervisorName)))
         {
             try
             {
-                await hypervisor.RedefineSnapshotAsync(vm.Id, s.HypervisorXml!, ct);
+                var xml = await db.Snapshots.Where(x => x.Id == s.Id).Select(x => x.HypervisorXml).FirstOrDefaultAsync(ct);
+                if (xml is null) continue;
+                await hypervisor.RedefineSnapshotAsync(vm.Id, xml, ct);
                 LogRedefined(log, s.Description, vm.Name);
             }
             catch (HypervisorException ex) { LogRedefineFailed(log, s.Description, vm.Name, ex.LibvirtMessage); }

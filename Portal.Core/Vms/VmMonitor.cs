@@ -47,6 +47,44 @@ public sealed partial class VmMonitor(
         finally { _writeGate.Release(); }
     }
 
+    /// <summary>
+    /// Sets many VMs' statuses (a host reconciled or lost) in batches: one context and one commit per 500 VMs instead of
+    /// one per VM. Each change is recorded and published like <see cref="SetStatusAsync"/>'s.
+    /// </summary>
+    public async Task SetStatusesAsync(IReadOnlyCollection<(Guid VmId, VmStatus To)> changes, string? reason, CancellationToken ct = default)
+    {
+        await _writeGate.WaitAsync(ct);
+        try
+        {
+            var todo = changes.Where(c => !(StatusOf(c.VmId) == c.To && _status.ContainsKey(c.VmId))).DistinctBy(c => c.VmId).ToList();
+            foreach (var chunk in todo.Chunk(500))
+            {
+                var at = clock.GetUtcNow().UtcDateTime;
+                await using var db = await dbFactory.CreateDbContextAsync(ct);
+                var ids = chunk.Select(c => c.VmId).ToList();
+                var vms = await db.Vms.Where(v => ids.Contains(v.Id)).ToDictionaryAsync(v => v.Id, ct);
+                var done = new List<VmStatusChanged>();
+                foreach (var (id, to) in chunk)
+                {
+                    if (!vms.TryGetValue(id, out var vm)) continue;
+                    var from = StatusOf(id);
+                    vm.Status = to;
+                    vm.StatusSince = at;
+                    db.VmStatusTransitions.Add(new VmStatusTransition { VmId = id, From = from, To = to, At = at, Reason = reason });
+                    done.Add(new VmStatusChanged(id, vm.Name, from, to, at, reason));
+                }
+                await db.SaveChangesAsync(ct);
+                foreach (var e in done)
+                {
+                    _status[e.VmId] = e.To;
+                    LogTransition(log, e.VmName, e.From, e.To, reason);
+                    notifier.Publish(e);
+                }
+            }
+        }
+        finally { _writeGate.Release(); }
+    }
+
     /// <summary>Sets the status from what libvirt says the domain is doing now; NotResponding while its host is not connected.</summary>
     public async Task<VmStatus> RefreshFromHostAsync(Guid vmId, string reason, CancellationToken ct = default)
     {

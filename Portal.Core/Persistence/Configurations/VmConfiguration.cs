@@ -12,6 +12,8 @@ internal sealed class VmConfiguration : IEntityTypeConfiguration<Vm>
         b.Property(x => x.Name).HasMaxLength(200);
         b.HasIndex(x => x.Name).IsUnique();
         b.Property(x => x.Status).HasConversion<string>().HasMaxLength(30);
+        // The VMs grid sorts and filters by status in the database, the name as the tie-break.
+        b.HasIndex(x => new { x.Status, x.Name });
         b.HasOne(x => x.Cluster).WithMany().HasForeignKey(x => x.ClusterId).OnDelete(DeleteBehavior.Restrict);
         b.HasOne(x => x.Host).WithMany().HasForeignKey(x => x.HostId).OnDelete(DeleteBehavior.SetNull);
         b.HasMany(x => x.Snapshots).WithOne().HasForeignKey(x => x.VmId).OnDelete(DeleteBehavior.Cascade);

@@ -390,6 +390,26 @@ namespace Portal.Core.Persistence.Migrations
                     b.ToTable("Hosts");
                 });
 
+            modelBuilder.Entity("Portal.Core.Persistence.UserPreference", b =>
+                {
+                    b.Property<string>("User")
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Key")
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Value")
+                        .IsRequired()
+                        .HasMaxLength(1000)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("User", "Key");
+
+                    b.ToTable("UserPreferences");
+                });
+
             modelBuilder.Entity("Portal.Core.Snapshots.Snapshot", b =>
                 {
                     b.Property<Guid>("Id")
@@ -581,6 +601,8 @@ namespace Portal.Core.Persistence.Migrations
 
                     b.HasIndex("Name")
                         .IsUnique();
+
+                    b.HasIndex("Status", "Name");
 
                     b.ToTable("Vms");
                 });

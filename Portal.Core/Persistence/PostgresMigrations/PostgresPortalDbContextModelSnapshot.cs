@@ -401,6 +401,26 @@ namespace Portal.Core.Persistence.PostgresMigrations
                     b.ToTable("Hosts");
                 });
 
+            modelBuilder.Entity("Portal.Core.Persistence.UserPreference", b =>
+                {
+                    b.Property<string>("User")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<string>("Key")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)");
+
+                    b.Property<string>("Value")
+                        .IsRequired()
+                        .HasMaxLength(1000)
+                        .HasColumnType("character varying(1000)");
+
+                    b.HasKey("User", "Key");
+
+                    b.ToTable("UserPreferences");
+                });
+
             modelBuilder.Entity("Portal.Core.Snapshots.Snapshot", b =>
                 {
                     b.Property<Guid>("Id")
@@ -592,6 +612,8 @@ namespace Portal.Core.Persistence.PostgresMigrations
 
                     b.HasIndex("Name")
                         .IsUnique();
+
+                    b.HasIndex("Status", "Name");
 
                     b.ToTable("Vms");
                 });

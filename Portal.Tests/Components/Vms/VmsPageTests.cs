@@ -2,6 +2,7 @@ using AngleSharp.Dom;
 using Bunit;
 using Portal.Components.Pages.Vms;
 using Microsoft.EntityFrameworkCore;
+using Portal.Core;
 using Portal.Core.Auth;
 using Portal.Core.Hosts;
 using Portal.Core.Hypervisor;
@@ -101,6 +102,76 @@ public sealed class VmsPageTests : PortalComponentTest
         Assert.True(Button(cut, "build-agent", "run").HasAttribute("disabled"));
         Assert.StartsWith("Host lost is not connected: unable to connect to server at '127.0.0.1:1': Connection refused", Button(cut, "build-agent", "run").GetAttribute("title"));
         Assert.Empty(cut.FindAll("[data-testid=vm-web-frontend-host-problem]"));
+    }
+
+    /// <summary>Adds stopped VMs named <c>bulk-000</c>… to the database (rows only: the grid shows what the database has).</summary>
+    private async Task AddVmsAsync(int count)
+    {
+        await using var db = await Get<IDbContextFactory<PortalDbContext>>().CreateDbContextAsync(Ct);
+        var cluster = await db.Clusters.OrderBy(c => c.Name).Select(c => c.Id).FirstAsync(Ct);
+        for (var i = 0; i < count; i++)
+            db.Vms.Add(new Vm { Id = Guid.NewGuid(), Name = $"bulk-{i:000}", ClusterId = cluster, MemoryMiB = 64, Status = VmStatus.Down, StatusSince = DateTime.UtcNow });
+        await db.SaveChangesAsync(Ct);
+    }
+
+    [Fact]
+    public async Task Grid_MoreVmsThanAPage_RendersOnePageOfRowsAndTheTotal()
+    {
+        await AddVmsAsync(40);
+        var total = (await Get<PortalQueries>().VmsAsync(Ct)).Count;
+
+        var cut = Render<VmsPage>();
+
+        cut.WaitForAssertion(() => Assert.Equal(25, cut.FindAll("tr.vm-row").Count));
+        Assert.Contains($"of {total}", cut.Find("[data-testid=vms-pager]").TextContent);
+    }
+
+    [Fact]
+    public async Task Grid_PageSizeStoredForTheUser_OpensWithThatSize()
+    {
+        await AddVmsAsync(40);
+        await Get<UserPreferences>().SetPageSizeAsync("admin", "vms", 10, Ct);
+
+        var cut = Render<VmsPage>();
+
+        cut.WaitForAssertion(() => Assert.Equal(10, cut.FindAll("tr.vm-row").Count));
+        Assert.Equal(10, await Get<UserPreferences>().PageSizeAsync("admin", "vms", 25, Ct));
+        Assert.Equal(25, await Get<UserPreferences>().PageSizeAsync("helpdesk", "vms", 25, Ct));
+    }
+
+    [Fact]
+    public void Search_PartOfAName_ShowsOnlyTheMatchingRows()
+    {
+        var cut = Render<VmsPage>();
+        cut.WaitForAssertion(() => Assert.NotEmpty(cut.FindAll("tr.vm-row")));
+
+        cut.Find("input[data-testid=vms-search]").Input("REPORT");
+
+        cut.WaitForAssertion(() => Assert.Equal(["legacy-reports"],
+            cut.FindAll("tr.vm-row a").Select(a => a.TextContent.Trim())), TimeSpan.FromSeconds(5));
+    }
+
+    [Fact]
+    public async Task Watch_VmsOnScreen_OnlyTheirEventsReachThePage()
+    {
+        await AddVmsAsync(40);
+        await Get<UserPreferences>().SetPageSizeAsync("admin", "vms", 10, Ct);
+        var notifier = Get<PortalNotifier>();
+
+        var cut = Render<VmsPage>();
+        cut.WaitForAssertion(() => Assert.Equal(10, cut.FindAll("tr.vm-row").Count));
+        var rows = (await Get<PortalQueries>().VmPageAsync(new VmGridQuery(0, 10), Ct)).Items;
+        var onScreen = rows[0];
+        var offScreen = (await Get<PortalQueries>().VmPageAsync(new VmGridQuery(3, 10), Ct)).Items[0];
+
+        Assert.Equal(1, notifier.WatchersOf(onScreen.Id));
+        Assert.Equal(0, notifier.WatchersOf(offScreen.Id));
+        // An event about the row on screen changes it without a query.
+        notifier.Publish(new VmStatusChanged(onScreen.Id, onScreen.Name, onScreen.Status, VmStatus.PoweringUp, DateTime.UtcNow, null));
+        cut.WaitForAssertion(() => Assert.Equal("PoweringUp", Status(cut, onScreen.Name)));
+
+        await DisposeComponentsAsync();
+        Assert.Equal(0, notifier.WatchersOf(onScreen.Id));
     }
 
     private static string? Status(IRenderedComponent<VmsPage> cut, string vm) =>
