@@ -90,6 +90,7 @@ public sealed class RealQemuConsoleTests(RealHostFixture portal) : PortalTest(po
         await Expect(Terminal(other)).ToContainTextAsync(new Regex(@"COUNTER \d+ boot_id=(?!" + bootId + ")"), new() { Timeout = SlowMs });
         await TypeAsync(other, "echo again-$((6*7))");
         await Expect(Terminal(other)).ToContainTextAsync("again-42", new() { Timeout = SlowMs });
+        await otherSteps.StopAsync(vm); // the class's next test starts from a VM that is down
     }
 
     [Fact]
@@ -118,6 +119,7 @@ public sealed class RealQemuConsoleTests(RealHostFixture portal) : PortalTest(po
         var entries = await Db.AuditAsync(0, vm);
         Assert.Contains(entries, e => e.Operation == "Open graphical console" && e.Outcome == AuditOutcome.Success);
         await Page.GetByTestId("vm-vnc-screen").ScreenshotAsync(new() { Path = Screenshot("console-graphical.png") });
+        await steps.StopAsync(vm); // the class's next test starts from a VM that is down
     }
 
     private static ILocator Terminal(IPage page) => page.GetByTestId("vm-serial-terminal").Locator(".xterm-rows");
