@@ -193,11 +193,14 @@ public sealed class RealHostSteps(IPage page, PortalDatabase db)
     /// </summary>
     public async Task<string> ConsoleTextAsync()
     {
-        var tab = page.GetByRole(AriaRole.Tab, new() { Name = "Console" });
+        var tab = page.GetByRole(AriaRole.Tab, new() { Name = "Console", Exact = true });
+        var log = page.GetByRole(AriaRole.Tab, new() { Name = "Log", Exact = true });
         var console = page.GetByTestId("vm-console");
-        if (await tab.GetAttributeAsync("aria-selected") != "true")
+        if (await tab.GetAttributeAsync("aria-selected") != "true") await tab.ClickAsync();
+        // The Console tab opens on the interactive terminal; the log of the serial port is its own tab.
+        if (await log.GetAttributeAsync("aria-selected") != "true")
         {
-            await tab.ClickAsync();
+            await log.ClickAsync();
             await Expect(console).ToHaveTextAsync(new Regex(@"\S"), new() { Timeout = SlowMs });
         }
         return await console.InnerTextAsync();

@@ -1,0 +1,152 @@
+using System.Text.RegularExpressions;
+using Portal.Core.Audit;
+using Portal.Core.Vms;
+using Portal.E2E.Infrastructure;
+
+namespace Portal.E2E.RealHost;
+
+/// <summary>
+/// The interactive consoles on a real QEMU guest, through the browser: the busybox shell on the serial console answers
+/// what is typed into xterm.js, also after the guest came back from a memory snapshot (the terminal reconnects by
+/// itself across the restore); a second operator watches read-only, told who types; the VNC screen shows through
+/// noVNC. The screenshots in docs/ come from here.
+/// </summary>
+[Trait("Category", "RealHost")]
+public sealed class RealQemuConsoleTests(RealHostFixture portal) : PortalTest(portal), IClassFixture<RealHostFixture>
+{
+    private static float SlowMs => (float)RealHostSteps.Slow.TotalMilliseconds;
+
+    [Fact]
+    public async Task SerialConsole_GuestRestoredFromMemory_ReconnectsAndAnswersWhatIsTyped()
+    {
+        const string vm = "tiny";
+        await SignInAsync();
+        var steps = new RealHostSteps(Page, Db);
+        await steps.OpenVmAsync(vm);
+        var (bootId, _) = await steps.RunAndWaitForCountersAsync(vm, atLeast: 2);
+
+        // The guest as booted: the shell answers.
+        await OpenSerialAsync(Page);
+        await TypeAsync(Page, "echo fresh-$((6*7))");
+        await Expect(Terminal(Page)).ToContainTextAsync("fresh-42", new() { Timeout = SlowMs });
+        var audit = (await Db.AuditAsync(0, vm)).Where(e => e.Operation == "Open serial console").ToList();
+        Assert.Contains(audit, e => e.Outcome == AuditOutcome.Success && e.Message == $"{Portal.AdminUser} opened the serial console of {vm}.");
+
+        var snapshotId = await steps.CreateMemorySnapshotAsync(vm, "console");
+        await steps.StopAsync(vm);
+        await steps.PreviewAsync(snapshotId, restoreMemory: true);
+
+        // Run from memory with the terminal open: it says "Restoring state" while the VM restores, then reconnects.
+        await OpenSerialAsync(Page, connected: false);
+        await Expect(Page.GetByTestId("vm-serial-down")).ToBeVisibleAsync();
+        await Page.EvaluateAsync("""
+            () => {
+              window.sawRestoring = false;
+              new MutationObserver(() => { if (document.querySelector('[data-testid=vm-console-restoring]')) window.sawRestoring = true; })
+                .observe(document.body, { subtree: true, childList: true });
+            }
+            """);
+        var mark = await Db.TransitionMarkAsync();
+        await Page.GetByRole(AriaRole.Button, new() { Name = $"Run {vm}", Exact = true }).ClickAsync();
+        await Expect(Page.GetByTestId("vm-status")).ToHaveAttributeAsync("data-status", "Up", new() { Timeout = SlowMs });
+        Assert.Equal([VmStatus.RestoringState, VmStatus.Up], await Db.StatusSequenceAsync(vm, mark));
+        Assert.True(await Page.EvaluateAsync<bool>("() => window.sawRestoring"), "the terminal never said 'Restoring state'");
+        await Expect(State(Page)).ToHaveTextAsync("Connected", new() { Timeout = SlowMs });
+
+        // The restored guest: its counter goes on with the snapshot's boot_id, and its shell answers.
+        await Expect(Terminal(Page)).ToContainTextAsync($"boot_id={bootId}", new() { Timeout = SlowMs });
+        await TypeAsync(Page, "echo restored-$((6*7))");
+        await Expect(Terminal(Page)).ToContainTextAsync("restored-42", new() { Timeout = SlowMs });
+        Assert.Empty(GuestConsole.Boots(await Terminal(Page).InnerTextAsync()));
+        await Page.GetByTestId("vm-serial-terminal").ScreenshotAsync(new() { Path = Screenshot("console-serial.png") });
+
+        // A second operator watches: read-only, told who types, and what they type is not sent.
+        var other = await NewSignedInPageAsync();
+        await new RealHostSteps(other, Db).OpenVmAsync(vm);
+        await OpenSerialAsync(other);
+        await Expect(other.GetByTestId("vm-serial-readonly")).ToContainTextAsync($"Read-only: {Portal.AdminUser} is typing in this console.");
+        await Expect(State(other)).ToHaveTextAsync("Connected, read-only");
+        await TypeAsync(other, "echo watcher-$((6*7))");
+        await TypeAsync(Page, "echo writer-$((6*7))");
+        await Expect(Terminal(other)).ToContainTextAsync("writer-42", new() { Timeout = SlowMs });
+        // The guest never got the watcher's line: its shell would have answered it in the serial log.
+        Assert.DoesNotContain("watcher-42", await File.ReadAllTextAsync(Path.Combine(RealHostFixture.Root, "console", $"{vm}.log")));
+        Assert.Contains(await Db.AuditAsync(0, vm), e => e.Operation == "Open serial console" && e.Message.EndsWith("read-only (admin types).".Replace("admin", Portal.AdminUser)));
+
+        // The writer leaves: the watcher types now.
+        await Page.GetByRole(AriaRole.Tab, new() { Name = "Log", Exact = true }).ClickAsync();
+        await Expect(other.GetByTestId("vm-serial-readonly")).ToHaveCountAsync(0);
+        await Expect(State(other)).ToHaveTextAsync("Connected");
+        await TypeAsync(other, "echo second-$((6*7))");
+        await Expect(Terminal(other)).ToContainTextAsync("second-42", new() { Timeout = SlowMs });
+
+        // The domain restarts under an open terminal (stopped, then booted again): the same terminal reconnects.
+        var otherSteps = new RealHostSteps(other, Db);
+        await otherSteps.StopAsync(vm);
+        await Expect(State(other)).ToHaveTextAsync("Disconnected", new() { Timeout = SlowMs });
+        await other.GetByRole(AriaRole.Button, new() { Name = $"Run {vm}", Exact = true }).ClickAsync();
+        await Expect(State(other)).ToHaveTextAsync("Connected", new() { Timeout = SlowMs });
+        await Expect(Terminal(other)).ToContainTextAsync("--- reconnected ---", new() { Timeout = SlowMs });
+        await Expect(Terminal(other)).ToContainTextAsync(new Regex(@"COUNTER \d+ boot_id=(?!" + bootId + ")"), new() { Timeout = SlowMs });
+        await TypeAsync(other, "echo again-$((6*7))");
+        await Expect(Terminal(other)).ToContainTextAsync("again-42", new() { Timeout = SlowMs });
+        await otherSteps.StopAsync(vm); // the class's next test starts from a VM that is down
+    }
+
+    [Fact]
+    public async Task GraphicalConsole_RunningGuest_ShowsItsScreen()
+    {
+        const string vm = "tiny";
+        await SignInAsync();
+        var steps = new RealHostSteps(Page, Db);
+        await steps.OpenVmAsync(vm);
+        await steps.RunAndWaitForCountersAsync(vm, atLeast: 3);
+
+        await Page.GetByRole(AriaRole.Tab, new() { Name = "Console", Exact = true }).ClickAsync();
+        await Page.GetByRole(AriaRole.Tab, new() { Name = "Graphical", Exact = true }).ClickAsync();
+        await Expect(Page.GetByTestId("vm-vnc-state")).ToHaveTextAsync("Connected", new() { Timeout = SlowMs });
+        var canvas = Page.GetByTestId("vm-vnc-screen").Locator("canvas");
+        await Expect(canvas).ToBeVisibleAsync();
+        // The guest writes its counter on the screen too: wait until the text mode screen has lit pixels.
+        await Poll.UntilAsync(() => canvas.EvaluateAsync<int>("""
+            c => {
+              const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+              let lit = 0;
+              for (let i = 0; i < d.length; i += 4) if (d[i] + d[i + 1] + d[i + 2] > 200) lit++;
+              return lit;
+            }
+            """), lit => lit > 500, "the guest's screen to show text", RealHostSteps.Slow);
+        var entries = await Db.AuditAsync(0, vm);
+        Assert.Contains(entries, e => e.Operation == "Open graphical console" && e.Outcome == AuditOutcome.Success);
+        await Page.GetByTestId("vm-vnc-screen").ScreenshotAsync(new() { Path = Screenshot("console-graphical.png") });
+        await steps.StopAsync(vm); // the class's next test starts from a VM that is down
+    }
+
+    private static ILocator Terminal(IPage page) => page.GetByTestId("vm-serial-terminal").Locator(".xterm-rows");
+
+    private static ILocator State(IPage page) => page.GetByTestId("vm-serial-state");
+
+    private static async Task OpenSerialAsync(IPage page, bool connected = true)
+    {
+        var console = page.GetByRole(AriaRole.Tab, new() { Name = "Console", Exact = true });
+        if (await console.GetAttributeAsync("aria-selected") != "true") await console.ClickAsync();
+        var serial = page.GetByRole(AriaRole.Tab, new() { Name = "Serial", Exact = true });
+        if (await serial.GetAttributeAsync("aria-selected") != "true") await serial.ClickAsync();
+        if (connected) await Expect(State(page)).ToHaveTextAsync(new Regex("^Connected"), new() { Timeout = SlowMs });
+    }
+
+    private static async Task TypeAsync(IPage page, string line)
+    {
+        await page.GetByTestId("vm-serial-terminal").ClickAsync();
+        await page.Keyboard.TypeAsync(line);
+        await page.Keyboard.PressAsync("Enter");
+    }
+
+    /// <summary>Where the README's pictures of the consoles live.</summary>
+    private static string Screenshot(string name)
+    {
+        var folder = Path.Combine(RepoLayout.Root, "docs", "screenshots");
+        Directory.CreateDirectory(folder);
+        return Path.Combine(folder, name);
+    }
+}
