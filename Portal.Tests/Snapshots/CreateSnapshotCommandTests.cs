@@ -196,7 +196,8 @@ public sealed class CreateSnapshotCommandTests : PortalTest
 
         var result = await Create(web, "bad\u0007bell");
 
-        Assert.Equal((ResultKind.Invalid, "The description contains control characters."), (result.Kind, result.Message));
+        Assert.Equal((ResultKind.Invalid, "The description contains a character that cannot be stored or shown (U+0007 at position 4); remove it."),
+            (result.Kind, result.Message));
     }
 
     [Fact]

@@ -87,8 +87,10 @@ public sealed class FaultInjectingHypervisor(IHypervisor inner) : IHypervisor, I
     /// </summary>
     public void Drop(string reason = "Cannot recv data: Connection reset by peer", bool closedByLibvirt = true)
     {
-        _dropped = reason;
+        // libvirt's close callback first, as a real connection reports it: otherwise the host watch's liveness
+        // check may see the dropped connection before the callback and report "no longer alive" instead.
         if (closedByLibvirt) _closed?.Invoke(reason);
+        _dropped = reason;
     }
 
     private async Task Intercept(string method, Guid? vmId = null)
