@@ -1,5 +1,6 @@
 using Bunit;
 using Portal.Components.Pages.Vms;
+using Portal.Core.Audit;
 using Portal.Core.Hypervisor;
 using Portal.Core.Vms;
 using Portal.Tests.Components.Support;
@@ -51,4 +52,60 @@ public sealed class VmDetailsPageTests : PortalComponentTest
 
         cut.WaitForAssertion(() => Assert.Contains("nightly", cut.Markup));
     }
+
+    /// <summary>
+    /// Under load the notifier carries many events (other VMs' audit entries and inventory changes, repeated snapshot
+    /// and status notices). Each used to reload the whole page and render it with its tab, which kept the circuit busy
+    /// and left clicks unanswered. Now only a change renders.
+    /// </summary>
+    [Fact]
+    public async Task LiveUpdates_BurstOfEventsThatChangeNothing_RenderOnlyTheRealChange()
+    {
+        var vm = await VmAsync("web-frontend");
+        var other = await VmAsync("db-primary");
+        RenderProviders();
+        var cut = Render<VmDetailsPage>(p => p.Add(x => x.Id, vm.Id));
+        cut.WaitForAssertion(() => Assert.Equal("Up", cut.Find("[data-testid=vm-status]").GetAttribute("data-status")));
+        var rendersBefore = PageRenders(cut);
+
+        var notifier = Get<PortalNotifier>();
+        var snapshot = (await Get<Portal.Core.PortalQueries>().SnapshotsAsync(vm.Id, Ct)).First().Id;
+        for (var i = 0; i < 100; i++)
+        {
+            notifier.Publish(new VmInventoryChanged());
+            notifier.Publish(new AuditAdded(new AuditEntry { Id = 1_000_000 + i, User = "someone", VmId = other.Id, Operation = "Run VM", Message = "other VM" }));
+            notifier.Publish(new SnapshotChanged(vm.Id, snapshot, "Ok"));
+            notifier.Publish(new VmStatusChanged(vm.Id, vm.Name, VmStatus.Up, VmStatus.Up, DateTime.UtcNow, "repeated"));
+        }
+        await Get<VmMonitor>().SetStatusAsync(vm.Id, VmStatus.Paused, "paused by the test", Ct);
+
+        cut.WaitForAssertion(() => Assert.Equal("Paused", cut.Find("[data-testid=vm-status]").GetAttribute("data-status")));
+        // The 400 events that changed nothing were folded into a few reloads that rendered nothing; the pause rendered
+        // (the page renders a few times per change, with MudTabs' own callbacks; it was once per event).
+        Assert.InRange(PageRenders(cut) - rendersBefore, 1, 10);
+    }
+
+    [Fact]
+    public async Task LiveUpdates_DumpProgressTicks_RenderOncePerPercent()
+    {
+        var vm = await VmAsync("web-frontend");
+        RenderProviders();
+        var cut = Render<VmDetailsPage>(p => p.Add(x => x.Id, vm.Id));
+        cut.WaitForElement("[data-testid=vm-name]");
+        var rendersBefore = PageRenders(cut);
+
+        var notifier = Get<PortalNotifier>();
+        // libvirt's job info is read every 100 ms; a slow dump reports the same percentage many times.
+        for (var i = 0; i < 200; i++) notifier.Publish(new OperationProgress(vm.Id, "Create snapshot", 0.10 + i * 0.0001, false));
+
+        cut.WaitForElement("[data-testid=vm-progress]");
+        // 10 % and 11 %: two renders of the page (and what they set off), not two hundred.
+        Assert.InRange(PageRenders(cut) - rendersBefore, 1, 10);
+    }
+
+    /// <summary>
+    /// How often the page itself rendered: its breadcrumbs render only with it (bUnit's RenderCount of the page also
+    /// counts every render of every MudBlazor child, tooltips and popovers included).
+    /// </summary>
+    private static int PageRenders(IRenderedComponent<VmDetailsPage> cut) => cut.FindComponent<MudBlazor.MudBreadcrumbs>().RenderCount;
 }

@@ -1,0 +1,78 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Bunit;
+using Microsoft.Extensions.DependencyInjection;
+using Portal.Components.Pages.Vms;
+using Portal.Core.Vms;
+using Portal.Tests.Components.Support;
+
+namespace Portal.Tests.Components.Vms;
+
+public sealed class VmStatusStripTests : PortalComponentTest
+{
+    private static readonly DateTime Now = new(2026, 12, 2, 12, 0, 0, DateTimeKind.Utc);
+
+    public VmStatusStripTests() => Services.AddSingleton<TimeProvider>(new FixedClock(Now));
+
+    [Fact]
+    public void Strip_RunStopAndRestoreInLast24Hours_OneSegmentPerStatusInOrderWithTheirShare()
+    {
+        List<VmStatusTransition> transitions =
+        [
+            T(1, VmStatus.Down, VmStatus.PoweringUp, Now.AddHours(-30)),
+            T(2, VmStatus.PoweringUp, VmStatus.Up, Now.AddHours(-30).AddSeconds(5)),
+            T(3, VmStatus.Up, VmStatus.Down, Now.AddHours(-6)),
+            T(4, VmStatus.Down, VmStatus.RestoringState, Now.AddHours(-1)),
+            T(5, VmStatus.RestoringState, VmStatus.Up, Now.AddHours(-1).AddSeconds(2)),
+        ];
+
+        var cut = Render<VmTimeline>(p => p.Add(x => x.Transitions, transitions));
+
+        var segments = cut.FindAll("[data-testid=vm-status-strip] [data-testid=status-strip-segment]");
+        Assert.Equal(["Up", "Down", "RestoringState", "Up"], segments.Select(s => s.GetAttribute("data-status")));
+        Assert.Equal([75, 20.8333, 0.0023, 4.1644], segments.Select(s => Share(s.GetAttribute("style")!)));
+        var label = cut.Find("[data-testid=vm-status-strip] [role=img]").GetAttribute("aria-label");
+        Assert.Equal("Status over the last 24 hours: Up 18 h 59 min, Down 5 h 0 min, Restoring state 2 s.", label);
+        // The strip is above the table, which still lists every transition.
+        Assert.Equal(5, cut.FindAll("[data-testid=timeline-row]").Count);
+        Assert.True(cut.Markup.IndexOf("vm-status-strip", StringComparison.Ordinal) < cut.Markup.IndexOf("vm-timeline", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Strip_TruncatedHistoryStartingInsideTheWindow_TimeBeforeIsNotRecorded()
+    {
+        // The page loads the latest 200 transitions: with a full list, what came before the oldest is not known.
+        var transitions = Enumerable.Range(0, 200)
+            .Select(i => T(i + 1, i % 2 == 0 ? VmStatus.Down : VmStatus.Up, i % 2 == 0 ? VmStatus.Up : VmStatus.Down, Now.AddHours(-2).AddSeconds(i * 10)))
+            .ToList();
+
+        var cut = Render<VmTimeline>(p => p.Add(x => x.Transitions, transitions));
+
+        var first = cut.FindAll("[data-testid=status-strip-segment]")[0];
+        Assert.Equal("Unknown", first.GetAttribute("data-status"));
+        Assert.Equal(22 / 24.0 * 100, Share(first.GetAttribute("style")!), 3);
+        Assert.Contains("Not recorded 22 h 0 min", cut.Find("[data-testid=vm-status-strip-legend]").TextContent);
+    }
+
+    [Fact]
+    public void Strip_NoTransitionInTheWindow_WholeStripIsTheLastStatus()
+    {
+        List<VmStatusTransition> transitions = [T(1, VmStatus.Down, VmStatus.Up, Now.AddDays(-3))];
+
+        var cut = Render<VmTimeline>(p => p.Add(x => x.Transitions, transitions));
+
+        var segment = Assert.Single(cut.FindAll("[data-testid=status-strip-segment]"));
+        Assert.Equal("Up", segment.GetAttribute("data-status"));
+        Assert.Equal(100, Share(segment.GetAttribute("style")!), 3);
+    }
+
+    private static VmStatusTransition T(long id, VmStatus from, VmStatus to, DateTime at) => new() { Id = id, From = from, To = to, At = at };
+
+    private static double Share(string style) =>
+        Math.Round(double.Parse(Regex.Match(style, @"flex-basis:([\d.]+)%").Groups[1].Value, CultureInfo.InvariantCulture), 4);
+
+    private sealed class FixedClock(DateTime now) : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow() => new(now);
+    }
+}
