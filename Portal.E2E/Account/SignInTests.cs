@@ -49,7 +49,7 @@ public sealed class SignInTests(PortalFixture portal) : PortalTest(portal)
 
         await login.SubmitAsync(Portal.AdminUser, "not-the-password");
 
-        await Expect(login.Error).ToHaveTextAsync("The user name or password is wrong.");
+        await Expect(login.Error).ToHaveTextAsync("The user name or password is wrong. After 5 failed attempts, wait a minute before trying again.");
         await Expect(login.Error).ToHaveAttributeAsync("role", "alert");
         await Expect(login.UserName).ToBeVisibleAsync();
         Assert.Equal(before + 1, (await Db.UserAsync(Portal.AdminUser)).AccessFailedCount);
@@ -67,7 +67,7 @@ public sealed class SignInTests(PortalFixture portal) : PortalTest(portal)
         await login.SubmitAsync("nobody-here", "whatever-password");
 
         // The same words as for a wrong password: the form does not tell which user names exist.
-        await Expect(login.Error).ToHaveTextAsync("The user name or password is wrong.");
+        await Expect(login.Error).ToHaveTextAsync("The user name or password is wrong. After 5 failed attempts, wait a minute before trying again.");
     }
 
     [Fact]
