@@ -33,7 +33,14 @@ public static class PortalStartup
             await db.Database.MigrateAsync(ct);
             // Write-ahead logging: a commit is one append instead of a rollback journal's several syncs (~1.3 ms
             // each here, and a snapshot commits seven times), and readers never wait for a writer. Kept in the file.
-            if (db.Database.IsSqlite()) await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", ct);
+            if (db.Database.IsSqlite())
+            {
+                await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", ct);
+                // Owner only: the database holds password hashes and the audit log. SQLite gives -wal and -shm the mode of the database file.
+                if (!OperatingSystem.IsWindows() && db.Database.GetDbConnection() is SqliteConnection { DataSource: { Length: > 0 } file })
+                    foreach (var f in new[] { file, file + "-wal", file + "-shm" })
+                        if (File.Exists(f)) File.SetUnixFileMode(f, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            }
         }
         catch (Npgsql.NpgsqlException ex)
         {

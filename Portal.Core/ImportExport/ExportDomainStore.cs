@@ -17,23 +17,43 @@ public sealed class ExportDomainStore(IHypervisor hypervisor)
         var pool = await hypervisor.GetPoolAsync(domain.PoolName, ct);
         if (string.IsNullOrEmpty(pool.TargetPath)) throw new OvfException($"The export domain {domain.Name} has no directory.");
         var root = Path.Combine(pool.TargetPath, "master", "vms");
-        Directory.CreateDirectory(root);
+        CreatePrivateDirectory(Path.Combine(pool.TargetPath, "master"));
+        CreatePrivateDirectory(root);
         return root;
     }
 
     public async Task<bool> ExistsAsync(StorageDomain domain, Guid vmId, CancellationToken ct) =>
         File.Exists(Path.Combine(await RootAsync(domain, ct), vmId.ToString(), $"{vmId}.ovf"));
 
-    /// <summary>Writes atomically: a reader never sees half an OVF.</summary>
+    /// <summary>Owner only: an OVF describes a VM whose memory dump sits next to it.</summary>
+    public const UnixFileMode FileMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+
+    public const UnixFileMode DirectoryMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+
+    /// <summary>
+    /// Writes atomically (a reader never sees half an OVF), readable by the owner only (0600 in a 0700 folder), with
+    /// the secrets of the domain XML (console passwords) removed.
+    /// </summary>
     public async Task WriteAsync(StorageDomain domain, OvfVm vm, CancellationToken ct)
     {
         var dir = Path.Combine(await RootAsync(domain, ct), vm.Id.ToString());
-        Directory.CreateDirectory(dir);
+        CreatePrivateDirectory(dir);
         var path = Path.Combine(dir, $"{vm.Id}.ovf");
         var tmp = path + ".tmp";
-        await using (var f = File.Create(tmp))
-            await OvfDocument.Build(vm).SaveAsync(f, System.Xml.Linq.SaveOptions.None, ct);
+        File.Delete(tmp);
+        var options = new FileStreamOptions { Mode = System.IO.FileMode.CreateNew, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows()) options.UnixCreateMode = FileMode;
+        await using (var f = new FileStream(tmp, options))
+            await OvfDocument.Build(OvfSecrets.Strip(vm)).SaveAsync(f, System.Xml.Linq.SaveOptions.None, ct);
         File.Move(tmp, path, overwrite: true);
+    }
+
+    private static void CreatePrivateDirectory(string dir)
+    {
+        if (OperatingSystem.IsWindows()) { Directory.CreateDirectory(dir); return; }
+        Directory.CreateDirectory(dir, DirectoryMode);
+        // An existing folder (an export before this rule) is made private too.
+        File.SetUnixFileMode(dir, DirectoryMode);
     }
 
     public async Task DeleteAsync(StorageDomain domain, Guid vmId, CancellationToken ct)

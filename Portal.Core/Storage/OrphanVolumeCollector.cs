@@ -42,25 +42,40 @@ public sealed partial class OrphanVolumeCollector(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        // A stop (SIGTERM) at any point, even in the middle of a pass or before the first one, ends the loop quietly:
+        // nothing escapes for the host to report as a crashed BackgroundService.
+        try { await RunAsync(stoppingToken); }
+        catch (Exception ex) when (stoppingToken.IsCancellationRequested)
+        {
+            if (ex is not OperationCanceledException) LogStoppedDuringPass(log, ex.Message);
+        }
+    }
+
+    private async Task RunAsync(CancellationToken stoppingToken)
+    {
         // A host that connects again is the moment a dump it could not delete can go: do not wait for the timer.
         using var subscription = notifier.Subscribe(e =>
         {
-            if (e is Hosts.HostStateChanged { State: Hosts.HostState.Connected })
+            if (e is Hosts.HostStateChanged { State: Hosts.HostState.Connected } && !stoppingToken.IsCancellationRequested)
                 _ = Task.Run(async () =>
                 {
                     try { await CollectAsync(stoppingToken); }
-                    catch (Exception ex) when (ex is not OperationCanceledException) { LogPassFailed(log, ex.Message); }
-                }, stoppingToken);
+                    catch (Exception ex) when (ex is not OperationCanceledException && !stoppingToken.IsCancellationRequested) { LogPassFailed(log, ex.Message); }
+                    catch (Exception) when (stoppingToken.IsCancellationRequested) { }
+                }, CancellationToken.None);
         });
         using var timer = new PeriodicTimer(Interval, clock);
         do
         {
             try { await CollectAsync(stoppingToken); }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested) { return; }
+            catch (Exception) when (stoppingToken.IsCancellationRequested) { return; }
             catch (Exception ex) { LogPassFailed(log, ex.Message); } // the next pass tries again
         }
         while (await timer.WaitForNextTickAsync(stoppingToken));
     }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "A collection of orphan memory volumes was interrupted by the stop: {Error}")]
+    private static partial void LogStoppedDuringPass(ILogger log, string error);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Collecting orphan memory volumes failed: {Error}")]
     private static partial void LogPassFailed(ILogger log, string error);

@@ -16,4 +16,13 @@ public sealed class ApiOptions
     /// <remarks>Default: 1 hour. Environment: <c>Api__TokenLifetime</c> (e.g. <c>00:30:00</c>).</remarks>
     [Range(typeof(TimeSpan), "00:01:00", "7.00:00:00")]
     public TimeSpan TokenLifetime { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>
+    /// The portal's address as clients reach it (e.g. <c>https://portal.example.com</c>), named in the OpenAPI
+    /// document's <c>servers</c>. Unset: the document names the server relatively (<c>/</c>); it never repeats the
+    /// request's Host header.
+    /// </summary>
+    /// <remarks>Environment: <c>Api__PublicUrl</c>.</remarks>
+    [Url]
+    public string? PublicUrl { get; set; }
 }

@@ -44,7 +44,7 @@ public static class PortalApiExtensions
         services.AddOpenApi("v1", o =>
         {
             o.ShouldInclude = d => d.RelativePath?.StartsWith("ovirt-engine/", StringComparison.OrdinalIgnoreCase) == true;
-            o.AddDocumentTransformer((doc, _, _) =>
+            o.AddDocumentTransformer((doc, context, _) =>
             {
                 doc.Info = new OpenApiInfo
                 {
@@ -55,6 +55,9 @@ public static class PortalApiExtensions
                                   "Errors are `<fault><reason/><detail/></fault>`. `/api` is an alias of `/ovirt-engine/api`. " +
                                   "Live events: the SignalR hub `/hubs/events` (see docs/API.md).",
                 };
+                // Never the request's Host header (a client can send any): the configured public address, or relative paths.
+                var publicUrl = context.ApplicationServices.GetRequiredService<Microsoft.Extensions.Options.IOptions<ApiOptions>>().Value.PublicUrl?.TrimEnd('/');
+                doc.Servers = [new OpenApiServer { Url = publicUrl ?? "/", Description = publicUrl is null ? "This portal" : "The portal's public address" }];
                 doc.Components ??= new OpenApiComponents();
                 doc.Components.SecuritySchemes ??= new Dictionary<string, IOpenApiSecurityScheme>();
                 doc.Components.SecuritySchemes["basic"] = new OpenApiSecurityScheme
@@ -103,10 +106,20 @@ public static class PortalApiExtensions
         app.MapSsoEndpoints();
         app.MapHub<EventsHub>(ApiPaths.Hub).RequireAuthorization(Policy);
         app.MapOpenApi().AllowAnonymous();
-        app.MapScalarApiReference("/api-reference", o => o
-                .WithTitle("VirtPortal API reference")
-                .DisableTelemetry()
-                .AddPreferredSecuritySchemes("basic"))
+        app.MapScalarApiReference("/api-reference", o =>
+            {
+                o.WithTitle("VirtPortal API reference")
+                    .DisableTelemetry()
+                    .AddPreferredSecuritySchemes("basic");
+                // Offline, as data-center networks often are: the system's fonts rather than the vendor's CDN, and
+                // none of the cloud features (Ask AI, MCP, the toolbar's Share / Generate SDK / Deploy).
+                o.DefaultFonts = false;
+                o.Agent = new ScalarAgentOptions { Disabled = true };
+                o.Mcp = new ScalarMcpOptions { Disabled = true };
+                o.ShowDeveloperTools = DeveloperToolsVisibility.Never;
+                o.HideClientButton = true;
+                o.DynamicNonce = true;
+            })
             .AllowAnonymous();
         return app;
     }
