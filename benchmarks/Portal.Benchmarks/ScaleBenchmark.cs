@@ -33,6 +33,7 @@ internal static class ScaleBenchmark
 {
     public static async Task<int> RunAsync(string[] args)
     {
+        if (Str(args, "--startup-phases") is { } seeded) return await StartupPhasesAsync(seeded, Str(args, "--postgres"));
         var vmCount = IntArg(args, "--vms", 5000);
         var perVm = IntArg(args, "--snapshots-per-vm", 10);
         var auditCount = IntArg(args, "--audit", 100_000);
@@ -66,6 +67,11 @@ internal static class ScaleBenchmark
             Console.WriteLine($"Seeded the snapshots and audit entries in {watch.ElapsedMilliseconds} ms");
             await app.StopAsync();
             await app.DisposeAsync();
+            if (args.Contains("--seed-only"))
+            {
+                Console.WriteLine($"Seeded data folder: {data} (run the portal on it with Portal__DataDirectory={data})");
+                return 0;
+            }
 
             for (var i = 1; i <= 2; i++)
                 Console.WriteLine($"Cold start of the portal process on the seeded data, to the first 200 on /healthz (run {i}): {await ColdStartAsync(data, settings):F0} ms");
@@ -84,7 +90,7 @@ internal static class ScaleBenchmark
         }
         finally
         {
-            if (postgres is not null)
+            if (postgres is not null && !args.Contains("--seed-only"))
             {
                 NpgsqlConnection.ClearAllPools();
                 await using var c = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(postgres) { Database = "postgres" }.ConnectionString);
@@ -92,7 +98,7 @@ internal static class ScaleBenchmark
                 await using var cmd = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)", c);
                 await cmd.ExecuteNonQueryAsync();
             }
-            if (!args.Contains("--keep")) TryDelete(data);
+            if (!args.Contains("--keep") && !args.Contains("--seed-only")) TryDelete(data);
         }
     }
 
@@ -374,6 +380,37 @@ internal static class ScaleBenchmark
             Row(count.ToString(CultureInfo.InvariantCulture), latencies);
             foreach (var context in contexts) await context.CloseAsync();
         }
+    }
+
+    /// <summary>Where a start on a seeded data folder (<c>--seed-only</c>) spends its time, phase by phase.</summary>
+    private static async Task<int> StartupPhasesAsync(string data, string? postgres)
+    {
+        var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["Portal:DataDirectory"] = data });
+        if (postgres is not null)
+        {
+            builder.Configuration["Database:Provider"] = "PostgreSQL";
+            builder.Configuration["ConnectionStrings:Portal"] = postgres;
+        }
+        builder.AddPortalCore();
+        using var host = builder.Build();
+        var watch = Stopwatch.StartNew();
+        void Phase(string name) { Console.WriteLine($"  {name}: {watch.ElapsedMilliseconds} ms"); watch.Restart(); }
+        _ = host.Services.GetRequiredService<PortalConnection>();
+        Phase("configuration");
+        await using (var db = await host.Services.GetRequiredService<IDbContextFactory<PortalDbContext>>().CreateDbContextAsync())
+            await db.Database.MigrateAsync();
+        Phase("migrations");
+        await host.Services.GetRequiredService<HostConnections>().OpenPrimaryAsync();
+        Phase("libvirt open (test driver node with its domain files)");
+        await PortalStartup.InitializeAsync(host.Services);
+        Phase("the rest of PortalStartup.InitializeAsync (seed, load, reconcile, memory volumes, recovery)");
+        await host.Services.GetRequiredService<VmInventory>().ReconcileAsync();
+        Phase("a second reconcile (nothing to add)");
+        await host.StartAsync();
+        Phase("hosted services started");
+        await host.StopAsync();
+        return 0;
     }
 
     private static (long Rss, long Heap) Measure()
