@@ -23,11 +23,12 @@ namespace Portal.Benchmarks;
 public static class LatencyBenchmark
 {
     private const string Vm = "build-agent";
-    private const string Password = "Bench-admin-pass1";
+    internal const string Password = "Bench-admin-pass1";
 
     public static async Task<int> Main(string[] args)
     {
         if (args.Contains("--export-import")) return await ExportImportBenchmark.RunAsync(args);
+        if (args.Contains("--scale")) return await ScaleBenchmark.RunAsync(args);
         var iterations = IntArg(args, "--iterations", 40);
         var warmup = IntArg(args, "--warmup", 5);
         var coldStarts = IntArg(args, "--cold-starts", 3);
@@ -158,7 +159,7 @@ public static class LatencyBenchmark
     }
 
     /// <summary>Records, in the page, when the chip's text changes: no Playwright polling between the change and its time.</summary>
-    private const string RecorderScript = """
+    internal const string RecorderScript = """
         selector => {
           window.__latency = [];
           let last = document.querySelector(selector)?.textContent.trim();
@@ -247,18 +248,18 @@ public static class LatencyBenchmark
         Console.WriteLine($"  median {Percentile(times, 50):F0} ms, max {times.Max():F0} ms");
     }
 
-    private static void Row(string from, List<double> ms) => Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+    internal static void Row(string from, List<double> ms) => Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
         $"| {from} | {Percentile(ms, 50):F1} | {Percentile(ms, 95):F1} | {ms.Max():F1} | {ms.Min():F1} | {ms.Average():F1} |"));
 
     /// <summary>Nearest-rank percentile.</summary>
-    private static double Percentile(List<double> values, double p)
+    internal static double Percentile(List<double> values, double p)
     {
         var sorted = values.Order().ToList();
         var rank = (int)Math.Ceiling(p / 100 * sorted.Count);
         return sorted[Math.Clamp(rank - 1, 0, sorted.Count - 1)];
     }
 
-    private static BrowserTypeLaunchOptions ChromiumOptions() => new()
+    internal static BrowserTypeLaunchOptions ChromiumOptions() => new()
     {
         ExecutablePath = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':')
                              .Select(d => Path.Combine(d, "chromium")).FirstOrDefault(File.Exists)
@@ -268,37 +269,37 @@ public static class LatencyBenchmark
             "--disable-sync", "--no-first-run", "--disable-quic"],
     };
 
-    private static string PortalDll()
+    internal static string PortalDll()
     {
         var path = Path.Combine(RepoRoot(), "Portal", "bin", BuildConfiguration(), "net10.0", "Portal.dll");
         return File.Exists(path) ? path : throw new FileNotFoundException($"Build the portal first: {path}");
     }
 
-    private static string RepoRoot()
+    internal static string RepoRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
             if (File.Exists(Path.Combine(dir.FullName, "Portal.sln"))) return dir.FullName;
         throw new DirectoryNotFoundException("No Portal.sln above the benchmark.");
     }
 
-    private static string BuildConfiguration() =>
+    internal static string BuildConfiguration() =>
         typeof(LatencyBenchmark).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyConfigurationAttribute), false)
             .OfType<System.Reflection.AssemblyConfigurationAttribute>().FirstOrDefault()?.Configuration ?? "Debug";
 
-    private static int FreePort()
+    internal static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    private static int IntArg(string[] args, string name, int fallback)
+    internal static int IntArg(string[] args, string name, int fallback)
     {
         var i = Array.IndexOf(args, name);
         return i >= 0 && i + 1 < args.Length && int.TryParse(args[i + 1], out var v) ? v : fallback;
     }
 
-    private static void TryDelete(string dir)
+    internal static void TryDelete(string dir)
     {
         try { Directory.Delete(dir, recursive: true); }
         catch (IOException) { }
@@ -306,7 +307,7 @@ public static class LatencyBenchmark
     }
 
     /// <summary>Epoch milliseconds with sub-millisecond resolution: a wall-clock base advanced by the monotonic Stopwatch.</summary>
-    private static class Clock
+    internal static class Clock
     {
         private static readonly double BaseMs = (DateTime.UtcNow - DateTime.UnixEpoch).TotalMilliseconds;
         private static readonly long BaseTicks = Stopwatch.GetTimestamp();

@@ -1,0 +1,433 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text.Json;
+using System.Xml.Linq;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Playwright;
+using Npgsql;
+using Portal;
+using Portal.Core;
+using Portal.Core.Audit;
+using Portal.Core.Hosts;
+using Portal.Core.Hypervisor;
+using Portal.Core.Persistence;
+using Portal.Core.Snapshots;
+using Portal.Core.Storage;
+using Portal.Core.Vms;
+using static Portal.Benchmarks.LatencyBenchmark;
+
+namespace Portal.Benchmarks;
+
+/// <summary>
+/// Data-center scale (issue 13): a generated test-driver node with <c>--vms</c> domains (half running) and a database
+/// with <c>--snapshots-per-vm</c> snapshots per VM (a tenth with a memory volume) and <c>--audit</c> audit entries,
+/// then: the first start that adds the domains, the cold start of the portal process on the seeded data, the
+/// queries behind the pages, <c>GET /vms</c> with a bearer token, the VMs page in Chromium (first row, DOM size),
+/// memory per circuit and push latency with several pages open. SQLite by default; <c>--postgres CS</c> for PostgreSQL.
+/// </summary>
+internal static class ScaleBenchmark
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        if (Str(args, "--startup-phases") is { } seeded) return await StartupPhasesAsync(seeded, Str(args, "--postgres"));
+        var vmCount = IntArg(args, "--vms", 5000);
+        var perVm = IntArg(args, "--snapshots-per-vm", 10);
+        var auditCount = IntArg(args, "--audit", 100_000);
+        var pageCounts = (Str(args, "--pages") ?? "1,20").Split(',').Select(int.Parse).ToArray();
+        var pushSamples = IntArg(args, "--push", 10);
+        var postgres = Str(args, "--postgres");
+        var data = Directory.CreateTempSubdirectory("portal-scale-").FullName;
+        var database = "portal_scale_" + Guid.NewGuid().ToString("N")[..8];
+        var settings = new Dictionary<string, string?>
+        {
+            ["Portal:DataDirectory"] = data,
+            ["Portal:AdminPassword"] = Password,
+            ["Libvirt:Uri"] = null,
+        };
+        if (postgres is not null)
+        {
+            settings["Database:Provider"] = "PostgreSQL";
+            settings["ConnectionStrings:Portal"] = new NpgsqlConnectionStringBuilder(postgres) { Database = database }.ConnectionString;
+        }
+        Console.WriteLine($"Scale benchmark: {vmCount} generated VMs + 7 demo VMs, {perVm} snapshots each (a tenth with memory), " +
+                          $"{auditCount} audit entries, on {(postgres is null ? "SQLite" : "PostgreSQL")}. " +
+                          $"{Environment.ProcessorCount} cores, .NET {Environment.Version}, {BuildConfiguration()} build. Data in {data}.");
+        try
+        {
+            WriteNode(data, vmCount);
+            var watch = Stopwatch.StartNew();
+            var (app, _) = await StartAsync(settings);
+            Console.WriteLine($"First start adding {vmCount} new domains (migrations, seeding, reconcile): {watch.ElapsedMilliseconds} ms");
+            watch.Restart();
+            await SeedAsync(app.Services, perVm, auditCount);
+            Console.WriteLine($"Seeded the snapshots and audit entries in {watch.ElapsedMilliseconds} ms");
+            await app.StopAsync();
+            await app.DisposeAsync();
+            if (args.Contains("--seed-only"))
+            {
+                Console.WriteLine($"Seeded data folder: {data} (run the portal on it with Portal__DataDirectory={data})");
+                return 0;
+            }
+
+            for (var i = 1; i <= 2; i++)
+                Console.WriteLine($"Cold start of the portal process on the seeded data, to the first 200 on /healthz (run {i}): {await ColdStartAsync(data, settings):F0} ms");
+
+            watch.Restart();
+            (app, var baseUrl) = await StartAsync(settings);
+            Console.WriteLine($"In-process restart on the seeded data: {watch.ElapsedMilliseconds} ms");
+            await using (app)
+            {
+                await QueriesAsync(app.Services);
+                await ApiAsync(baseUrl);
+                await BrowserAsync(app.Services, baseUrl, pageCounts, pushSamples);
+                await app.StopAsync();
+            }
+            return 0;
+        }
+        finally
+        {
+            if (postgres is not null && !args.Contains("--seed-only"))
+            {
+                NpgsqlConnection.ClearAllPools();
+                await using var c = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(postgres) { Database = "postgres" }.ConnectionString);
+                await c.OpenAsync();
+                await using var cmd = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)", c);
+                await cmd.ExecuteNonQueryAsync();
+            }
+            if (!args.Contains("--keep") && !args.Contains("--seed-only")) TryDelete(data);
+        }
+    }
+
+    /// <summary>The demo node with <paramref name="count"/> more domains, half of them running, a fifth in the legacy cluster.</summary>
+    private static void WriteNode(string data, int count)
+    {
+        var doc = DemoNode.Build(Path.GetFullPath(data));
+        var generated = Path.Combine(data, "generated-node.xml");
+        DemoNode.WriteNode(generated, Enumerable.Range(0, count).Select(i =>
+            new DemoNode.NodeVm($"vm-{i:00000}", Guid.NewGuid(), 256, i % 2 == 0, i % 5 == 0 ? DemoNode.LegacyCluster : DemoNode.ModernCluster)));
+        foreach (var d in XDocument.Load(generated).Root!.Elements("domain")) doc.Root!.Add(new XElement(d));
+        File.Delete(generated);
+        doc.Save(Path.Combine(data, DemoNode.FileName));
+    }
+
+    private static async Task<(WebApplication App, string BaseUrl)> StartAsync(Dictionary<string, string?> settings)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Production" });
+        builder.Configuration.AddInMemoryCollection(settings);
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.AddPortalCore();
+        builder.AddPortalWeb();
+        var app = builder.Build();
+        app.UsePortalWeb();
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        app.Lifetime.ApplicationStarted.Register(() => started.TrySetResult());
+        var running = app.RunPortalAsync();
+        if (await Task.WhenAny(started.Task, running) == running)
+            throw new InvalidOperationException($"The portal stopped during start-up with exit code {await running}.");
+        return (app, app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+    }
+
+    /// <summary>Snapshots with the VM's real configuration XML (about 2 KB), every tenth with a memory volume row; audit entries.</summary>
+    private static async Task SeedAsync(IServiceProvider services, int perVm, int auditCount)
+    {
+        var factory = services.GetRequiredService<IDbContextFactory<PortalDbContext>>();
+        List<(Guid Id, string Name)> vms;
+        string conf;
+        Guid domain;
+        await using (var db = await factory.CreateDbContextAsync())
+        {
+            vms = (await db.Vms.Select(v => new { v.Id, v.Name }).ToListAsync()).Select(v => (v.Id, v.Name)).ToList();
+            conf = await db.Snapshots.Where(s => s.Type == SnapshotType.Active).Select(s => s.ConfigurationXml).FirstAsync();
+            domain = await db.StorageDomains.Where(d => d.Role == StorageRole.Data).Select(d => d.Id).FirstAsync();
+        }
+        var now = DateTime.UtcNow;
+        var n = 0;
+        foreach (var chunk in vms.Chunk(250))
+        {
+            await using var db = await factory.CreateDbContextAsync();
+            db.ChangeTracker.AutoDetectChangesEnabled = false;
+            foreach (var vm in chunk)
+                for (var j = 0; j < perVm; j++)
+                {
+                    var s = new Snapshot
+                    {
+                        VmId = vm.Id, Description = $"nightly {j + 1}", CreatedAt = now.AddDays(j - perVm), Type = SnapshotType.Regular,
+                        Status = SnapshotStatus.Ok, ConfigurationXml = conf,
+                    };
+                    if (n++ % 10 == 0)
+                    {
+                        var mv = new MemoryVolume
+                        {
+                            StorageDomainId = domain, DumpPath = $"/seeded/{s.Id}.dump", ConfPath = $"/seeded/{s.Id}.conf", SizeBytes = 256L << 20,
+                            CreatedAt = s.CreatedAt, DumpVolumeName = $"{s.Id}-dump", ConfVolumeName = $"{s.Id}-conf",
+                        };
+                        db.MemoryVolumes.Add(mv);
+                        s.MemoryVolumeId = mv.Id;
+                    }
+                    db.Snapshots.Add(s);
+                }
+            await db.SaveChangesAsync();
+        }
+        for (var done = 0; done < auditCount; done += 10_000)
+        {
+            await using var db = await factory.CreateDbContextAsync();
+            db.ChangeTracker.AutoDetectChangesEnabled = false;
+            for (var i = done; i < Math.Min(auditCount, done + 10_000); i++)
+            {
+                var vm = vms[i % vms.Count];
+                db.AuditEntries.Add(new AuditEntry
+                {
+                    At = now.AddSeconds(i - auditCount), User = "admin", VmId = vm.Id, VmName = vm.Name, Operation = "Create snapshot",
+                    Outcome = AuditOutcome.Success, Message = $"Snapshot 'nightly' creation for VM {vm.Name} has been completed.",
+                });
+            }
+            await db.SaveChangesAsync();
+        }
+    }
+
+    private static async Task<double> ColdStartAsync(string data, Dictionary<string, string?> settings)
+    {
+        var dll = PortalDll();
+        var port = FreePort();
+        var psi = new ProcessStartInfo("dotnet")
+        {
+            ArgumentList = { dll, "--urls", $"http://127.0.0.1:{port}" },
+            WorkingDirectory = Path.GetDirectoryName(dll)!,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var (k, v) in settings) psi.Environment[k.Replace(":", "__")] = v;
+        psi.Environment.Remove("Libvirt__Uri");
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        var watch = Stopwatch.StartNew();
+        using var process = Process.Start(psi)!;
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        try
+        {
+            while (true)
+            {
+                if (process.HasExited) throw new InvalidOperationException($"The portal exited with code {process.ExitCode}.");
+                if (watch.Elapsed > TimeSpan.FromSeconds(300)) throw new TimeoutException("No 200 from /healthz within 300 s.");
+                try
+                {
+                    using var response = await http.GetAsync($"http://127.0.0.1:{port}/healthz");
+                    if (response.StatusCode == HttpStatusCode.OK) return watch.Elapsed.TotalMilliseconds;
+                }
+                catch (HttpRequestException) { }
+                catch (TaskCanceledException) { }
+                await Task.Delay(10);
+            }
+        }
+        finally
+        {
+            if (!process.HasExited) process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+        }
+    }
+
+    private static async Task<List<double>> TimeAsync(int runs, Func<Task> action)
+    {
+        for (var i = 0; i < 3; i++) await action();
+        var times = new List<double>();
+        for (var i = 0; i < runs; i++)
+        {
+            var watch = Stopwatch.StartNew();
+            await action();
+            times.Add(watch.Elapsed.TotalMilliseconds);
+        }
+        return times;
+    }
+
+    private static async Task QueriesAsync(IServiceProvider services)
+    {
+        var q = services.GetRequiredService<PortalQueries>();
+        var someVm = (await q.VmPageAsync(new VmGridQuery(0, 25, "vm-0"))).Items[^1].Id;
+        Console.WriteLine();
+        Console.WriteLine("Queries behind the pages (in process, ms; 3 warm-up runs dropped):");
+        Console.WriteLine("| query | p50 | p95 | max | min | mean |");
+        Console.WriteLine("|---|---:|---:|---:|---:|---:|");
+        Row("VMs grid, first page (25 by name)", await TimeAsync(20, () => q.VmPageAsync(new VmGridQuery(0, 25))));
+        Row("VMs grid, page 100 sorted by status", await TimeAsync(20, () => q.VmPageAsync(new VmGridQuery(100, 25, SortBy: VmSort.Status))));
+        Row("VMs grid, search 'vm-012' (name/status/cluster/host)", await TimeAsync(20, () => q.VmPageAsync(new VmGridQuery(0, 25, "vm-012"))));
+        Row("one VM row (VM page, per event)", await TimeAsync(20, () => q.VmAsync(someVm)));
+        Row("snapshots tab of a VM", await TimeAsync(20, () => q.SnapshotsAsync(someVm)));
+        Row("audit log, first page (200)", await TimeAsync(20, () => q.AuditAsync(200)));
+        Row("every VM row (VmsAsync, unpaged)", await TimeAsync(5, () => q.VmsAsync()));
+    }
+
+    private static async Task ApiAsync(string baseUrl)
+    {
+        using var http = new HttpClient { BaseAddress = new Uri(baseUrl) };
+        var token = await http.PostAsync("/ovirt-engine/sso/oauth/token", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["grant_type"] = "password", ["username"] = "admin@internal", ["password"] = Password, ["scope"] = "ovirt-app-api",
+        }));
+        token.EnsureSuccessStatusCode();
+        var access = JsonDocument.Parse(await token.Content.ReadAsStringAsync()).RootElement.GetProperty("access_token").GetString();
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", access);
+        http.DefaultRequestHeaders.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+        long bytes = 0;
+        Func<string, Func<Task>> get = path => async () =>
+        {
+            using var r = await http.GetAsync(path);
+            r.EnsureSuccessStatusCode();
+            bytes = (await r.Content.ReadAsByteArrayAsync()).LongLength;
+        };
+        Console.WriteLine();
+        Console.WriteLine("API over loopback with a bearer token (ms, client-side, sequential):");
+        Console.WriteLine("| request | p50 | p95 | max | min | mean |");
+        Console.WriteLine("|---|---:|---:|---:|---:|---:|");
+        Row("GET /vms (every VM)", await TimeAsync(10, get("/ovirt-engine/api/vms")));
+        var all = bytes;
+        Row("GET /vms?max=100", await TimeAsync(20, get("/ovirt-engine/api/vms?max=100")));
+        Row("GET /vms?search=page 10&max=100", await TimeAsync(20, get("/ovirt-engine/api/vms?search=page%2010&max=100")));
+        Console.WriteLine($"(GET /vms body: {all / 1024.0 / 1024.0:F1} MiB)");
+    }
+
+    private static async Task BrowserAsync(IServiceProvider services, string baseUrl, int[] pageCounts, int pushSamples)
+    {
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await playwright.Chromium.LaunchAsync(ChromiumOptions());
+        var signIn = await browser.NewContextAsync(new() { BaseURL = baseUrl });
+        var first = await signIn.NewPageAsync();
+        await first.GotoAsync("/account/login");
+        await first.GetByLabel("User name", new() { Exact = true }).FillAsync("admin");
+        await first.GetByLabel("Password", new() { Exact = true }).FillAsync(Password);
+        await first.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+        await first.WaitForURLAsync("**/vms");
+        var state = await signIn.StorageStateAsync();
+        await signIn.CloseAsync();
+
+        Console.WriteLine();
+        var firstRow = new List<double>();
+        var interactive = new List<double>();
+        (int Rows, int Nodes, long Html) dom = default;
+        for (var i = 0; i < 6; i++)
+        {
+            var context = await browser.NewContextAsync(new() { BaseURL = baseUrl, StorageState = state });
+            var page = await context.NewPageAsync();
+            var watch = Stopwatch.StartNew();
+            var response = await page.GotoAsync("/vms");
+            var html = (await response!.BodyAsync()).LongLength;
+            await page.Locator("tr.vm-row").First.WaitForAsync();
+            var row = watch.Elapsed.TotalMilliseconds;
+            await page.Locator("#portal-main[data-interactive='true']").WaitForAsync();
+            if (i > 0) { firstRow.Add(row); interactive.Add(watch.Elapsed.TotalMilliseconds); }
+            dom = (await page.Locator("tr.vm-row").CountAsync(), await page.EvaluateAsync<int>("() => document.getElementsByTagName('*').length"), html);
+            await context.CloseAsync();
+        }
+        Console.WriteLine("VMs page in Chromium (ms from navigation; 1 warm-up dropped):");
+        Console.WriteLine("| | p50 | p95 | max | min | mean |");
+        Console.WriteLine("|---|---:|---:|---:|---:|---:|");
+        Row("first VM row visible", firstRow);
+        Row("interactive (circuit up)", interactive);
+        Console.WriteLine($"Rows in the DOM: {dom.Rows}; DOM elements: {dom.Nodes}; prerendered HTML: {dom.Html / 1024.0:F1} KiB");
+
+        var hypervisor = services.GetRequiredService<IHypervisor>();
+        var locks = services.GetRequiredService<VmLocks>();
+        var vm = (await hypervisor.ListDomainsAsync()).Single(d => d.Name == "build-agent").Id;
+        foreach (var count in pageCounts)
+        {
+            var before = Measure();
+            var contexts = new List<IBrowserContext>();
+            var pages = new List<IPage>();
+            for (var i = 0; i < count; i++)
+            {
+                var context = await browser.NewContextAsync(new() { BaseURL = baseUrl, StorageState = state });
+                var page = await context.NewPageAsync();
+                await page.GotoAsync("/vms");
+                await page.Locator("#portal-main[data-interactive='true']").WaitForAsync();
+                await page.Locator("[data-testid='vm-build-agent-status']").WaitForAsync();
+                contexts.Add(context);
+                pages.Add(page);
+            }
+            await Task.Delay(1000);
+            var after = Measure();
+            Console.WriteLine();
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{count} open VMs page(s): per circuit {(after.Rss - before.Rss) / 1024.0 / count:F0} KB resident, {(after.Heap - before.Heap) / 1024.0 / count:F0} KB managed heap (after a forced GC)"));
+
+            // Push: libvirt event -> the chip's text in every open page.
+            var latencies = new List<double>();
+            foreach (var page in pages) await page.EvaluateAsync(RecorderScript, "[data-testid='vm-build-agent-status']");
+            for (var i = 0; i < pushSamples * 2; i++)
+            {
+                var up = i % 2 == 0;
+                var text = up ? "Up" : "Down";
+                foreach (var page in pages) await page.EvaluateAsync("() => { window.__latency.length = 0; }");
+                var call = Clock.NowMs();
+                if (up) await hypervisor.StartAsync(vm); else await hypervisor.DestroyAsync(vm);
+                foreach (var page in pages)
+                {
+                    var changed = await page.WaitForFunctionAsync("text => window.__latency.find(x => x.text === text)?.t ?? false", text, new() { Timeout = 60_000 });
+                    latencies.Add(await changed.JsonValueAsync<double>() - call);
+                }
+                await Task.Delay(250);
+                while (locks.HeldBy(vm) is not null) await Task.Delay(5);
+            }
+            Console.WriteLine($"Push latency with {count} page(s), libvirt call -> chip text in each page, {latencies.Count} samples (ms):");
+            Console.WriteLine("| pages | p50 | p95 | max | min | mean |");
+            Console.WriteLine("|---|---:|---:|---:|---:|---:|");
+            Row(count.ToString(CultureInfo.InvariantCulture), latencies);
+            foreach (var context in contexts) await context.CloseAsync();
+        }
+    }
+
+    /// <summary>Where a start on a seeded data folder (<c>--seed-only</c>) spends its time, phase by phase.</summary>
+    private static async Task<int> StartupPhasesAsync(string data, string? postgres)
+    {
+        var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["Portal:DataDirectory"] = data });
+        if (postgres is not null)
+        {
+            builder.Configuration["Database:Provider"] = "PostgreSQL";
+            builder.Configuration["ConnectionStrings:Portal"] = postgres;
+        }
+        builder.AddPortalCore();
+        using var host = builder.Build();
+        var watch = Stopwatch.StartNew();
+        void Phase(string name) { Console.WriteLine($"  {name}: {watch.ElapsedMilliseconds} ms"); watch.Restart(); }
+        _ = host.Services.GetRequiredService<PortalConnection>();
+        Phase("configuration");
+        await using (var db = await host.Services.GetRequiredService<IDbContextFactory<PortalDbContext>>().CreateDbContextAsync())
+            await db.Database.MigrateAsync();
+        Phase("migrations");
+        await host.Services.GetRequiredService<HostConnections>().OpenPrimaryAsync();
+        Phase("libvirt open (test driver node with its domain files)");
+        await PortalStartup.InitializeAsync(host.Services);
+        Phase("the rest of PortalStartup.InitializeAsync (seed, load, reconcile, memory volumes, recovery)");
+        await host.Services.GetRequiredService<VmInventory>().ReconcileAsync();
+        Phase("a second reconcile (nothing to add)");
+        await host.StartAsync();
+        Phase("hosted services started");
+        await host.StopAsync();
+        return 0;
+    }
+
+    private static (long Rss, long Heap) Measure()
+    {
+        for (var i = 0; i < 2; i++)
+        {
+            GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+            GC.WaitForPendingFinalizers();
+        }
+        using var self = Process.GetCurrentProcess();
+        self.Refresh();
+        return (self.WorkingSet64, GC.GetTotalMemory(forceFullCollection: true));
+    }
+
+    private static string? Str(string[] args, string name)
+    {
+        var i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+    }
+}
