@@ -34,12 +34,6 @@ public static partial class ConsoleEndpoints
     /// <summary>The refusals every console shares; null (a response already written) when the request may not go on.</summary>
     private static async Task<Checked?> CheckAsync(HttpContext http, Guid id)
     {
-        if (!http.WebSockets.IsWebSocketRequest)
-        {
-            http.Response.StatusCode = StatusCodes.Status400BadRequest;
-            await http.Response.WriteAsync("A console is a WebSocket.");
-            return null;
-        }
         // The cookie goes with every WebSocket a page opens, whoever's page it is: only the portal's own pages may open one.
         var origin = http.Request.Headers.Origin.ToString();
         if (origin.Length > 0 && (!Uri.TryCreate(origin, UriKind.Absolute, out var o) || !string.Equals(o.Authority, http.Request.Host.Value, StringComparison.OrdinalIgnoreCase)))
@@ -62,6 +56,12 @@ public static partial class ConsoleEndpoints
         {
             http.Response.StatusCode = StatusCodes.Status404NotFound;
             await http.Response.WriteAsync($"There is no VM {id}.");
+            return null;
+        }
+        if (!http.WebSockets.IsWebSocketRequest)
+        {
+            http.Response.StatusCode = StatusCodes.Status400BadRequest;
+            await http.Response.WriteAsync("A console is a WebSocket.");
             return null;
         }
         return new(actor.UserName, name);
