@@ -32,6 +32,7 @@ public sealed class VmStatusStripTests : PortalComponentTest
         Assert.Equal(["Up", "Down", "RestoringState", "Up"], segments.Select(s => s.GetAttribute("data-status")));
         Assert.Equal([75, 20.8333, 0.0023, 4.1644], segments.Select(s => Share(s.GetAttribute("style")!)));
         var label = cut.Find("[data-testid=vm-status-strip] [role=img]").GetAttribute("aria-label");
+        // 30 hours of history: the window opens on what the transition before it left (Up), never on "not recorded".
         Assert.Equal("Status over the last 24 hours: Up 18 h 59 min, Down 5 h 0 min, Restoring state 2 s.", label);
         // The strip is above the table, which still lists every transition.
         Assert.Equal(5, cut.FindAll("[data-testid=timeline-row]").Count);
@@ -39,9 +40,9 @@ public sealed class VmStatusStripTests : PortalComponentTest
     }
 
     [Fact]
-    public void Strip_TruncatedHistoryStartingInsideTheWindow_TimeBeforeIsNotRecorded()
+    public void Strip_HistoryStartingInsideTheWindow_TimeBeforeIsNotRecorded()
     {
-        // The page loads the latest 200 transitions: with a full list, what came before the oldest is not known.
+        // The page loads the latest 200 transitions (and a new VM has none older): what came before is not known.
         var transitions = Enumerable.Range(0, 200)
             .Select(i => T(i + 1, i % 2 == 0 ? VmStatus.Down : VmStatus.Up, i % 2 == 0 ? VmStatus.Up : VmStatus.Down, Now.AddHours(-2).AddSeconds(i * 10)))
             .ToList();
@@ -64,6 +65,18 @@ public sealed class VmStatusStripTests : PortalComponentTest
         var segment = Assert.Single(cut.FindAll("[data-testid=status-strip-segment]"));
         Assert.Equal("Up", segment.GetAttribute("data-status"));
         Assert.Equal(100, Share(segment.GetAttribute("style")!), 3);
+    }
+
+    [Fact]
+    public void Strip_VmFirstSeenAnHourAgo_DoesNotAssumeTheStatusBefore()
+    {
+        // The first transition's "from" is the portal's default for a new row, not something it saw.
+        List<VmStatusTransition> transitions = [T(1, VmStatus.Down, VmStatus.Up, Now.AddHours(-1))];
+
+        var cut = Render<VmTimeline>(p => p.Add(x => x.Transitions, transitions));
+
+        Assert.Equal(["Unknown", "Up"], cut.FindAll("[data-testid=status-strip-segment]").Select(s => s.GetAttribute("data-status")));
+        Assert.DoesNotContain("Down", cut.Find("[data-testid=vm-status-strip-legend]").TextContent);
     }
 
     private static VmStatusTransition T(long id, VmStatus from, VmStatus to, DateTime at) => new() { Id = id, From = from, To = to, At = at };
