@@ -196,6 +196,7 @@ public sealed class CreateSnapshotCommandTests : PortalTest
 
         var result = await Create(web, "bad\u0007bell");
 
+        // Every command refuses what XML cannot carry first (TextInput), naming the character.
         Assert.Equal((ResultKind.Invalid, "The description contains a character that cannot be stored or shown (U+0007 at position 4); remove it."),
             (result.Kind, result.Message));
     }
