@@ -17,6 +17,9 @@ internal sealed class SnapshotConfiguration : IEntityTypeConfiguration<Snapshot>
         b.Ignore(x => x.HasMemory);
         // Restrict: a memory volume is removed by the reference count, never by a cascade.
         b.HasOne(x => x.MemoryVolume).WithMany().HasForeignKey(x => x.MemoryVolumeId).OnDelete(DeleteBehavior.Restrict);
-        b.HasIndex(x => new { x.VmId, x.Type });
+        // The VM rows' flags are EXISTS sub-queries per VM (PortalQueries.Project): these indexes answer them without
+        // reading the snapshot rows, whose configuration XML would otherwise be walked past to reach a later column.
+        b.HasIndex(x => new { x.VmId, x.Type, x.MemoryVolumeId });
+        b.HasIndex(x => new { x.VmId, x.Status });
     }
 }

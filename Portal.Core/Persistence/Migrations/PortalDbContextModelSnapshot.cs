@@ -457,7 +457,9 @@ namespace Portal.Core.Persistence.Migrations
 
                     b.HasIndex("MemoryVolumeId");
 
-                    b.HasIndex("VmId", "Type");
+                    b.HasIndex("VmId", "Status");
+
+                    b.HasIndex("VmId", "Type", "MemoryVolumeId");
 
                     b.ToTable("Snapshots");
                 });

@@ -468,7 +468,9 @@ namespace Portal.Core.Persistence.PostgresMigrations
 
                     b.HasIndex("MemoryVolumeId");
 
-                    b.HasIndex("VmId", "Type");
+                    b.HasIndex("VmId", "Status");
+
+                    b.HasIndex("VmId", "Type", "MemoryVolumeId");
 
                     b.ToTable("Snapshots");
                 });
