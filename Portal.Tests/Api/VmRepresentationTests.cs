@@ -21,7 +21,7 @@ public sealed class VmRepresentationTests(PortalApiFactory app) : IClassFixture<
         foreach (var vm in vms.Elements("vm"))
         {
             var display = vm.Element("display") ?? throw new Xunit.Sdk.XunitException($"{vm.Text("name")} has no display");
-            Assert.Equal("vnc", display.Text("type")); // the demo domains have no graphics device
+            Assert.Equal("vnc", display.Text("type")); // the demo domains' VNC (autoport, no listen address, no port on the test driver)
             Assert.Equal("localhost", display.Text("address"));
             Assert.Null(display.Element("port"));
             Assert.Equal("1", vm.Element("cpu")!.Element("topology")!.Text("sockets"));
