@@ -149,6 +149,8 @@ public sealed class SnapshotsPanelTests : PortalComponentTest
         var providers = RenderProviders();
 
         var cut = await RenderPanelAsync(s.VmId);
+        // The panel reads the user's rights from the database once it is shown.
+        cut.WaitForAssertion(() => Assert.True(cut.Find($"[data-testid=snapshot-{s.DisksOnly}-clone]").HasAttribute("disabled")));
 
         Assert.False(cut.Find($"[data-testid=snapshot-{s.DisksOnly}-preview]").HasAttribute("disabled"));
         // The command's own refusal, as the API would give it.
@@ -168,9 +170,10 @@ public sealed class SnapshotsPanelTests : PortalComponentTest
         SignInAs(Roles.Helpdesk);
 
         var cut = await RenderPanelAsync(s.VmId);
+        // The panel reads the user's rights from the database once it is shown.
+        cut.WaitForAssertion(() => Assert.True(cut.Find("[data-testid=snapshot-commit]").HasAttribute("disabled")));
 
         var commit = cut.Find("[data-testid=snapshot-commit]");
-        Assert.True(commit.HasAttribute("disabled"));
         Assert.Equal("Commit snapshot needs the Admin role; helpdesk is Helpdesk.", commit.GetAttribute("title"));
         Assert.False(cut.Find("[data-testid=snapshot-undo]").HasAttribute("disabled"));
     }
@@ -196,7 +199,11 @@ public sealed class SnapshotsPanelTests : PortalComponentTest
     {
         var vm = await VmAsync(vmId);
         var snapshots = await Get<PortalQueries>().SnapshotsAsync(vmId, Ct);
-        return Render<SnapshotsPanel>(p => p.Add(x => x.Vm, vm).Add(x => x.Snapshots, snapshots));
+        var cut = Render<SnapshotsPanel>(p => p.Add(x => x.Vm, vm).Add(x => x.Snapshots, snapshots));
+        // The panel reads the user's rights from the database once it is shown, and renders again: a click found
+        // before that render would go to a handler that no longer exists.
+        cut.WaitForState(() => cut.Instance.RightsKnown);
+        return cut;
     }
 
     private static string? Memory(IRenderedComponent<SnapshotsPanel> cut, Guid snapshot) =>
