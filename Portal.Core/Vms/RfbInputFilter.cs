@@ -68,7 +68,7 @@ public sealed class RfbInputFilter
             2 => Need(4, () => 4 * U16(at + 2)),                              // SetEncodings
             3 => 10,                                                          // FramebufferUpdateRequest
             4 => 8,                                                           // KeyEvent
-            5 => 6,                                                           // PointerEvent
+            5 => 6,                                                           // PointerEvent (noVNC's 7-byte extended form needs the server's ExtendedMouseButtons, which QEMU does not offer here)
             6 => available < 8 ? null : CutTextLength(S32(at + 4)) is { } n ? 8 + n : null, // ClientCutText
             150 => 10,                                                        // EnableContinuousUpdates
             248 => Need(9, () => _pending[at + 8]),                           // ClientFence
