@@ -98,6 +98,7 @@ public static class PortalCoreExtensions
         services.AddCommand<SetVmStatelessCommand>();
         services.AddSingleton<SerialConsole>();
         services.AddSingleton<SerialConsoleSessions>();
+        services.AddSingleton<VncViewers>();
         services.AddSingleton<VmConsoles>();
         services.AddSingleton<ExportDomainStore>();
         services.AddCommand<ExportVmCommand>();

@@ -88,7 +88,7 @@ public sealed partial class ConsoleEndpointTests(PortalApiFactory app) : IClassF
     }
 
     /// <summary>Signs in through the login form, as a browser does, and returns the sign-in cookie.</summary>
-    private static async Task<string> SignInAsync(HttpClient client, string user, string password)
+    internal static async Task<string> SignInAsync(HttpClient client, string user, string password)
     {
         var page = await client.Get("/account/login");
         var html = await page.Content.ReadAsStringAsync(Ct);

@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -70,6 +71,10 @@ public sealed class PortalApiFactory : WebApplicationFactory<Program>, IAsyncLif
     /// <summary>More configuration (e.g. <c>Security:RevalidationInterval</c>), set before the app starts.</summary>
     public Dictionary<string, string?> Settings { get; } = [];
 
+    /// <summary>Every libvirt connection of the app wrapped for fault injection; set before the app starts.</summary>
+    /// <remarks>Default: null, the real connections as they are.</remarks>
+    public Support.FaultInjectingConnections? Connections { get; init; }
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseSetting("Portal:DataDirectory", DataDirectory);
@@ -79,6 +84,13 @@ public sealed class PortalApiFactory : WebApplicationFactory<Program>, IAsyncLif
         // The test server has no remote address; a test may name one, to act as a client elsewhere on the network.
         builder.ConfigureServices(s => s.AddSingleton<Microsoft.AspNetCore.Hosting.IStartupFilter, ClientAddressFilter>());
         builder.ConfigureLogging(l => l.AddProvider(Logs));
+        if (Connections is { } connections)
+            builder.ConfigureTestServices(s =>
+            {
+                var real = s.Single(d => d.ServiceType == typeof(Portal.Core.Hosts.HypervisorFactory));
+                s.Remove(real);
+                s.AddSingleton<Portal.Core.Hosts.HypervisorFactory>(sp => connections.Wrap((Portal.Core.Hosts.HypervisorFactory)real.ImplementationFactory!(sp)));
+            });
     }
 
     /// <summary>Starts the app (initialization, first admin) and adds the other users.</summary>

@@ -112,7 +112,15 @@ public sealed class FaultInjectingHypervisor(IHypervisor inner) : IHypervisor, I
     }
 
     public string Uri => inner.Uri;
-    public bool IsTestDriver => inner.IsTestDriver;
+    public bool IsTestDriver => !PosesAsRealHost && inner.IsTestDriver;
+
+    /// <summary>
+    /// The test driver's connection says it is a real host's, so that the portal goes where it would go for one (the
+    /// VNC proxy connects to the port in the live XML, a local server standing in for QEMU's). Set it after start-up:
+    /// what start-up seeds depends on the answer.
+    /// </summary>
+    /// <remarks>Default: false.</remarks>
+    public bool PosesAsRealHost { get; set; }
 
     public event Action<DomainLifecycleEvent>? LifecycleEvent
     {

@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using System.Net.WebSockets;
+using System.Text;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Portal.Auth;
@@ -13,7 +14,8 @@ namespace Portal.Consoles;
 /// <summary>
 /// The consoles' WebSockets. <c>/consoles/vms/{id}/serial</c>: binary frames carry the guest's output and the writer's
 /// keystrokes; text frames carry JSON notices (<c>{"type":"role","writer":true,"writerName":"…"}</c>,
-/// <c>{"type":"ended","reason":"…"}</c>). <c>/consoles/vms/{id}/vnc</c>: the RFB bytes of the VM's VNC server, both ways.
+/// <c>{"type":"ended","reason":"…"}</c>). <c>/consoles/vms/{id}/vnc?viewer={page's id}</c>: the RFB bytes of the VM's VNC server, both ways; one viewer at a
+/// time controls the screen (<see cref="VncViewers"/>), the others' input is dropped (<see cref="RfbInputFilter"/>).
 /// Both need a signed-in user allowed to operate VMs (Admin or Helpdesk), asking from the portal's own pages.
 /// </summary>
 public static partial class ConsoleEndpoints
@@ -139,18 +141,20 @@ public static partial class ConsoleEndpoints
         catch (Exception ex) when (ex is WebSocketException or OperationCanceledException) { }
     }
 
-    private static async Task CloseAsync(WebSocket socket)
+    private static async Task CloseAsync(WebSocket socket, WebSocketCloseStatus status = WebSocketCloseStatus.NormalClosure, string reason = "console closed")
     {
         if (socket.State is not (WebSocketState.Open or WebSocketState.CloseReceived)) return;
+        // A close frame's reason holds at most 123 bytes of UTF-8.
+        while (Encoding.UTF8.GetByteCount(reason) > 123) reason = reason[..^1];
         try
         {
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
-            await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "console closed", timeout.Token);
+            await socket.CloseOutputAsync(status, reason, timeout.Token);
         }
         catch (Exception ex) when (ex is WebSocketException or OperationCanceledException) { }
     }
 
-    private static async Task VncAsync(HttpContext http, Guid id, VmConsoles consoles, AuditLog audit, ILoggerFactory logs)
+    private static async Task VncAsync(HttpContext http, Guid id, VmConsoles consoles, VncViewers viewers, AuditLog audit, ILoggerFactory logs)
     {
         if (await CheckAsync(http, id) is not { } who) return;
         VncEndpoint target;
@@ -167,10 +171,15 @@ public static partial class ConsoleEndpoints
             await http.Response.WriteAsync(ex is SocketException ? $"The VM's VNC server does not answer: {ex.Message}" : ex.Message);
             return;
         }
+        // The page names itself (?viewer=), so that it can show the role this connection has.
+        using var viewing = viewers.Join(id, Guid.TryParse(http.Request.Query["viewer"], out var v) ? v : Guid.Empty, who.UserName, out var viewer);
         using (tcp)
         {
+            var role = viewers.RoleOf(id, viewer);
             await audit.WriteAsync(who.UserName, id, who.VmName, "Open graphical console", AuditOutcome.Success,
-                $"{who.UserName} opened the graphical console of {who.VmName}.");
+                role is { IsWriter: false }
+                    ? $"{who.UserName} opened the graphical console of {who.VmName}, read-only while {role.WriterName} uses it."
+                    : $"{who.UserName} opened the graphical console of {who.VmName}.");
             // noVNC asks for the 'binary' subprotocol when told to; the bytes are the same either way.
             var protocol = http.WebSockets.WebSocketRequestedProtocols.Contains("binary") ? "binary" : null;
             using var socket = await http.WebSockets.AcceptWebSocketAsync(protocol);
@@ -183,14 +192,22 @@ public static partial class ConsoleEndpoints
                 while ((n = await net.ReadAsync(buffer, stop.Token)) > 0)
                     await socket.SendAsync(buffer.AsMemory(0, n), WebSocketMessageType.Binary, true, stop.Token);
             }, stop.Token);
+            // The browser's bytes, message by message: a read-only viewer's input stops here (the server's enforcement;
+            // noVNC's viewOnly only keeps the page from pretending). Returns why a read-only viewer was cut off, if it was.
             var toServer = Task.Run(async () =>
             {
                 var buffer = new byte[16 * 1024];
+                var filter = new RfbInputFilter();
                 while (true)
                 {
                     var r = await socket.ReceiveAsync(buffer.AsMemory(), stop.Token);
-                    if (r.MessageType == WebSocketMessageType.Close) return;
-                    await net.WriteAsync(buffer.AsMemory(0, r.Count), stop.Token);
+                    if (r.MessageType == WebSocketMessageType.Close) return null;
+                    // Asked per message: the role changes when the writer leaves, while this connection stays.
+                    var readOnly = !viewers.IsWriter(id, viewer);
+                    var forward = filter.Filter(buffer.AsSpan(0, r.Count), readOnly);
+                    // A stream the filter cannot follow goes on only for the writer, whose input passes anyway.
+                    if (readOnly && filter.Unreadable is { } why) return why;
+                    if (forward.Length > 0) await net.WriteAsync(forward, stop.Token);
                 }
             }, stop.Token);
             try { await Task.WhenAny(toBrowser, toServer); }
@@ -200,10 +217,18 @@ public static partial class ConsoleEndpoints
             {
                 LogSocketEnded(logs.CreateLogger(typeof(ConsoleEndpoints)), id, ex.Message);
             }
-            await CloseAsync(socket);
+            if (toServer is { IsCompletedSuccessfully: true, Result: { } cutOff })
+            {
+                LogReadOnlyCutOff(logs.CreateLogger(typeof(ConsoleEndpoints)), id, who.UserName, cutOff);
+                await CloseAsync(socket, WebSocketCloseStatus.PolicyViolation, $"Read-only view closed: {cutOff}");
+            }
+            else await CloseAsync(socket);
         }
     }
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Console socket of VM {VmId} ended: {Reason}")]
     private static partial void LogSocketEnded(ILogger log, Guid vmId, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Read-only graphical console of VM {VmId} for {UserName} closed: {Reason}")]
+    private static partial void LogReadOnlyCutOff(ILogger log, Guid vmId, string userName, string reason);
 }
