@@ -85,7 +85,7 @@ export function disposeSerial(state) {
 // ---- graphical: noVNC over the portal's proxy ----
 
 export function openVnc(element, path, dotnet) {
-  const state = { element, path, dotnet, rfb: null, disposed: false };
+  const state = { element, path, dotnet, rfb: null, disposed: false, viewOnly: false };
   connectVnc(state);
   return state;
 }
@@ -94,6 +94,8 @@ function connectVnc(state) {
   const rfb = new RFB(state.element, socketUrl(state.path), { wsProtocols: ['binary'] });
   rfb.scaleViewport = true;
   rfb.background = '#101418';
+  // Kept across reconnects: the page says when this viewer's role changes.
+  rfb.viewOnly = state.viewOnly;
   state.rfb = rfb;
   rfb.addEventListener('connect', () => { if (!state.disposed) state.dotnet.invokeMethodAsync('OnVncConnected'); });
   rfb.addEventListener('disconnect', e => {
@@ -107,6 +109,12 @@ function connectVnc(state) {
 export function reconnectVnc(state) {
   if (state.disposed || state.rfb) return;
   connectVnc(state);
+}
+
+// Another operator controls the screen: noVNC stops sending keys and pointer (the portal's proxy drops them anyway).
+export function setVncViewOnly(state, viewOnly) {
+  state.viewOnly = viewOnly;
+  if (state.rfb) state.rfb.viewOnly = viewOnly;
 }
 
 export function disposeVnc(state) {

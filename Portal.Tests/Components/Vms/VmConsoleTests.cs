@@ -92,6 +92,40 @@ public sealed class VmConsoleTests : PortalComponentTest
         cut.WaitForAssertion(() => Assert.Single(JSInterop.Invocations, i => i.Identifier == "openSerial"));
     }
 
+    [Fact]
+    public void GraphicalConsole_SecondViewer_SeesWhoUsesTheScreen_AndControlsItWhenTheyLeave()
+    {
+        SetRendererInfo(new RendererInfo("Server", isInteractive: true));
+        var module = JSInterop.SetupModule(Module);
+        module.SetupModule("openVnc", _ => true);
+        var vm = Guid.NewGuid();
+        var viewers = Get<VncViewers>();
+        // alice's page opened the screen first (the proxy registered her connection).
+        var alice = viewers.Join(vm, Guid.NewGuid(), "alice", out _);
+
+        var cut = Render<VmGraphicalConsole>(p => p.Add(c => c.VmId, vm).Add(c => c.Status, VmStatus.Up));
+        cut.WaitForAssertion(() => Assert.Single(JSInterop.Invocations, i => i.Identifier == "openVnc"));
+        var path = (string)JSInterop.Invocations.Single(i => i.Identifier == "openVnc").Arguments[1]!;
+        Assert.StartsWith($"/consoles/vms/{vm}/vnc?viewer=", path);
+        Assert.Empty(cut.FindAll("[data-testid=vm-vnc-role]")); // not connected yet: no role to show
+
+        // The proxy accepts this page's connection, under the page's id.
+        using var mine = viewers.Join(vm, Guid.Parse(path[(path.IndexOf('=') + 1)..]), "admin", out _);
+
+        cut.WaitForAssertion(() => Assert.Equal("Read-only: alice is using the screen", cut.Find("[data-testid=vm-vnc-role]").TextContent.Trim()));
+        // noVNC stops offering input too (the proxy drops it anyway).
+        cut.WaitForAssertion(() => Assert.Equal(true, LastViewOnly()));
+
+        alice.Dispose();
+
+        cut.WaitForAssertion(() => Assert.Equal("You control the screen", cut.Find("[data-testid=vm-vnc-role]").TextContent.Trim()));
+        cut.WaitForAssertion(() => Assert.Equal(false, LastViewOnly()));
+    }
+
+    /// <summary>What the page last told noVNC about input (setVncViewOnly); null when it never did.</summary>
+    private bool? LastViewOnly() =>
+        JSInterop.Invocations.Where(i => i.Identifier == "setVncViewOnly").Select(i => (bool?)i.Arguments[1]).LastOrDefault();
+
     private IRenderedComponent<VmSerialTerminal> RenderTerminal(VmStatus status)
     {
         SetRendererInfo(new RendererInfo("Server", isInteractive: true));
