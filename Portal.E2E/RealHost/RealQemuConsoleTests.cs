@@ -9,7 +9,7 @@ namespace Portal.E2E.RealHost;
 /// The interactive consoles on a real QEMU guest, through the browser: the busybox shell on the serial console answers
 /// what is typed into xterm.js, also after the guest came back from a memory snapshot (the terminal reconnects by
 /// itself across the restore); a second operator watches read-only, told who types; the VNC screen shows through
-/// noVNC. The screenshots in docs/ come from here.
+/// noVNC, to one operator in control at a time. The screenshots in docs/ come from here.
 /// </summary>
 [Trait("Category", "RealHost")]
 public sealed class RealQemuConsoleTests(RealHostFixture portal) : PortalTest(portal), IClassFixture<RealHostFixture>
@@ -122,6 +122,23 @@ public sealed class RealQemuConsoleTests(RealHostFixture portal) : PortalTest(po
         var entries = await Db.AuditAsync(0, vm);
         Assert.Contains(entries, e => e.Operation == "Open graphical console" && e.Outcome == AuditOutcome.Success);
         await Page.GetByTestId("vm-vnc-screen").ScreenshotAsync(new() { Path = Screenshot("console-graphical.png") });
+        await Expect(Page.GetByTestId("vm-vnc-role")).ToHaveTextAsync("You control the screen");
+
+        // A second operator (the same admin in another browser) watches the screen read-only, told who uses it.
+        var other = await NewSignedInPageAsync();
+        await new RealHostSteps(other, Db).OpenVmAsync(vm);
+        await other.GetByRole(AriaRole.Tab, new() { Name = "Console", Exact = true }).ClickAsync();
+        await other.GetByRole(AriaRole.Tab, new() { Name = "Graphical", Exact = true }).ClickAsync();
+        await Expect(other.GetByTestId("vm-vnc-state")).ToHaveTextAsync("Connected", new() { Timeout = SlowMs });
+        await Expect(other.GetByTestId("vm-vnc-role")).ToHaveTextAsync($"Read-only: {Portal.AdminUser} is using the screen", new() { Timeout = SlowMs });
+        await Expect(Page.GetByTestId("vm-vnc-role")).ToHaveTextAsync("You control the screen");
+        Assert.Contains(await Db.AuditAsync(0, vm), e => e.Operation == "Open graphical console"
+            && e.Message == $"{Portal.AdminUser} opened the graphical console of {vm}, read-only while {Portal.AdminUser} uses it.");
+
+        // The first operator leaves the screen (the Log tab): the watcher controls it now, on the same connection.
+        await Page.GetByRole(AriaRole.Tab, new() { Name = "Log", Exact = true }).ClickAsync();
+        await Expect(other.GetByTestId("vm-vnc-role")).ToHaveTextAsync("You control the screen", new() { Timeout = SlowMs });
+        await Expect(other.GetByTestId("vm-vnc-state")).ToHaveTextAsync("Connected");
         await steps.StopAsync(vm); // the class's next test starts from a VM that is down
     }
 
