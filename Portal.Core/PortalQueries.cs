@@ -36,6 +36,15 @@ public sealed record VmRow(Guid Id, string Name, string Cluster, string Compatib
         InPreview, HasPreviewSnapshot, RunningStateless, LockedSnapshot, ActiveHasMemory, ActiveMemoryMissing, RecoveryPending);
 }
 
+/// <summary>
+/// A VM as the REST API represents it: its own columns, its cluster and host, and the status from the monitor. No
+/// snapshot flag (see <see cref="VmRow"/> for the pages' rows, which need them).
+/// </summary>
+/// <param name="Host">The host's name; null when the VM has no host recorded.</param>
+/// <param name="HostUri">The host's libvirt URI, for the console's address.</param>
+public sealed record VmResourceRow(Guid Id, string Name, int MemoryMiB, bool IsStateless, VmStatus Status, DateTime StatusSince,
+    Guid ClusterId, string Cluster, string CompatibilityVersion, Guid? HostId, string? Host, string? HostUri);
+
 /// <summary>The columns the VMs grid sorts by.</summary>
 public enum VmSort { Name, Cluster, Host, Memory, Stateless, Status }
 

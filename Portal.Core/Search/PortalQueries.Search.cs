@@ -10,12 +10,41 @@ namespace Portal.Core;
 /// <summary>The collections as an oVirt search selects them: filtered, sorted and paged by the database.</summary>
 public sealed partial class PortalQueries
 {
-    public async Task<IReadOnlyList<VmRow>> SearchVmsAsync(CollectionSearch<Vms.Vm> search, CancellationToken ct = default)
+    /// <summary>
+    /// The VMs a search selects, as the API represents them: one query over the VMs with their cluster and host joined.
+    /// None of the snapshot flags of <see cref="VmRow"/> is computed (the representation shows none of them); with
+    /// 5,000 VMs those were 7 sub-queries per row and most of the time of <c>GET /vms</c>.
+    /// </summary>
+    public async Task<IReadOnlyList<VmResourceRow>> SearchVmsAsync(CollectionSearch<Vms.Vm> search, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var vms = search.ApplyTo(db.Vms.AsNoTracking(), v => v.Name, false, CollectionSearch<Vms.Vm>.DialectOf(db));
-        return (await Project(db, vms).ToListAsync(ct)).Select(Row).ToList();
+        return ResourceRows(await ProjectResource(vms).ToListAsync(ct));
     }
+
+    /// <summary>One VM as the API represents it (<see cref="SearchVmsAsync"/>), or null.</summary>
+    public async Task<VmResourceRow?> VmResourceAsync(Guid id, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var rows = ResourceRows(await ProjectResource(db.Vms.AsNoTracking().Where(v => v.Id == id)).ToListAsync(ct));
+        return rows.Count == 0 ? null : rows[0];
+    }
+
+    private static IQueryable<VmResourceData> ProjectResource(IQueryable<Vms.Vm> vms) => vms.Select(v => new VmResourceData(
+        v.Id, v.Name, v.MemoryMiB, v.IsStateless, v.StatusSince, v.ClusterId, v.Cluster!.Name, v.Cluster.CompatibilityVersion,
+        v.HostId, v.Host != null ? v.Host.Name : null, v.Host != null ? v.Host.Uri : null));
+
+    private List<VmResourceRow> ResourceRows(List<VmResourceData> rows)
+    {
+        var list = new List<VmResourceRow>(rows.Count);
+        foreach (var v in rows)
+            list.Add(new VmResourceRow(v.Id, v.Name, v.MemoryMiB, v.IsStateless, monitor.StatusOf(v.Id), v.StatusSince,
+                v.ClusterId, v.Cluster, v.CompatibilityVersion, v.HostId, v.Host, v.HostUri));
+        return list;
+    }
+
+    private sealed record VmResourceData(Guid Id, string Name, int MemoryMiB, bool IsStateless, DateTime StatusSince,
+        Guid ClusterId, string Cluster, string CompatibilityVersion, Guid? HostId, string? Host, string? HostUri);
 
     /// <summary>The audit log, newest first unless the search sorts otherwise.</summary>
     public async Task<IReadOnlyList<AuditEntry>> SearchAuditAsync(CollectionSearch<AuditEntry> search, CancellationToken ct = default)

@@ -15,21 +15,20 @@ internal static class Representations
     public static readonly string[] VmActions = ["start", "stop", "shutdown", "previewsnapshot", "commitsnapshot", "undosnapshot"];
 
     /// <param name="hardware">From the domain's XML: console, CPU, firmware.</param>
-    /// <param name="cluster">The VM's cluster when <c>follow=cluster</c> asked for it whole; else only a reference is written.</param>
+    /// <param name="followCluster">With <c>follow=cluster</c> the whole cluster is written; else only a reference.</param>
     /// <param name="snapshots">With <c>follow=snapshots</c>: written inside the VM instead of the link.</param>
-    public static VmRepresentation Vm(VmRow v, VmLookups lookups, VmHardware hardware, bool followCluster = false,
+    public static VmRepresentation Vm(VmResourceRow v, VmHardware hardware, bool followCluster = false,
         List<SnapshotRepresentation>? snapshots = null)
     {
-        var host = v.Host is not null && lookups.Hosts.TryGetValue(v.Host, out var h) ? h : null;
-        var cluster = lookups.Clusters.TryGetValue(v.Cluster, out var c) ? c : null;
         var memory = (long)v.MemoryMiB * 1024 * 1024;
+        var href = ApiPaths.Vm(v.Id);
         return new VmRepresentation
         {
-            Href = ApiPaths.Vm(v.Id),
+            Href = href,
             Id = v.Id.ToString(),
-            Actions = ActionLinks.For(ApiPaths.Vm(v.Id), VmActions),
+            Actions = ActionLinks.For(href, VmActions),
             Name = v.Name,
-            Links = snapshots is null ? [new Link { Href = ApiPaths.Vm(v.Id) + "/snapshots", Rel = "snapshots" }] : [],
+            Links = snapshots is null ? [new Link { Href = href + "/snapshots", Rel = "snapshots" }] : [],
             Bios = new BiosRepresentation { BootMenu = new EnabledRepresentation { Enabled = hardware.BootMenu }, Type = hardware.BiosType },
             Cpu = new CpuRepresentation
             {
@@ -39,7 +38,7 @@ internal static class Representations
             Display = new DisplayRepresentation
             {
                 Type = hardware.DisplayType,
-                Address = hardware.Listen ?? (host is null ? null : HostAddress(host.Uri)),
+                Address = hardware.Listen ?? (v.HostUri is null ? null : HostAddress(v.HostUri)),
                 Port = hardware.Port,
                 SecurePort = hardware.TlsPort,
                 Monitors = hardware.Monitors,
@@ -51,16 +50,20 @@ internal static class Representations
             Os = new OsRepresentation { Boot = new BootRepresentation { Devices = new BootDevices { Items = [.. hardware.BootDevices] } } },
             Sso = new SsoRepresentation(),
             Stateless = v.IsStateless,
-            Status = SnakeCase(v.Status.ToString()),
+            Status = StatusText(v.Status),
             Usb = new EnabledRepresentation { Enabled = hardware.UsbRedirection },
-            Cluster = cluster is null ? null : followCluster ? Cluster(cluster) : ClusterRepresentation.Reference(ApiPaths.Cluster(cluster.Id), cluster.Id),
-            Host = host is not null ? Ref.To(ApiPaths.Host(host.Id), host.Id) : null,
+            Cluster = followCluster
+                ? Cluster(v.ClusterId, v.Cluster, Version.Parse(v.CompatibilityVersion))
+                : ClusterRepresentation.Reference(ApiPaths.Cluster(v.ClusterId), v.ClusterId),
+            Host = v.HostId is { } hostId && v.Host is not null ? Ref.To(ApiPaths.Host(hostId), hostId) : null,
             Snapshots = snapshots is null ? null : new SnapshotList { Items = snapshots },
         };
     }
 
-    /// <summary>The clusters and hosts a VM row names, by name.</summary>
-    public sealed record VmLookups(IReadOnlyDictionary<string, Cluster> Clusters, IReadOnlyDictionary<string, Core.Hosts.Host> Hosts);
+    /// <summary>oVirt's vm_status spelling of each status, computed once rather than per VM and request.</summary>
+    private static readonly Dictionary<VmStatus, string> StatusTexts = Enum.GetValues<VmStatus>().ToDictionary(s => s, s => SnakeCase(s.ToString()));
+
+    public static string StatusText(VmStatus status) => StatusTexts.TryGetValue(status, out var text) ? text : SnakeCase(status.ToString());
 
     /// <summary>Only the host name of a libvirt URI: a test:/// URI carries a local file path, which is nobody's business.</summary>
     public static string HostAddress(string uri) =>
@@ -80,12 +83,14 @@ internal static class Representations
         SnapshotType = SnakeCase(s.Type.ToString()),
     };
 
-    public static ClusterRepresentation Cluster(Cluster c) => new()
+    public static ClusterRepresentation Cluster(Cluster c) => Cluster(c.Id, c.Name, c.Compatibility);
+
+    public static ClusterRepresentation Cluster(Guid id, string name, Version compatibility) => new()
     {
-        Href = ApiPaths.Cluster(c.Id),
-        Id = c.Id.ToString(),
-        Name = c.Name,
-        Version = new VersionRepresentation { Major = c.Compatibility.Major, Minor = c.Compatibility.Minor },
+        Href = ApiPaths.Cluster(id),
+        Id = id.ToString(),
+        Name = name,
+        Version = new VersionRepresentation { Major = compatibility.Major, Minor = compatibility.Minor },
     };
 
     public static HostRepresentation Host(Core.Hosts.Host h, Core.Hosts.HostConnectionInfo? connection) => new()

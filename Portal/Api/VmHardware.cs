@@ -80,34 +80,75 @@ public sealed record VmHardware(
 
 /// <summary>
 /// Each VM's <see cref="VmHardware"/>, read from its host once per run: the entry is kept while the VM's status and
-/// status time stay the same (a start gives new console ports) and for a minute at most (edits made outside the portal).
+/// status time stay the same (a start gives new console ports). An entry older than a minute (edits made outside the
+/// portal) is still answered, and read again in the background, so no request waits for thousands of domain reads
+/// because the minute passed; the request after the refresh sees the new devices.
 /// </summary>
-public sealed class VmHardwareCache(IHypervisor hypervisor, TimeProvider clock)
+public sealed partial class VmHardwareCache(IHypervisor hypervisor, TimeProvider clock, ILogger<VmHardwareCache> log)
 {
     private static readonly TimeSpan Lifetime = TimeSpan.FromMinutes(1);
-    private readonly ConcurrentDictionary<Guid, (VmStatus Status, DateTime Since, DateTimeOffset ReadAt, VmHardware Hardware)> _entries = new();
+    private readonly ConcurrentDictionary<Guid, Entry> _entries = new();
+    private readonly ConcurrentDictionary<Guid, byte> _refreshing = new();
 
-    public async Task<VmHardware> GetAsync(VmRow vm, CancellationToken ct)
+    private sealed record Entry(VmStatus Status, DateTime Since, DateTimeOffset ReadAt, VmHardware Hardware);
+
+    /// <summary>The VMs' hardware: cached entries at once, the others read from the host (at most eight calls at a time).</summary>
+    public async Task<IReadOnlyDictionary<Guid, VmHardware>> GetAllAsync(IReadOnlyList<VmResourceRow> vms, CancellationToken ct)
     {
         var now = clock.GetUtcNow();
-        if (_entries.TryGetValue(vm.Id, out var e) && e.Status == vm.Status && e.Since == vm.StatusSince && now - e.ReadAt < Lifetime) return e.Hardware;
+        var result = new Dictionary<Guid, VmHardware>(vms.Count);
+        List<VmResourceRow>? missing = null, stale = null;
+        foreach (var vm in vms)
+        {
+            if (_entries.TryGetValue(vm.Id, out var e) && e.Status == vm.Status && e.Since == vm.StatusSince)
+            {
+                result[vm.Id] = e.Hardware;
+                if (now - e.ReadAt >= Lifetime && _refreshing.TryAdd(vm.Id, 0)) (stale ??= []).Add(vm);
+            }
+            else (missing ??= []).Add(vm);
+        }
+        if (missing is not null)
+        {
+            var read = new ConcurrentDictionary<Guid, VmHardware>();
+            await Parallel.ForEachAsync(missing, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = ct },
+                async (vm, token) => read[vm.Id] = await ReadAsync(vm, token));
+            foreach (var (id, hardware) in read) result[id] = hardware;
+        }
+        if (stale is not null) _ = RefreshAsync(stale);
+        return result;
+    }
+
+    private async Task RefreshAsync(List<VmResourceRow> vms)
+    {
+        try
+        {
+            await Parallel.ForEachAsync(vms, new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (vm, token) => await ReadAsync(vm, token));
+        }
+        catch (Exception ex)
+        {
+            LogRefreshFailed(log, vms.Count, ex);
+        }
+        finally
+        {
+            foreach (var vm in vms) _refreshing.TryRemove(vm.Id, out _);
+        }
+    }
+
+    private async Task<VmHardware> ReadAsync(VmResourceRow vm, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
         VmHardware hardware;
         try { hardware = VmHardware.FromDomainXml(await hypervisor.GetDomainXmlAsync(vm.Id, inactive: false, ct)); }
         catch (Exception ex) when (ex is HypervisorException or System.Xml.XmlException or FormatException)
         {
             // Not reachable now (host down, domain gone): oVirt's defaults, not cached.
+            _entries.TryRemove(vm.Id, out _);
             return VmHardware.Unknown;
         }
-        _entries[vm.Id] = (vm.Status, vm.StatusSince, now, hardware);
+        _entries[vm.Id] = new Entry(vm.Status, vm.StatusSince, now, hardware);
         return hardware;
     }
 
-    /// <summary>Several VMs, at most eight host calls at a time.</summary>
-    public async Task<IReadOnlyDictionary<Guid, VmHardware>> GetAllAsync(IReadOnlyList<VmRow> vms, CancellationToken ct)
-    {
-        var result = new ConcurrentDictionary<Guid, VmHardware>();
-        await Parallel.ForEachAsync(vms, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = ct },
-            async (vm, token) => result[vm.Id] = await GetAsync(vm, token));
-        return result;
-    }
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Refreshing the hardware of {Count} VMs in the background failed")]
+    private static partial void LogRefreshFailed(ILogger log, int count, Exception ex);
 }

@@ -28,6 +28,7 @@ public static class LatencyBenchmark
     public static async Task<int> Main(string[] args)
     {
         if (args.Contains("--export-import")) return await ExportImportBenchmark.RunAsync(args);
+        if (args.Contains("--api-throughput")) return await ApiThroughputBenchmark.RunAsync(args);
         if (args.Contains("--scale")) return await ScaleBenchmark.RunAsync(args);
         var iterations = IntArg(args, "--iterations", 40);
         var warmup = IntArg(args, "--warmup", 5);
@@ -254,6 +255,7 @@ public static class LatencyBenchmark
     /// <summary>Nearest-rank percentile.</summary>
     internal static double Percentile(List<double> values, double p)
     {
+        if (values.Count == 0) return double.NaN;
         var sorted = values.Order().ToList();
         var rank = (int)Math.Ceiling(p / 100 * sorted.Count);
         return sorted[Math.Clamp(rank - 1, 0, sorted.Count - 1)];

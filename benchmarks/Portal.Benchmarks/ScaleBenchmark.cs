@@ -70,6 +70,7 @@ internal static class ScaleBenchmark
             if (args.Contains("--seed-only"))
             {
                 Console.WriteLine($"Seeded data folder: {data} (run the portal on it with Portal__DataDirectory={data})");
+                if (postgres is not null) Console.WriteLine($"Seeded database: {settings["ConnectionStrings:Portal"]}");
                 return 0;
             }
 

@@ -61,8 +61,7 @@ public sealed class ApiAuthenticationHandler(
 
     private async Task<AuthenticateResult> BearerAsync(string token)
     {
-        var sp = Context.RequestServices;
-        var (principal, refusal) = await tokens.ValidateAsync(token, sp.GetRequiredService<UserManager<PortalUser>>(), sp.GetRequiredService<SignInManager<PortalUser>>());
+        var (principal, refusal) = await tokens.ValidateAsync(token, Context.RequestAborted);
         return principal is null ? AuthenticateResult.Fail(refusal!) : Success(principal);
     }
 

@@ -18,7 +18,7 @@ namespace Portal.Api.Auth;
 /// revocation survives a restart too.
 /// </summary>
 public sealed class ApiTokens(IDataProtectionProvider protection, IOptions<ApiOptions> options, TimeProvider clock,
-    IDbContextFactory<PortalDbContext> dbFactory)
+    IDbContextFactory<PortalDbContext> dbFactory, IOptions<IdentityOptions> identity)
 {
     private readonly ITimeLimitedDataProtector _protector =
         protection.CreateProtector("Portal.Api.AccessToken.v1").ToTimeLimitedDataProtector();
@@ -33,11 +33,50 @@ public sealed class ApiTokens(IDataProtectionProvider protection, IOptions<ApiOp
         return (_protector.Protect($"{user.Id}\n{user.SecurityStamp}", expires), expires);
     }
 
-    /// <summary>The token's user as a principal with current roles, or the reason it is not accepted.</summary>
-    public async Task<(ClaimsPrincipal? User, string? Refusal)> ValidateAsync(string token, UserManager<PortalUser> users, SignInManager<PortalUser> signIn)
+    /// <summary>
+    /// The token's user as a principal with its current roles, or the reason it is not accepted. Every request reads
+    /// the database, so a revocation, a removed or locked-out user, a changed security stamp or role takes effect at
+    /// once; it does so in one query (the revocation, the user and its roles), where Identity's user manager and
+    /// principal factory took six, which were most of the time of a small <c>GET</c>.
+    /// </summary>
+    /// <remarks>
+    /// The principal has the claims Identity's <c>UserClaimsPrincipalFactory</c> gives (id, name, e-mail, security
+    /// stamp, roles, under the configured claim types, authentication type <c>Identity.Application</c>). Per-user and
+    /// per-role claims are not read: the portal stores none.
+    /// </remarks>
+    public async Task<(ClaimsPrincipal? User, string? Refusal)> ValidateAsync(string token, CancellationToken ct = default)
     {
-        var check = await CheckAsync(token, users);
-        return check.User is null ? (null, check.Refusal) : (await signIn.CreateUserPrincipalAsync(check.User), null);
+        string payload;
+        try { payload = _protector.Unprotect(token, out _); }
+        catch (CryptographicException) { return (null, "The bearer token is invalid or has expired; request a new one."); }
+        var parts = payload.Split('\n');
+        if (parts.Length != 2) return (null, "The bearer token is invalid.");
+        var (userId, stamp) = (parts[0], parts[1]);
+
+        var hash = Hash(token);
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var standing = await db.Users.AsNoTracking().Where(u => u.Id == userId)
+            .Select(u => new
+            {
+                u.UserName, u.Email, u.SecurityStamp, u.LockoutEnabled, u.LockoutEnd,
+                Roles = db.UserRoles.Where(ur => ur.UserId == u.Id).Join(db.Roles, ur => ur.RoleId, r => r.Id, (_, r) => r.Name).ToList(),
+                Revoked = db.RevokedTokens.Any(r => r.TokenHash == hash),
+            })
+            .FirstOrDefaultAsync(ct);
+        if (standing?.Revoked == true || (standing is null && await db.RevokedTokens.AnyAsync(r => r.TokenHash == hash, ct))) return (null, Revoked);
+        if (standing?.UserName is null || standing.SecurityStamp != stamp)
+            return (null, "The bearer token is no longer valid (the user or its password changed); request a new one.");
+        if (standing.LockoutEnabled && standing.LockoutEnd >= clock.GetUtcNow())
+            return (null, "The account is locked out after too many failed sign-ins; try again later.");
+
+        var types = identity.Value.ClaimsIdentity;
+        var claims = new ClaimsIdentity(IdentityConstants.ApplicationScheme, types.UserNameClaimType, types.RoleClaimType);
+        claims.AddClaim(new Claim(types.UserIdClaimType, userId));
+        claims.AddClaim(new Claim(types.UserNameClaimType, standing.UserName));
+        if (!string.IsNullOrEmpty(standing.Email)) claims.AddClaim(new Claim(types.EmailClaimType, standing.Email));
+        claims.AddClaim(new Claim(types.SecurityStampClaimType, stamp));
+        foreach (var role in standing.Roles.OfType<string>()) claims.AddClaim(new Claim(types.RoleClaimType, role));
+        return (new ClaimsPrincipal(claims), null);
     }
 
     /// <summary>A token's user and expiry (for token-info), or why it is not valid.</summary>

@@ -146,7 +146,7 @@ internal static class DataCenterEndpoints
         var result = await clone.ExecuteAsync(new CloneVmFromSnapshotRequest(source, snapshotId, body.String("name") ?? ""), http.Actor());
         if (!result.Succeeded) throw ApiFault.From(result);
         var id = result.ValueAs<Guid>();
-        var vm = await q.VmAsync(id) ?? throw ApiFault.NotFound("The new VM was removed before it could be shown.");
+        var vm = await q.VmResourceAsync(id) ?? throw ApiFault.NotFound("The new VM was removed before it could be shown.");
         var representation = (await VmEndpoints.RepresentAsync([vm], new HashSet<string>(), q, hardware, inFlight, http.RequestAborted))[0];
         return new OvirtResult<VmRepresentation>(representation, StatusCodes.Status201Created, result.WarningList, ApiPaths.Vm(id));
     }

@@ -31,7 +31,7 @@ internal static class VmEndpoints
                 var vmId = EndpointHelpers.PathId(id, "VM");
                 var follow = ApiSearch.Follow(http.Request, "snapshots", "cluster");
                 _ = ApiSearch.Flag(http.Request, "all_content");
-                var vm = await q.VmAsync(vmId, ct) ?? throw ApiFault.NotFound($"There is no VM with id {vmId}.");
+                var vm = await q.VmResourceAsync(vmId, ct) ?? throw ApiFault.NotFound($"There is no VM with id {vmId}.");
                 return Ovirt.Ok((await RepresentAsync([vm], follow, q, hardware, inFlight, ct))[0]);
             })
             .Describe("VMs", "Get a VM", "`follow=snapshots,cluster` embeds them; `all_content=true` is accepted.")
@@ -89,20 +89,19 @@ internal static class VmEndpoints
         result.Succeeded ? Ovirt.Ok(new ActionResult(), result.WarningList) : throw ApiFault.From(result);
 
     /// <summary>The representations of <paramref name="rows"/>, with what <c>follow</c> asked embedded.</summary>
-    public static async Task<List<VmRepresentation>> RepresentAsync(IReadOnlyList<VmRow> rows, IReadOnlySet<string> follow, PortalQueries q,
+    public static async Task<List<VmRepresentation>> RepresentAsync(IReadOnlyList<VmResourceRow> rows, IReadOnlySet<string> follow, PortalQueries q,
         VmHardwareCache hardwareCache, InFlightSnapshots inFlight, CancellationToken ct)
     {
-        var lookups = new Representations.VmLookups(
-            (await q.ClustersAsync(ct)).GroupBy(c => c.Name).ToDictionary(g => g.Key, g => g.First()),
-            (await q.HostsAsync(ct)).GroupBy(h => h.Name).ToDictionary(g => g.Key, g => g.First()));
         var hardware = await hardwareCache.GetAllAsync(rows, ct);
+        var followSnapshots = follow.Contains("snapshots");
+        var followCluster = follow.Contains("cluster");
         var items = new List<VmRepresentation>(rows.Count);
         foreach (var v in rows)
         {
-            var snapshots = follow.Contains("snapshots")
+            var snapshots = followSnapshots
                 ? (await q.SnapshotsAsync(v.Id, ct)).Select(s => Representations.Snapshot(s, inFlight.IsRunning(s.Id))).ToList()
                 : null;
-            items.Add(Representations.Vm(v, lookups, hardware[v.Id], follow.Contains("cluster"), snapshots));
+            items.Add(Representations.Vm(v, hardware[v.Id], followCluster, snapshots));
         }
         return items;
     }

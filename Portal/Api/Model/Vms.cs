@@ -73,10 +73,14 @@ public sealed class VmRepresentation : Identified
 }
 
 [XmlRoot("vms")]
-public sealed class VmList
+public sealed class VmList : IOvirtCollection
 {
     [XmlElement("vm"), JsonPropertyName("vm")]
     public List<VmRepresentation> Items { get; set; } = [];
+
+    string IOvirtCollection.ElementName => "vms";
+    Type IOvirtCollection.ItemType => typeof(VmRepresentation);
+    System.Collections.IEnumerable IOvirtCollection.Items => Items;
 }
 
 public sealed class DisplayRepresentation
