@@ -57,6 +57,7 @@ public static class PortalCoreExtensions
                 ? sp.GetRequiredService<PortalConnection>().LibvirtUri : null;
             return uri => LibvirtHypervisor.Open(uri, log, keepAlive, persist: uri == embedded);
         });
+        services.AddSingleton<PortalReadiness>();
         services.AddSingleton<HostConnections>();
         services.AddSingleton<IHypervisor, RoutingHypervisor>();
         services.TryAddSingleton(TimeProvider.System);

@@ -55,8 +55,9 @@ public sealed record VmGridQuery(int Page, int PageSize, string? Search = null, 
 public sealed record GridPage<T>(IReadOnlyList<T> Items, int Total);
 
 /// <summary>A host as the Hosts page lists it: its row, its connection, and how many of its VMs the portal has and runs.</summary>
+/// <param name="Reconciled">Connected and its VMs reconciled since: commands may act on them (false while start-up reconciles).</param>
 public sealed record HostRow(Guid Id, string Name, string Uri, string Cluster, bool IsPrimary, HostState State, string? Error, DateTime Since,
-    int VmCount, int RunningVmCount);
+    int VmCount, int RunningVmCount, bool Reconciled = true);
 
 public sealed record SnapshotRow(Guid Id, Guid VmId, string Description, DateTime CreatedAt, SnapshotType Type, SnapshotStatus Status,
     bool HasMemory, Guid? MemoryVolumeId, long? MemorySizeBytes, string? MemoryDomain, Guid? ParentId, bool MemoryMissing = false)
@@ -203,7 +204,7 @@ public sealed partial class PortalQueries(IDbContextFactory<PortalDbContext> dbF
                 var primary = h.Uri == hosts.PrimaryUri;
                 var mine = vms.Where(v => v.HostId == h.Id || (primary && v.HostId == null)).ToList();
                 return new HostRow(h.Id, h.Name, h.Uri, h.Cluster!.Name, primary, info?.State ?? HostState.Connecting, info?.Error,
-                    info?.Since ?? DateTime.UtcNow, mine.Count, mine.Count(v => Vm.IsRunning(monitor.StatusOf(v.Id))));
+                    info?.Since ?? DateTime.UtcNow, mine.Count, mine.Count(v => Vm.IsRunning(monitor.StatusOf(v.Id))), info?.Reconciled ?? false);
             })
             .OrderBy(r => r.IsPrimary ? 0 : 1).ThenBy(r => r.Name, StringComparer.OrdinalIgnoreCase).ToList();
     }

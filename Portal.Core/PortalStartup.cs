@@ -14,23 +14,40 @@ using Portal.Core.Vms;
 namespace Portal.Core;
 
 /// <summary>
-/// What must hold before the portal serves a request: the database migrated, the configured host reachable, the
-/// inventory seeded and reconciled. Every failure becomes one <see cref="PortalStartupException"/> sentence.
+/// What must hold before the portal serves requests (<see cref="OpenDatabaseAsync"/>: the database migrated, the
+/// hosts' rows known), and what must hold before commands run on a host's VMs (<see cref="ConnectHostsAsync"/>: the
+/// configured host reachable, the inventory seeded and reconciled, interrupted operations recovered). The portal runs
+/// the first before it listens and the second while it listens. Every failure becomes one
+/// <see cref="PortalStartupException"/> sentence.
 /// </summary>
 public static class PortalStartup
 {
+    /// <summary>Both halves in order, as a portal that waits for everything before serving (tests, tools).</summary>
     public static async Task InitializeAsync(IServiceProvider services, CancellationToken ct = default)
+    {
+        await OpenDatabaseAsync(services, ct);
+        await ConnectHostsAsync(services, ct);
+    }
+
+    /// <summary>
+    /// The database migrated (skipped when no migration is pending: <c>Migrate</c> itself costs a model diff) and the
+    /// hosts' rows loaded, each Connecting, so that pages can show them and commands are refused with the reason.
+    /// </summary>
+    public static async Task OpenDatabaseAsync(IServiceProvider services, CancellationToken ct = default)
     {
         var options = services.GetRequiredService<IOptions<PortalOptions>>().Value;
         var connection = services.GetRequiredService<PortalConnection>();
+        var readiness = services.GetRequiredService<PortalReadiness>();
         Directory.CreateDirectory(options.DataDirectory);
         if (!OperatingSystem.IsWindows())
             File.SetUnixFileMode(options.DataDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
 
+        readiness.Enter("migrating the database");
         try
         {
             await using var db = await services.GetRequiredService<IDbContextFactory<PortalDbContext>>().CreateDbContextAsync(ct);
-            await db.Database.MigrateAsync(ct);
+            if ((await db.Database.GetPendingMigrationsAsync(ct)).Any())
+                await db.Database.MigrateAsync(ct);
             // Write-ahead logging: a commit is one append instead of a rollback journal's several syncs (~1.3 ms
             // each here, and a snapshot commits seven times), and readers never wait for a writer. Kept in the file.
             if (db.Database.IsSqlite())
@@ -55,24 +72,50 @@ public static class PortalStartup
                 _ => $"The database '{connection.DatabaseDescription}' cannot be opened: {ex.SqliteErrorCode} {ex.Message}",
             }, ex);
         }
+        // The hosts known from before, Connecting: a VM page shows why its buttons are disabled while they connect.
+        await services.GetRequiredService<HostConnections>().LoadAsync(ct);
+        readiness.Enter($"connecting to {connection.LibvirtUri}"); // what comes next, in the background
+    }
 
-        var hosts = services.GetRequiredService<HostConnections>();
-        IHypervisor hypervisor;
-        try { hypervisor = await hosts.OpenPrimaryAsync(ct); }
-        catch (LibvirtUnavailableException ex) { throw new PortalStartupException(ex.Message, ex); }
-        catch (HypervisorException ex)
+    /// <summary>
+    /// Opens the configured host, seeds what the first start needs, reconciles the inventory with the host, marks lost
+    /// memory volumes and recovers interrupted operations; then the portal is ready (<see cref="PortalReadiness"/>).
+    /// Commands on a VM are refused until its host is reconciled, and a VM with an interrupted operation until that
+    /// operation is recovered (<see cref="Commands.Rules.NoRecoveryPending"/>), so this may run while the portal serves.
+    /// </summary>
+    public static async Task ConnectHostsAsync(IServiceProvider services, CancellationToken ct = default)
+    {
+        var connection = services.GetRequiredService<PortalConnection>();
+        var readiness = services.GetRequiredService<PortalReadiness>();
+        try
         {
-            throw new PortalStartupException($"libvirt could not open '{connection.LibvirtUri}': {ex.LibvirtMessage} Check Libvirt:Uri and that libvirtd is running there.", ex);
-        }
+            var hosts = services.GetRequiredService<HostConnections>();
+            IHypervisor hypervisor;
+            readiness.Enter($"connecting to {connection.LibvirtUri}");
+            try { hypervisor = await hosts.OpenPrimaryAsync(ct); }
+            catch (LibvirtUnavailableException ex) { throw new PortalStartupException(ex.Message, ex); }
+            catch (HypervisorException ex)
+            {
+                throw new PortalStartupException($"libvirt could not open '{connection.LibvirtUri}': {ex.LibvirtMessage} Check Libvirt:Uri and that libvirtd is running there.", ex);
+            }
 
-        await SeedAsync(services, hypervisor, ct);
-        // The other hosts are connected by the running HostConnections service; their VMs join the inventory then.
-        await hosts.LoadAsync(ct);
-        await services.GetRequiredService<VmInventory>().ReconcileAsync(ct);
-        await ReconcileMemoryVolumesAsync(services, ct);
-        // Operations a stopped portal left half-way: finished where the host did the work, undone otherwise.
-        await services.GetRequiredService<Commands.OperationRecovery>().RecoverAsync(ct);
-        await services.GetRequiredService<Snapshots.InterruptedSnapshots>().SettleAsync(ct);
+            await SeedAsync(services, hypervisor, ct);
+            // The other hosts are connected by the running HostConnections service; their VMs join the inventory then.
+            await hosts.LoadAsync(ct);
+            readiness.Enter("reconciling the VMs with the host");
+            await services.GetRequiredService<VmInventory>().ReconcileAsync(ct);
+            await ReconcileMemoryVolumesAsync(services, ct);
+            // Operations a stopped portal left half-way: finished where the host did the work, undone otherwise.
+            readiness.Enter("recovering interrupted operations");
+            await services.GetRequiredService<Commands.OperationRecovery>().RecoverAsync(ct);
+            await services.GetRequiredService<Snapshots.InterruptedSnapshots>().SettleAsync(ct);
+            readiness.MarkReady();
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            readiness.MarkFailed(ex);
+            throw;
+        }
     }
 
     /// <summary>Memory volumes whose dump the host lost are marked, so nothing tries to restore from them.</summary>

@@ -95,12 +95,17 @@ public static class PortalWebExtensions
         return app;
     }
 
-    /// <summary>Initializes the portal (one clear sentence on failure), creates the first admin, then serves.</summary>
+    /// <summary>
+    /// Opens the database and creates the first admin (one clear sentence and exit code 2 on failure), then serves
+    /// while the hosts are connected and reconciled in the background (<see cref="PortalStartup.ConnectHostsAsync"/>):
+    /// <c>/healthz</c> answers as soon as the portal listens, <c>/healthz/ready</c> once that is done. A host that
+    /// cannot be opened still stops the portal with its sentence and exit code 2.
+    /// </summary>
     public static async Task<int> RunPortalAsync(this WebApplication app)
     {
         try
         {
-            await PortalStartup.InitializeAsync(app.Services);
+            await PortalStartup.OpenDatabaseAsync(app.Services);
             await AdminBootstrap.EnsureAdminAsync(app.Services);
         }
         catch (PortalStartupException ex)
@@ -108,23 +113,77 @@ public static class PortalWebExtensions
             await Console.Error.WriteLineAsync($"Portal cannot start: {ex.Message}");
             return 2;
         }
+        var exitCode = 0;
+        var stopping = app.Lifetime.ApplicationStopping;
+        var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Portal.Startup");
+        // Once Kestrel listens: connecting a host (libvirt parses every domain) would otherwise compete with the
+        // server's own start for the same cores.
+        app.Lifetime.ApplicationStarted.Register(() => _ = Task.Run(async () =>
+        {
+            try { await PortalStartup.ConnectHostsAsync(app.Services, stopping); }
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested) { }
+            catch (PortalStartupException ex)
+            {
+                await Console.Error.WriteLineAsync($"Portal cannot start: {ex.Message}");
+                Volatile.Write(ref exitCode, 2);
+                app.Lifetime.StopApplication();
+            }
+            catch (Exception ex)
+            {
+                // Nothing else is expected here; a portal that cannot reconcile must not serve commands half-started.
+                log.LogCritical(ex, "Start-up failed while connecting and reconciling the hosts");
+                Volatile.Write(ref exitCode, 1);
+                app.Lifetime.StopApplication();
+            }
+        }, CancellationToken.None));
         await app.RunAsync();
-        return 0;
+        return Volatile.Read(ref exitCode);
     }
 
-    private static void MapHealthEndpoint(this WebApplication app) =>
+    /// <summary>
+    /// <c>/healthz</c>: live, the process serves and its database answers (200; 503 when the database does not).
+    /// <c>/healthz/ready</c>: start-up has connected and reconciled the hosts and recovered interrupted operations, and
+    /// the database and the configured host answer (200; 503 with what start-up is doing, or which is down).
+    /// Both report the state of each in JSON. See docs/OBSERVABILITY.md.
+    /// </summary>
+    private static void MapHealthEndpoint(this WebApplication app)
+    {
         app.MapGet("/healthz", async (IServiceProvider sp, CancellationToken ct) =>
         {
-            bool dbUp, libvirtUp;
-            try
+            var (dbUp, libvirtUp) = await ProbeAsync(sp, ct);
+            var readiness = sp.GetRequiredService<PortalReadiness>();
+            var body = new
             {
-                await using var db = await sp.GetRequiredService<Microsoft.EntityFrameworkCore.IDbContextFactory<PortalDbContext>>().CreateDbContextAsync(ct);
-                dbUp = await db.Database.CanConnectAsync(ct);
-            }
-            catch (Exception) { dbUp = false; }
-            try { libvirtUp = await sp.GetRequiredService<IHypervisor>().IsAliveAsync(ct); }
-            catch (Exception) { libvirtUp = false; }
-            var body = new { status = dbUp && libvirtUp ? "healthy" : "unhealthy", database = dbUp ? "up" : "down", libvirt = libvirtUp ? "up" : "down" };
-            return Results.Json(body, statusCode: dbUp && libvirtUp ? 200 : 503);
+                status = dbUp ? "healthy" : "unhealthy", database = dbUp ? "up" : "down",
+                libvirt = libvirtUp ? "up" : readiness.IsReady ? "down" : "connecting", startup = readiness.Phase,
+            };
+            return Results.Json(body, statusCode: dbUp ? 200 : 503);
         }).AllowAnonymous();
+        app.MapGet("/healthz/ready", async (IServiceProvider sp, CancellationToken ct) =>
+        {
+            var readiness = sp.GetRequiredService<PortalReadiness>();
+            var (dbUp, libvirtUp) = await ProbeAsync(sp, ct);
+            var ready = readiness.IsReady && dbUp && libvirtUp;
+            var body = new
+            {
+                status = ready ? "ready" : "not ready", database = dbUp ? "up" : "down",
+                libvirt = libvirtUp ? "up" : readiness.IsReady ? "down" : "connecting", startup = readiness.Phase,
+            };
+            return Results.Json(body, statusCode: ready ? 200 : 503);
+        }).AllowAnonymous();
+    }
+
+    private static async Task<(bool Database, bool Libvirt)> ProbeAsync(IServiceProvider sp, CancellationToken ct)
+    {
+        bool dbUp, libvirtUp;
+        try
+        {
+            await using var db = await sp.GetRequiredService<Microsoft.EntityFrameworkCore.IDbContextFactory<PortalDbContext>>().CreateDbContextAsync(ct);
+            dbUp = await db.Database.CanConnectAsync(ct);
+        }
+        catch (Exception) { dbUp = false; }
+        try { libvirtUp = await sp.GetRequiredService<IHypervisor>().IsAliveAsync(ct); }
+        catch (Exception) { libvirtUp = false; }
+        return (dbUp, libvirtUp);
+    }
 }

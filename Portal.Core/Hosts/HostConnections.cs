@@ -34,6 +34,8 @@ public sealed partial class HostConnections(
     private readonly ConcurrentDictionary<Guid, Entry> _hosts = new();
     private readonly ConcurrentDictionary<Guid, Guid> _placement = new();
     private readonly Lock _primaryGate = new();
+    // Completed when start-up hands the primary's connection to its entry; until then the watch does not open it too.
+    private readonly TaskCompletionSource _primaryHandedOver = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private IHypervisor? _openedPrimary;
     private Guid? _primaryId;
     private bool _primaryIsTestDriver;
@@ -82,6 +84,10 @@ public sealed partial class HostConnections(
     /// Reads the host rows (after seeding) and hands the primary's connection to its row. The other hosts are connected
     /// by the running service, so that what their connecting publishes reaches subscribers that have started.
     /// </summary>
+    /// <remarks>
+    /// May run before the primary is opened (the portal listens while start-up connects it): its entry then stays
+    /// Connecting, and the watch leaves its opening to start-up, which calls this again once it has the connection.
+    /// </remarks>
     public async Task LoadAsync(CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
@@ -96,7 +102,29 @@ public sealed partial class HostConnections(
                 primary = _openedPrimary;
                 _openedPrimary = null;
             }
-            if (primary is not null) Opened(e, primary, publish: false);
+            if (primary is not null)
+            {
+                Opened(e, primary, publish: false);
+                _primaryHandedOver.TrySetResult();
+            }
+            else
+                lock (e.Gate)
+                    e.Opening ??= _primaryHandedOver.Task;
+        }
+    }
+
+    /// <summary>
+    /// The inventory has reconciled the host's VMs with <paramref name="connection"/>: commands on them may run.
+    /// Ignored when the host has since lost that connection (its next one is reconciled again).
+    /// </summary>
+    public void MarkReconciled(Guid hostId, IHypervisor connection)
+    {
+        if (!_hosts.TryGetValue(hostId, out var e)) return;
+        lock (e.Gate)
+        {
+            if (e.Removed || !ReferenceEquals(e.Connection, connection) || e.Reconciled) return;
+            e.Reconciled = true;
+            notifier.Publish(new HostReconciled(e.Id));
         }
     }
 
@@ -254,6 +282,7 @@ public sealed partial class HostConnections(
             connection.ConnectionClosed += e.OnClosed;
             e.Connection = connection;
             e.State = HostState.Connected;
+            e.Reconciled = false;
             e.Error = null;
             e.Since = Now;
             e.Failures = 0;
@@ -306,6 +335,7 @@ public sealed partial class HostConnections(
             if (e.Removed || !ReferenceEquals(e.Connection, connection)) return;
             e.Connection = null;
             e.State = HostState.Disconnected;
+            e.Reconciled = false;
             e.Error = reason;
             e.Since = Now;
             e.Failures = 0;
@@ -400,7 +430,7 @@ public sealed partial class HostConnections(
 
     private static HostConnectionInfo Info(Entry e)
     {
-        lock (e.Gate) return new(e.Id, e.Name, e.Uri, e.IsPrimary, e.State, e.Error, e.Since);
+        lock (e.Gate) return new(e.Id, e.Name, e.Uri, e.IsPrimary, e.State, e.Error, e.Since, e.Reconciled);
     }
 
     private static HostStateChanged Changed(Entry e) => new(e.Id, e.Name, e.State, e.Error, e.Since);
@@ -417,6 +447,7 @@ public sealed partial class HostConnections(
         public string? Error { get; set; }
         public DateTime Since { get; set; } = since;
         public IHypervisor? Connection { get; set; }
+        public bool Reconciled { get; set; }
         public Task? Opening { get; set; }
         public int Failures { get; set; }
         public DateTime NextAttempt { get; set; }

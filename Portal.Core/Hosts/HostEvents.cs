@@ -14,6 +14,12 @@ public sealed record HostStateChanged(Guid HostId, string HostName, HostState St
     public string NotConnectedReason => HostConnectionInfo.NotConnected(HostName, Error);
 }
 
+/// <summary>
+/// The inventory has reconciled the host's VMs with it since it connected: commands on its VMs may run now
+/// (<see cref="HostConnectionInfo.Reconciled"/>).
+/// </summary>
+public sealed record HostReconciled(Guid HostId) : PortalEvent((Guid?)null);
+
 /// <summary>A host was added to or removed from the portal.</summary>
 public sealed record HostsChanged(Guid HostId) : PortalEvent((Guid?)null);
 
@@ -21,10 +27,18 @@ public sealed record HostsChanged(Guid HostId) : PortalEvent((Guid?)null);
 /// <param name="IsPrimary">The configured host (<c>Libvirt:Uri</c>): storage domains are its pools, and it cannot be removed.</param>
 /// <param name="Error">libvirt's reason while Disconnected; null otherwise.</param>
 /// <param name="Since">When the host entered <paramref name="State"/> (UTC).</param>
-public sealed record HostConnectionInfo(Guid HostId, string Name, string Uri, bool IsPrimary, HostState State, string? Error, DateTime Since)
+/// <param name="Reconciled">
+/// The inventory has brought the host's VMs in line with it since it connected. Until then the database's statuses
+/// of its VMs are those of before (a start, a reconnect), so no command may act on them.
+/// </param>
+public sealed record HostConnectionInfo(Guid HostId, string Name, string Uri, bool IsPrimary, HostState State, string? Error, DateTime Since, bool Reconciled)
 {
-    /// <summary>Why the host's VMs cannot be worked on now; null while it is connected.</summary>
-    public string? NotConnectedReason => State == HostState.Connected ? null : NotConnected(Name, Error);
+    /// <summary>Why the host's VMs cannot be worked on now (not connected, or connected but not reconciled yet); null when they can.</summary>
+    public string? NotConnectedReason =>
+        State != HostState.Connected ? NotConnected(Name, Error) : Reconciled ? null : NotReconciled(Name);
+
+    public static string NotReconciled(string hostName) =>
+        $"Host {hostName} is connected, but the portal is still reconciling its VMs with it; try again in a moment.";
 
     public static string NotConnected(string hostName, string? error) =>
         $"Host {hostName} is not connected: {error ?? "the portal is still connecting to it"}";

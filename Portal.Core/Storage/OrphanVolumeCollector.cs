@@ -9,13 +9,13 @@ using Portal.Core.Vms;
 namespace Portal.Core.Storage;
 
 /// <summary>
-/// Removes memory volumes that no snapshot holds any more, at start and then every
+/// Removes memory volumes that no snapshot holds any more, once start-up is done (<see cref="PortalReadiness"/>) and then every
 /// <see cref="Interval"/>: the half-written dump of a snapshot whose host died mid-way is deleted as soon as the
 /// host answers again, and each removal is audited.
 /// </summary>
 public sealed partial class OrphanVolumeCollector(
     IDbContextFactory<PortalDbContext> dbFactory, MemoryVolumeStore store, AuditLog audit, PortalNotifier notifier, TimeProvider clock,
-    ILogger<OrphanVolumeCollector> log) : BackgroundService
+    PortalReadiness readiness, ILogger<OrphanVolumeCollector> log) : BackgroundService
 {
     private readonly SemaphoreSlim _pass = new(1, 1);
 
@@ -64,6 +64,10 @@ public sealed partial class OrphanVolumeCollector(
                     catch (Exception) when (stoppingToken.IsCancellationRequested) { }
                 }, CancellationToken.None);
         });
+        // The portal serves before start-up has connected the host and recovered interrupted operations: a pass now
+        // could not remove anything from the host, and recovery may still give a volume back to its snapshot.
+        try { await readiness.WhenReady.WaitAsync(stoppingToken); }
+        catch (Exception ex) when (ex is not OperationCanceledException) { return; } // start-up failed: the portal is stopping
         using var timer = new PeriodicTimer(Interval, clock);
         do
         {

@@ -167,6 +167,8 @@ public sealed partial class VmInventory(HostConnections hosts, IDbContextFactory
         await monitor.SetStatusesAsync(mine.Where(d => locks.HeldBy(d.Id) is null)
             .Select(d => (d.Id, now2.TryGetValue(d.Id, out var state) ? VmMonitor.FromRunState(state) : VmStatus.Down)).ToList(),
             "reconciled with the host", ct);
+        // The statuses are the host's now: commands on its VMs may run (they were refused until here).
+        hosts.MarkReconciled(host.HostId, connection);
         await monitor.SetStatusesAsync(vms.Values.Where(v => v.IsMissingOnHost && OnHost(v, host)).Select(v => (v.Id, VmStatus.Down)).ToList(),
             "the host no longer has this VM", ct);
         return changed;

@@ -20,7 +20,7 @@ public sealed class PortalProcessOptions
     /// <remarks>Default: empty.</remarks>
     public Dictionary<string, string?> Variables { get; } = [];
 
-    /// <summary>How long the portal may take to answer <c>/healthz</c> with 200.</summary>
+    /// <summary>How long the portal may take to answer <c>/healthz/ready</c> with 200.</summary>
     /// <remarks>Default: 90 seconds (a cold start on a busy 2-core machine takes 3–10).</remarks>
     public TimeSpan StartTimeout { get; set; } = TimeSpan.FromSeconds(90);
 
@@ -152,10 +152,10 @@ public sealed partial class PortalProcess : IAsyncDisposable
         }
     }
 
-    /// <summary>GET /healthz, parsed. Throws when it is not JSON (it always is, for 200 and 503).</summary>
-    public async Task<Health> HealthAsync(CancellationToken ct = default)
+    /// <summary>GET /healthz (or <paramref name="path"/>, e.g. /healthz/ready), parsed. Throws when it is not JSON (it always is, for 200 and 503).</summary>
+    public async Task<Health> HealthAsync(CancellationToken ct = default, string path = "/healthz")
     {
-        using var response = await Http.GetAsync("/healthz", ct);
+        using var response = await Http.GetAsync(path, ct);
         var body = await response.Content.ReadFromJsonAsync<Health>(ct) ?? throw new InvalidOperationException("/healthz answered no JSON.");
         return body with { HttpStatus = (int)response.StatusCode };
     }
@@ -171,14 +171,14 @@ public sealed partial class PortalProcess : IAsyncDisposable
         {
             BaseUrl = await _listening.Task.WaitAsync(cts.Token);
             Http = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false, UseCookies = false }) { BaseAddress = BaseUrl };
-            // The portal initializes (migrations, seeding, the first admin) before it listens, so /healthz
-            // normally answers 200 at once; the loop only covers a slow first request.
+            // The portal listens once its database is migrated, then connects and reconciles the host (and recovers
+            // interrupted operations) in the background: tests act on VMs, so they wait for readiness, not liveness.
             while (true)
             {
                 if (_process.HasExited) throw new InvalidOperationException($"The portal exited with code {SafeExitCode(_process)}.\n{Dump()}");
                 try
                 {
-                    using var response = await Http.GetAsync("/healthz", cts.Token);
+                    using var response = await Http.GetAsync("/healthz/ready", cts.Token);
                     if (response.IsSuccessStatusCode) return;
                 }
                 catch (HttpRequestException) { }
@@ -187,7 +187,7 @@ public sealed partial class PortalProcess : IAsyncDisposable
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
         {
-            throw new TimeoutException($"The portal did not answer /healthz with 200 within {timeout.TotalSeconds:0} s.\n{Dump()}");
+            throw new TimeoutException($"The portal did not answer /healthz/ready with 200 within {timeout.TotalSeconds:0} s.\n{Dump()}");
         }
     }
 

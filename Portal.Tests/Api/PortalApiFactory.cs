@@ -9,6 +9,7 @@ using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Portal.Core.Auth;
 using Portal.Core.Persistence;
@@ -75,8 +76,26 @@ public sealed class PortalApiFactory : WebApplicationFactory<Program>, IAsyncLif
     /// <remarks>Default: null, the real connections as they are.</remarks>
     public Support.FaultInjectingConnections? Connections { get; init; }
 
+    /// <summary>
+    /// When set, opening a libvirt connection waits until it is set (a slow host): start-up stays short of ready, and
+    /// the app is handed over without waiting for readiness. Set before the app starts.
+    /// </summary>
+    public ManualResetEventSlim? HostOpeningGate { get; set; }
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
+        if (HostOpeningGate is { } gate)
+            builder.ConfigureServices(s =>
+            {
+                var real = s.Single(d => d.ServiceType == typeof(Portal.Core.Hosts.HypervisorFactory));
+                s.Remove(real);
+                s.AddSingleton<Portal.Core.Hosts.HypervisorFactory>(sp =>
+                {
+                    var open = (Portal.Core.Hosts.HypervisorFactory)real.ImplementationFactory!(sp);
+                    // libvirt's open blocks its own thread too; this one is never a request's.
+                    return uri => { gate.Wait(TimeSpan.FromMinutes(2)); return open(uri); };
+                });
+            });
         builder.UseSetting("Portal:DataDirectory", DataDirectory);
         builder.UseSetting("Portal:AdminPassword", AdminPassword);
         foreach (var (key, value) in Support.TestDatabase.SettingsFor(DataDirectory)) builder.UseSetting(key, value);
@@ -91,6 +110,19 @@ public sealed class PortalApiFactory : WebApplicationFactory<Program>, IAsyncLif
                 s.Remove(real);
                 s.AddSingleton<Portal.Core.Hosts.HypervisorFactory>(sp => connections.Wrap((Portal.Core.Hosts.HypervisorFactory)real.ImplementationFactory!(sp)));
             });
+    }
+
+    /// <summary>
+    /// The portal listens before its host is reconciled (start-up goes on in the background); the tests act on VMs at
+    /// once, so the app is handed over ready, as a deployment's readiness probe (<c>/healthz/ready</c>) would.
+    /// </summary>
+    protected override IHost CreateHost(IHostBuilder builder)
+    {
+        var host = base.CreateHost(builder);
+        if (HostOpeningGate is not null) return host;
+        // CreateHost is synchronous; this is test set-up, once per app.
+        host.Services.GetRequiredService<Portal.Core.PortalReadiness>().WhenReady.WaitAsync(TimeSpan.FromMinutes(2)).GetAwaiter().GetResult();
+        return host;
     }
 
     /// <summary>Starts the app (initialization, first admin) and adds the other users.</summary>

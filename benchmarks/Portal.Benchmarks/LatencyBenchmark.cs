@@ -68,6 +68,8 @@ public static class LatencyBenchmark
             var running = app.RunPortalAsync();
             if (await Task.WhenAny(started.Task, running) == running)
                 throw new InvalidOperationException($"The portal stopped during start-up with exit code {await running}.");
+            // It listens before its host is reconciled; what follows measures a ready portal.
+            await app.Services.GetRequiredService<PortalReadiness>().WhenReady;
             var baseUrl = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
             Console.WriteLine($"In-process portal at {baseUrl}, data in {data}");
 
