@@ -17,6 +17,16 @@ log=$(mktemp)
 failures=$(mktemp)
 passed=0; failed=0; skipped=0; runs_failed=0
 
+# Each run has a budget, so that a hung test cannot take the whole CI run past its limit: a run that exceeds it is
+# stopped and counted as failed ("timed out"), and the summary line is still printed.
+run() { # minutes, command...
+  local minutes=$1; shift
+  timeout --kill-after=60 "${minutes}m" "$@"
+  local rc=$?
+  if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then echo "!! timed out after ${minutes} min: $*" | tee -a "$failures"; fi
+  return $rc
+}
+
 count() { # sums the MTP summary of one run's output; $2 names the run in the list of failed tests
   local out=$1 run=$2
   local t f s k
@@ -31,7 +41,7 @@ dotnet build Portal.sln -nologo -v q 2>&1 | tail -3
 echo ">> dotnet test --solution Portal.sln (embedded libvirt test driver; the kill-9 drill included)"
 drill=Portal.E2E/bin/Debug/net10.0/TestResults/kill-drill.txt
 rm -f "$drill"
-dotnet test --solution Portal.sln --no-build -- --filter-not-trait "Category=RealHost" 2>&1 | tee "$log"
+run 35 dotnet test --solution Portal.sln --no-build -- --filter-not-trait "Category=RealHost" 2>&1 | tee "$log"
 rc=${PIPESTATUS[0]}
 count "$log" embedded
 [ "$rc" -ne 0 ] && runs_failed=1
@@ -42,7 +52,7 @@ if [ "${SKIP_POSTGRES:-0}" != "1" ]; then
   echo ">> dotnet test --project Portal.Tests on PostgreSQL (scripts/postgres.sh)"
   pgdir=/tmp/portal-pg-ci
   if pgcs=$(bash scripts/postgres.sh start "$pgdir" | tail -1); then
-    PORTAL_TEST_POSTGRES="$pgcs" dotnet test --project Portal.Tests --no-build -- --filter-not-trait "Category=RealHost" 2>&1 | tee "$log"
+    PORTAL_TEST_POSTGRES="$pgcs" run 15 dotnet test --project Portal.Tests --no-build -- --filter-not-trait "Category=RealHost" 2>&1 | tee "$log"
     rc=${PIPESTATUS[0]}
     count "$log" postgresql
     [ "$rc" -ne 0 ] && runs_failed=1
@@ -58,7 +68,7 @@ if [ "${SKIP_REAL_HOST:-0}" != "1" ]; then
   echo ">> real host: scripts/real-host/setup.sh"
   if bash scripts/real-host/setup.sh /var/lib/portal-real; then
     echo ">> dotnet test --project Portal.E2E (Category=RealHost, qemu:///system)"
-    dotnet test --project Portal.E2E --no-build -- --filter-trait "Category=RealHost" 2>&1 | tee "$log"
+    run 25 dotnet test --project Portal.E2E --no-build -- --filter-trait "Category=RealHost" 2>&1 | tee "$log"
     rc=${PIPESTATUS[0]}
     count "$log" real-host
     [ "$rc" -ne 0 ] && runs_failed=1

@@ -15,6 +15,12 @@ namespace Portal.E2E.RealHost;
 public sealed class RealHostSteps(IPage page, PortalDatabase db)
 {
     public static readonly TimeSpan Slow = TimeSpan.FromMinutes(3);
+
+    /// <summary>
+    /// A real-host test that runs longer than this has hung (the longest passes in about 3 minutes on 2 cores): it fails
+    /// with xunit's timeout instead of holding the CI run until its hard limit.
+    /// </summary>
+    public const int TestTimeoutMs = 12 * 60 * 1000;
     private static float SlowMs => (float)Slow.TotalMilliseconds;
 
     public IPage Page => page;

@@ -16,7 +16,7 @@ public sealed class RealQemuConsoleTests(RealHostFixture portal) : PortalTest(po
 {
     private static float SlowMs => (float)RealHostSteps.Slow.TotalMilliseconds;
 
-    [Fact]
+    [Fact(Timeout = RealHostSteps.TestTimeoutMs)]
     public async Task SerialConsole_GuestRestoredFromMemory_ReconnectsAndAnswersWhatIsTyped()
     {
         const string vm = "tiny";
@@ -96,7 +96,7 @@ public sealed class RealQemuConsoleTests(RealHostFixture portal) : PortalTest(po
         await otherSteps.StopAsync(vm); // the class's next test starts from a VM that is down
     }
 
-    [Fact]
+    [Fact(Timeout = RealHostSteps.TestTimeoutMs)]
     public async Task GraphicalConsole_RunningGuest_ShowsItsScreen()
     {
         const string vm = "tiny";

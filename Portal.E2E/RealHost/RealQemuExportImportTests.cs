@@ -76,7 +76,7 @@ public sealed class RealQemuExportImportTests(RealHostFixture portal, BlockDevic
         return memory;
     }
 
-    [Fact]
+    [Fact(Timeout = RealHostSteps.TestTimeoutMs)]
     public async Task ExportImport3_FromFileToBlock_TheImportedGuestContinuesWithTheSameBootId()
     {
         var steps = await SignedInWithBlockDomainAsync();
@@ -94,7 +94,7 @@ public sealed class RealQemuExportImportTests(RealHostFixture portal, BlockDevic
         Assert.Contains($"{RealHostFixture.Root}/data/", active.ConfigurationXml);
     }
 
-    [Fact]
+    [Fact(Timeout = RealHostSteps.TestTimeoutMs)]
     public async Task ExportImport4_FromBlockToFile_TheImportedGuestContinuesWithTheSameBootId()
     {
         const string vm = "tiny-stateless";

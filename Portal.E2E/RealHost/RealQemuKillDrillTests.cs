@@ -41,7 +41,7 @@ public sealed class RealQemuKillDrillTests : IAsyncLifetime
         return PortalProcess.StartAsync(o);
     }
 
-    [Fact]
+    [Fact(Timeout = RealHostSteps.TestTimeoutMs)]
     public async Task RunFromMemory_KilledAfterTheGuestResumed_TheGuestGoesOnAndTheMemoryIsNeverRestoredTwice()
     {
         string bootId;
@@ -84,7 +84,7 @@ public sealed class RealQemuKillDrillTests : IAsyncLifetime
         Assert.NotEqual(bootId, fresh[0]);
     }
 
-    [Fact]
+    [Fact(Timeout = RealHostSteps.TestTimeoutMs)]
     public async Task CreateWithMemory_KilledDuringTheDump_TheGuestGoesOnAndTheSnapshotIsWholeOrGone()
     {
         string bootId;

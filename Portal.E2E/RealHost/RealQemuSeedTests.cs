@@ -14,7 +14,7 @@ public sealed class RealQemuSeedTests(RealHostFixture portal) : PortalTest(porta
 {
     private static float SlowMs => (float)RealHostSteps.Slow.TotalMilliseconds;
 
-    [Fact]
+    [Fact(Timeout = RealHostSteps.TestTimeoutMs)]
     public async Task PreviewWithMemory_ThenRunTwice_RestoresThenBootsFresh()
     {
         const string vm = "tiny";
@@ -71,7 +71,7 @@ public sealed class RealQemuSeedTests(RealHostFixture portal) : PortalTest(porta
         await steps.StopAsync(vm);
     }
 
-    [Fact]
+    [Fact(Timeout = RealHostSteps.TestTimeoutMs)]
     public async Task StatelessVm_EveryRun_RestoresTheSameMemory()
     {
         const string vm = "tiny-stateless";
