@@ -165,29 +165,13 @@ internal static class ApiThroughputBenchmark
         return JsonDocument.Parse(await token.Content.ReadAsStringAsync()).RootElement.GetProperty("access_token").GetString()!;
     }
 
-    private static async Task<(WebApplication App, string BaseUrl)> StartAsync(Dictionary<string, string?> settings, ServerTimings timings)
-    {
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Production" });
-        builder.Configuration.AddInMemoryCollection(settings);
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.AddPortalCore();
-        builder.AddPortalWeb();
-        var app = builder.Build();
-        app.Use(async (context, next) =>
+    private static Task<(WebApplication App, string BaseUrl)> StartAsync(Dictionary<string, string?> settings, ServerTimings timings) =>
+        InProcessPortal.StartAsync(settings, beforeWeb: app => app.Use(async (context, next) =>
         {
             var start = Stopwatch.GetTimestamp();
             await next(context);
             if (context.Request.Path.StartsWithSegments(Vms)) timings.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
-        });
-        app.UsePortalWeb();
-        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        app.Lifetime.ApplicationStarted.Register(() => started.TrySetResult());
-        var running = app.RunPortalAsync();
-        if (await Task.WhenAny(started.Task, running) == running)
-            throw new InvalidOperationException($"The portal stopped during start-up with exit code {await running}.");
-        return (app, app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
-    }
+        }));
 
     private static string LoadAverage()
     {

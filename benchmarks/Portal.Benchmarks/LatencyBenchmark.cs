@@ -48,29 +48,13 @@ public static class LatencyBenchmark
         var data = Directory.CreateTempSubdirectory("portal-bench-").FullName;
         try
         {
-            var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Development" });
-            builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+            // The real start-up: migrations, seeding, reconciliation, the first admin; then it serves.
+            var (app, baseUrl) = await InProcessPortal.StartAsync(new Dictionary<string, string?>
             {
                 ["Portal:DataDirectory"] = data,
                 ["Portal:AdminPassword"] = Password,
                 ["Libvirt:Uri"] = null, // the embedded test driver with the demo VMs
-            });
-            builder.Logging.SetMinimumLevel(LogLevel.Warning);
-            builder.WebHost.UseUrls("http://127.0.0.1:0");
-            builder.AddPortalCore();
-            builder.AddPortalWeb();
-            var app = builder.Build();
-            app.UsePortalWeb();
-
-            // The real start-up: migrations, seeding, reconciliation, the first admin; then it serves.
-            var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            app.Lifetime.ApplicationStarted.Register(() => started.TrySetResult());
-            var running = app.RunPortalAsync();
-            if (await Task.WhenAny(started.Task, running) == running)
-                throw new InvalidOperationException($"The portal stopped during start-up with exit code {await running}.");
-            // It listens before its host is reconciled; what follows measures a ready portal.
-            await app.Services.GetRequiredService<PortalReadiness>().WhenReady;
-            var baseUrl = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+            }, environment: "Development");
             Console.WriteLine($"In-process portal at {baseUrl}, data in {data}");
 
             var hypervisor = app.Services.GetRequiredService<IHypervisor>();
@@ -153,7 +137,7 @@ public static class LatencyBenchmark
             Row("event, Up → Down only (Stopped)", byDirection["Down"]);
 
             await app.StopAsync();
-            await running;
+            await app.DisposeAsync();
         }
         finally
         {

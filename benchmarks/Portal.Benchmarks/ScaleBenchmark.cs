@@ -60,7 +60,7 @@ internal static class ScaleBenchmark
         {
             WriteNode(data, vmCount);
             var watch = Stopwatch.StartNew();
-            var (app, _) = await StartAsync(settings);
+            var (app, _) = await InProcessPortal.StartAsync(settings);
             Console.WriteLine($"First start adding {vmCount} new domains (migrations, seeding, reconcile): {watch.ElapsedMilliseconds} ms");
             watch.Restart();
             await SeedAsync(app.Services, perVm, auditCount);
@@ -81,7 +81,7 @@ internal static class ScaleBenchmark
             }
 
             watch.Restart();
-            (app, var baseUrl) = await StartAsync(settings);
+            (app, var baseUrl) = await InProcessPortal.StartAsync(settings);
             Console.WriteLine($"In-process restart on the seeded data: {watch.ElapsedMilliseconds} ms");
             await using (app)
             {
@@ -116,26 +116,6 @@ internal static class ScaleBenchmark
         foreach (var d in XDocument.Load(generated).Root!.Elements("domain")) doc.Root!.Add(new XElement(d));
         File.Delete(generated);
         doc.Save(Path.Combine(data, DemoNode.FileName));
-    }
-
-    private static async Task<(WebApplication App, string BaseUrl)> StartAsync(Dictionary<string, string?> settings)
-    {
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Production" });
-        builder.Configuration.AddInMemoryCollection(settings);
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.AddPortalCore();
-        builder.AddPortalWeb();
-        var app = builder.Build();
-        app.UsePortalWeb();
-        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        app.Lifetime.ApplicationStarted.Register(() => started.TrySetResult());
-        var running = app.RunPortalAsync();
-        if (await Task.WhenAny(started.Task, running) == running)
-            throw new InvalidOperationException($"The portal stopped during start-up with exit code {await running}.");
-        // It listens before its host is reconciled; what follows measures a ready portal.
-        await app.Services.GetRequiredService<PortalReadiness>().WhenReady;
-        return (app, app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
     }
 
     /// <summary>Snapshots with the VM's real configuration XML (about 2 KB), every tenth with a memory volume row; audit entries.</summary>
