@@ -93,7 +93,9 @@ public sealed class UsersPageTests : PortalComponentTest
 
         await ChooseRoleAsync(cut, "helen", Roles.Admin);
 
-        cut.WaitForAssertion(() => Assert.True(IsInRoleAsync("helen", Roles.Admin).GetAwaiter().GetResult()));
+        // Polled here, not inside WaitForAssertion: that runs on the renderer's context, and blocking there on an
+        // asynchronous query deadlocked on PostgreSQL (Npgsql's continuation needs the very context it blocks).
+        await Portal.Tests.Support.Wait.UntilAsync(() => IsInRoleAsync("helen", Roles.Admin), isAdmin => isAdmin, "helen is an Admin in the database");
         Assert.Equal("Admin", RoleOf(cut, "helen"));
         providers.WaitForAssertion(() => Assert.Contains("Changed the role of 'helen' from Helpdesk to Admin.", providers.Markup));
     }
