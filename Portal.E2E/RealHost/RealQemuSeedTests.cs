@@ -97,7 +97,9 @@ public sealed class RealQemuSeedTests(RealHostFixture portal) : PortalTest(porta
             Assert.Empty(GuestConsole.Boots(output.Text));
             var first = GuestConsole.Counters(output.Text).First();
             Assert.Equal(bootId, first.BootId);
-            Assert.InRange(first.Counter, before, after + 1);
+            // "after" was read from the serial log right after the snapshot returned; the line the guest printed as the
+            // pause began can reach the log only then, so the restored guest's first line may be one further on.
+            Assert.InRange(first.Counter, before, after + 2);
             Assert.Equal([VmStatus.RestoringState, VmStatus.Up], output.Statuses);
             var throwAway = await ActiveDiskFileAsync(vm);
             Assert.True(File.Exists(throwAway), throwAway);
