@@ -152,6 +152,57 @@ public sealed class VmsPageTests : PortalComponentTest
     }
 
     [Fact]
+    public async Task Pager_NextAndLastPage_ShowTheFollowingRowsFromTheDatabase()
+    {
+        await AddVmsAsync(40);
+        var total = (await Get<PortalQueries>().VmsAsync(Ct)).Count;
+        var cut = Render<VmsPage>();
+        cut.WaitForAssertion(() => Assert.Equal(25, cut.FindAll("tr.vm-row").Count));
+
+        cut.Find("[data-testid=vms-pager] button[aria-label='Next page']").Click();
+
+        cut.WaitForAssertion(() => Assert.Equal(total - 25, cut.FindAll("tr.vm-row").Count));
+        Assert.Contains($"26-{total} of {total}", cut.Find("[data-testid=vms-pager]").TextContent);
+        Assert.True(cut.Find("[data-testid=vms-pager] button[aria-label='Next page']").HasAttribute("disabled"));
+        cut.Find("[data-testid=vms-pager] button[aria-label='First page']").Click();
+        cut.WaitForAssertion(() => Assert.Equal(25, cut.FindAll("tr.vm-row").Count));
+    }
+
+    [Fact]
+    public async Task Pager_RowsPerPageChosen_ShowsThatManyAndRemembersIt()
+    {
+        await AddVmsAsync(40);
+        var cut = Render<VmsPage>();
+        cut.WaitForAssertion(() => Assert.Equal(25, cut.FindAll("tr.vm-row").Count));
+
+        cut.Find("[data-testid=vms-pager] select").Change("10");
+
+        cut.WaitForAssertion(() => Assert.Equal(10, cut.FindAll("tr.vm-row").Count));
+        Assert.Equal(10, await Get<UserPreferences>().PageSizeAsync("admin", "vms", 25, Ct));
+    }
+
+    [Fact]
+    public void Sort_StatusHeaderClicked_OrdersByStatusAscendingThenDescending()
+    {
+        var cut = Render<VmsPage>();
+        cut.WaitForAssertion(() => Assert.Equal(7, cut.FindAll("tr.vm-row").Count));
+
+        cut.Find("[data-testid=vms-sort-status]").Click();
+
+        cut.WaitForAssertion(() => Assert.Equal("ascending", cut.Find("[data-testid=vms-sort-status]").ParentElement!.GetAttribute("aria-sort")));
+        var ascending = cut.FindAll("tr.vm-row [data-status]").Select(c => Enum.Parse<VmStatus>(c.GetAttribute("data-status")!)).ToList();
+        Assert.Equal(ascending.Order().ToList(), ascending);
+        Assert.NotEqual(ascending[0], ascending[^1]);
+
+        cut.Find("[data-testid=vms-sort-status]").Click();
+
+        cut.WaitForAssertion(() => Assert.Equal("descending", cut.Find("[data-testid=vms-sort-status]").ParentElement!.GetAttribute("aria-sort")));
+        var descending = cut.FindAll("tr.vm-row [data-status]").Select(c => Enum.Parse<VmStatus>(c.GetAttribute("data-status")!)).ToList();
+        Assert.Equal(ascending.OrderDescending().ToList(), descending);
+        Assert.Equal("none", cut.Find("[data-testid=vms-sort-name]").ParentElement!.GetAttribute("aria-sort"));
+    }
+
+    [Fact]
     public async Task Watch_VmsOnScreen_OnlyTheirEventsReachThePage()
     {
         await AddVmsAsync(40);
