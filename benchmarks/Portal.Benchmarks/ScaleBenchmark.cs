@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
 using System.Xml.Linq;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.EntityFrameworkCore;
@@ -41,7 +42,9 @@ internal static class ScaleBenchmark
         var pushSamples = IntArg(args, "--push", 10);
         var bigVmSnapshots = IntArg(args, "--big-vm-snapshots", 100);
         var postgres = Str(args, "--postgres");
-        var data = Directory.CreateTempSubdirectory("portal-scale-").FullName;
+        // --seeded DIR: a folder kept by an earlier run (--keep; SQLite only), so a re-run skips generating and seeding.
+        var reuse = Str(args, "--seeded");
+        var data = reuse ?? Directory.CreateTempSubdirectory("portal-scale-").FullName;
         var database = "portal_scale_" + Guid.NewGuid().ToString("N")[..8];
         var settings = new Dictionary<string, string?>
         {
@@ -59,15 +62,19 @@ internal static class ScaleBenchmark
                           $"{Environment.ProcessorCount} cores, .NET {Environment.Version}, {BuildConfiguration()} build. Data in {data}.");
         try
         {
-            WriteNode(data, vmCount);
             var watch = Stopwatch.StartNew();
-            var (app, _) = await InProcessPortal.StartAsync(settings);
-            Console.WriteLine($"First start adding {vmCount} new domains (migrations, seeding, reconcile): {watch.ElapsedMilliseconds} ms");
-            watch.Restart();
-            await SeedAsync(app.Services, perVm, auditCount, bigVmSnapshots);
-            Console.WriteLine($"Seeded the snapshots and audit entries in {watch.ElapsedMilliseconds} ms");
-            await app.StopAsync();
-            await app.DisposeAsync();
+            WebApplication app;
+            if (reuse is null)
+            {
+                WriteNode(data, vmCount);
+                (app, _) = await InProcessPortal.StartAsync(settings);
+                Console.WriteLine($"First start adding {vmCount} new domains (migrations, seeding, reconcile): {watch.ElapsedMilliseconds} ms");
+                watch.Restart();
+                await SeedAsync(app.Services, perVm, auditCount, bigVmSnapshots);
+                Console.WriteLine($"Seeded the snapshots and audit entries in {watch.ElapsedMilliseconds} ms");
+                await app.StopAsync();
+                await app.DisposeAsync();
+            }
             if (args.Contains("--seed-only"))
             {
                 Console.WriteLine($"Seeded data folder: {data} (run the portal on it with Portal__DataDirectory={data})");
@@ -86,9 +93,11 @@ internal static class ScaleBenchmark
             Console.WriteLine($"In-process restart on the seeded data: {watch.ElapsedMilliseconds} ms");
             await using (app)
             {
+                // The browser first: the API's 12.5 MiB answers and the caches behind them would otherwise be collected
+                // while the pages are measured, and hide what the circuits hold.
+                await BrowserAsync(app.Services, baseUrl, pageCounts, pushSamples, bigVmSnapshots);
                 await QueriesAsync(app.Services, bigVmSnapshots);
                 await ApiAsync(baseUrl);
-                await BrowserAsync(app.Services, baseUrl, pageCounts, pushSamples, bigVmSnapshots);
                 await app.StopAsync();
             }
             return 0;
@@ -103,7 +112,7 @@ internal static class ScaleBenchmark
                 await using var cmd = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)", c);
                 await cmd.ExecuteNonQueryAsync();
             }
-            if (!args.Contains("--keep") && !args.Contains("--seed-only")) TryDelete(data);
+            if (!args.Contains("--keep") && !args.Contains("--seed-only") && reuse is null) TryDelete(data);
         }
     }
 
@@ -296,6 +305,7 @@ internal static class ScaleBenchmark
 
     private static async Task BrowserAsync(IServiceProvider services, string baseUrl, int[] pageCounts, int pushSamples, int bigVmSnapshots)
     {
+        using var circuits = new CircuitGauge();
         using var playwright = await Playwright.CreateAsync();
         await using var browser = await playwright.Chromium.LaunchAsync(ChromiumOptions());
         var signIn = await browser.NewContextAsync(new() { BaseURL = baseUrl });
@@ -311,6 +321,7 @@ internal static class ScaleBenchmark
         Console.WriteLine();
         var firstRow = new List<double>();
         var interactive = new List<double>();
+        var serverHtml = new List<double>();
         (int Rows, int Nodes, long Html) dom = default;
         for (var i = 0; i < 6; i++)
         {
@@ -323,13 +334,14 @@ internal static class ScaleBenchmark
             var row = watch.Elapsed.TotalMilliseconds;
             var html = (await response!.BodyAsync()).LongLength;
             await page.Locator("#portal-main[data-interactive='true']").WaitForAsync();
-            if (i > 0) { firstRow.Add(row); interactive.Add(watch.Elapsed.TotalMilliseconds); }
+            if (i > 0) { firstRow.Add(row); interactive.Add(watch.Elapsed.TotalMilliseconds); serverHtml.Add(await HtmlTimeAsync(page)); }
             dom = (await page.Locator("tr.vm-row").CountAsync(), await page.EvaluateAsync<int>("() => document.getElementsByTagName('*').length"), html);
-            await context.CloseAsync();
+            await CloseAsync(context);
         }
         Console.WriteLine("VMs page in Chromium (ms from navigation; 1 warm-up dropped):");
         Console.WriteLine("| | p50 | p95 | max | min | mean |");
         Console.WriteLine("|---|---:|---:|---:|---:|---:|");
+        Row("server: request -> last byte of the prerendered page", serverHtml);
         Row("first VM row visible", firstRow);
         Row("interactive (circuit up)", interactive);
         Console.WriteLine($"Rows in the DOM: {dom.Rows}; DOM elements: {dom.Nodes}; prerendered HTML: {dom.Html / 1024.0:F1} KiB");
@@ -337,6 +349,7 @@ internal static class ScaleBenchmark
         // The VM page of the VM with the most snapshots: the Snapshots tab is the first one.
         var bigVm = (await services.GetRequiredService<PortalQueries>().VmPageAsync(new VmGridQuery(0, 1, BigVm))).Items.Single().Id;
         var snapshotRows = new List<double>();
+        var snapshotServer = new List<double>();
         var allSnapshotRows = new List<double>();
         var snapshotHtml = 0L;
         for (var i = 0; i < 6; i++)
@@ -348,14 +361,15 @@ internal static class ScaleBenchmark
             await page.Locator("tr.snapshot-row").First.WaitForAsync();
             var firstSnapshot = watch.Elapsed.TotalMilliseconds;
             await page.Locator("tr.snapshot-row").Nth(bigVmSnapshots).WaitForAsync();
-            if (i > 0) { snapshotRows.Add(firstSnapshot); allSnapshotRows.Add(watch.Elapsed.TotalMilliseconds); }
+            if (i > 0) { snapshotRows.Add(firstSnapshot); allSnapshotRows.Add(watch.Elapsed.TotalMilliseconds); snapshotServer.Add(await HtmlTimeAsync(page)); }
             snapshotHtml = (await response!.BodyAsync()).LongLength;
-            await context.CloseAsync();
+            await CloseAsync(context);
         }
         Console.WriteLine();
         Console.WriteLine($"VM page of {BigVm} ({bigVmSnapshots} snapshots + Active) in Chromium (ms from navigation; 1 warm-up dropped; prerendered HTML {snapshotHtml / 1024.0:F1} KiB):");
         Console.WriteLine("| | p50 | p95 | max | min | mean |");
         Console.WriteLine("|---|---:|---:|---:|---:|---:|");
+        Row("server: request -> last byte of the prerendered page", snapshotServer);
         Row("first snapshot row visible", snapshotRows);
         Row($"all {bigVmSnapshots + 1} snapshot rows", allSnapshotRows);
 
@@ -364,6 +378,9 @@ internal static class ScaleBenchmark
         var vm = (await hypervisor.ListDomainsAsync()).Single(d => d.Name == "build-agent").Id;
         foreach (var count in pageCounts)
         {
+            // Every earlier page's circuit is gone (closed with its unload beacon), so the difference is these pages' own.
+            await circuits.WaitForAsync(0);
+            await Task.Delay(3000);
             var before = Measure();
             var contexts = new List<IBrowserContext>();
             var pages = new List<IPage>();
@@ -377,8 +394,16 @@ internal static class ScaleBenchmark
                 contexts.Add(context);
                 pages.Add(page);
             }
+            await circuits.WaitForAsync(count);
             await Task.Delay(1000);
             var after = Measure();
+            // SCALE_PAUSE_FILE=F: hold the pages open (for dotnet-gcdump on this process) until F exists.
+            if (Environment.GetEnvironmentVariable("SCALE_PAUSE_FILE") is { Length: > 0 } pause)
+            {
+                Console.WriteLine($"{count} pages open; process {Environment.ProcessId}; waiting for {pause}");
+                while (!File.Exists(pause)) await Task.Delay(500);
+                File.Delete(pause);
+            }
             Console.WriteLine();
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{count} open VMs page(s): per circuit {(after.Rss - before.Rss) / 1024.0 / count:F0} KB resident, {(after.Heap - before.Heap) / 1024.0 / count:F0} KB managed heap (after a forced GC)"));
@@ -418,7 +443,7 @@ internal static class ScaleBenchmark
             Row(count.ToString(CultureInfo.InvariantCulture), latencies);
             Row("  of which: libvirt call -> portal status event", published);
             Row("  of which: portal status event -> text in the page", toPages);
-            foreach (var context in contexts) await context.CloseAsync();
+            foreach (var context in contexts) await CloseAsync(context);
         }
     }
 
@@ -456,6 +481,53 @@ internal static class ScaleBenchmark
         Phase("hosted services started");
         await host.StopAsync();
         return 0;
+    }
+
+    /// <summary>Closes a context's pages as a user closing the tab would: Blazor's unload beacon ends the circuit at once.</summary>
+    private static async Task CloseAsync(IBrowserContext context)
+    {
+        foreach (var page in context.Pages.ToList()) await page.CloseAsync(new() { RunBeforeUnload = true });
+        await Task.Delay(100);
+        await context.CloseAsync();
+    }
+
+    /// <summary>From the request to the last byte of the page's HTML, as the browser's navigation timing saw it.</summary>
+    private static Task<double> HtmlTimeAsync(IPage page) =>
+        page.EvaluateAsync<double>("() => { const n = performance.getEntriesByType('navigation')[0]; return n.responseEnd - n.requestStart; }");
+
+    /// <summary>Blazor's own count of circuits in memory (meter Microsoft.AspNetCore.Components.Server.Circuits).</summary>
+    private sealed class CircuitGauge : IDisposable
+    {
+        private readonly System.Diagnostics.Metrics.MeterListener _listener = new();
+        private long _active;
+
+        public CircuitGauge()
+        {
+            _listener.InstrumentPublished = (instrument, listener) =>
+            {
+                if (instrument.Meter.Name == "Microsoft.AspNetCore.Components.Server.Circuits" && instrument.Name == "aspnetcore.components.circuit.active")
+                    listener.EnableMeasurementEvents(instrument);
+            };
+            _listener.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Add(ref _active, value));
+            _listener.SetMeasurementEventCallback<int>((_, value, _, _) => Interlocked.Add(ref _active, value));
+            _listener.Start();
+        }
+
+        public async Task WaitForAsync(long count)
+        {
+            var watch = Stopwatch.StartNew();
+            while (Interlocked.Read(ref _active) != count)
+            {
+                if (watch.Elapsed > TimeSpan.FromMinutes(4))
+                {
+                    Console.WriteLine($"(circuits in memory: {Interlocked.Read(ref _active)}, expected {count}; measuring anyway)");
+                    return;
+                }
+                await Task.Delay(100);
+            }
+        }
+
+        public void Dispose() => _listener.Dispose();
     }
 
     private static (long Rss, long Heap) Measure()

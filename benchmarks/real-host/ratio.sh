@@ -4,6 +4,7 @@
 #   run-from-memory through the portal (REST start after preview)        / virsh restore --xml --paused + resume
 # plus the time the portal shows the VM SavingState. ROUNDS (default 3) rounds each, after one warm-up of each side is
 # part of the rounds (the median drops it): the first define or restore after libvirtd starts probes QEMU's capabilities.
+# SNAPSHOT_ONLY=1 measures the snapshot ratio only (the restores take a minute or more each on this machine).
 set -euo pipefail
 ROOT=/var/lib/portal-real
 repo=$(cd "$(dirname "$0")/../.." && pwd)
@@ -39,11 +40,15 @@ for round in $(seq "$ROUNDS"); do
   t0=$(now); sid=$(curl -sf "${A[@]}" -H 'Expect: 201-created' -d "<snapshot><description>bench $round</description><persist_memorystate>true</persist_memorystate></snapshot>" "$B/vms/$VM/snapshots" | grep -oP '<snapshot [^>]*id="\K[^"]+' | head -1); t1=$(now)
   ps+=("$(ms "$t0" "$t1")")
   stop
-  curl -sf "${A[@]}" -d "<action><snapshot id=\"$sid\"/><restore_memory>true</restore_memory></action>" "$B/vms/$VM/previewsnapshot" >/dev/null
-  t0=$(now); curl -sf "${A[@]}" -d '<action/>' "$B/vms/$VM/start" >/dev/null; t1=$(now)
-  pr+=("$(ms "$t0" "$t1")")
-  stop
-  curl -sf "${A[@]}" -d '<action/>' "$B/vms/$VM/undosnapshot" >/dev/null || true
+  if [ "${SNAPSHOT_ONLY:-0}" != 1 ]; then
+    curl -sf "${A[@]}" -d "<action><snapshot id=\"$sid\"/><restore_memory>true</restore_memory></action>" "$B/vms/$VM/previewsnapshot" >/dev/null
+    t0=$(now); curl -sf "${A[@]}" -d '<action/>' "$B/vms/$VM/start" >/dev/null; t1=$(now)
+    pr+=("$(ms "$t0" "$t1")")
+    stop
+    curl -sf "${A[@]}" -d '<action/>' "$B/vms/$VM/undosnapshot" >/dev/null || true
+  else
+    pr+=(0)
+  fi
   curl -sf "${A[@]}" -X DELETE "$B/vms/$VM/snapshots/$sid" >/dev/null || true
 done
 portal_snap=$(printf '%s\n' "${ps[@]}" | median); portal_restore=$(printf '%s\n' "${pr[@]}" | median)
@@ -56,7 +61,7 @@ print(round((end - start).total_seconds() * 1000))
 PY
 )
 kill $portal; wait $portal 2>/dev/null || true
-breakdown=$(grep -oE "checks [0-9.]+ ms, records and volumes [0-9.]+ ms, libvirt [0-9.]+ ms, completion [0-9.]+ ms" "$data/portal.log" | tail -1 || true)
+breakdown=$(grep -oE "checks [0-9.]+ ms, records and volumes [0-9.]+ ms, libvirt [0-9.]+ ms, completion [0-9.]+ ms" "$data/portal.log" | paste -sd';' || true)
 
 # --- virsh on the same guest, the same rounds (once the portal's last QEMU has let go of the disk) ---
 for _ in $(seq 100); do pgrep -f "guest=tiny," >/dev/null || break; sleep 0.1; done
@@ -67,11 +72,13 @@ for round in $(seq "$ROUNDS"); do
   t0=$(now); $V snapshot-create-as tiny "virsh-bench-$round" --memspec "file=$ROOT/data/virsh-bench-$round.mem,snapshot=external" --diskspec "vda,snapshot=external,file=$ROOT/data/tiny.virsh-bench-$round.qcow2" >/dev/null; t1=$(now)
   vs+=("$(ms "$t0" "$t1")")
   $V destroy tiny >/dev/null
+  if [ "${SNAPSHOT_ONLY:-0}" != 1 ]; then
   qemu-img create -q -f qcow2 -b "$disk" -F qcow2 "$ROOT/data/tiny.virsh-restore-$round.qcow2"
   $V save-image-dumpxml "$ROOT/data/virsh-bench-$round.mem" | sed "s#file='$disk'#file='$ROOT/data/tiny.virsh-restore-$round.qcow2'#" > "$ROOT/run/restore.xml"
   t0=$(now); $V restore "$ROOT/data/virsh-bench-$round.mem" --xml "$ROOT/run/restore.xml" --paused >/dev/null; $V resume tiny >/dev/null; t1=$(now)
   vr+=("$(ms "$t0" "$t1")")
   $V destroy tiny >/dev/null
+  else vr+=(1); fi
   $V snapshot-delete tiny "virsh-bench-$round" --metadata >/dev/null 2>&1 || true
   # the next round snapshots the same base disk again
   $V dumpxml --inactive tiny | sed "s#file='$ROOT/data/tiny.virsh-bench-$round.qcow2'#file='$disk'#" | python3 -c '
@@ -83,10 +90,11 @@ print(E.tostring(d, encoding="unicode"))' > "$ROOT/run/tiny-again.xml"
   $V define "$ROOT/run/tiny-again.xml" >/dev/null
 done
 virsh_snap=$(printf '%s\n' "${vs[@]}" | median); virsh_restore=$(printf '%s\n' "${vr[@]}" | median)
-echo "rounds: portal snapshot ${ps[*]} ms, virsh snapshot ${vs[*]} ms; portal restore ${pr[*]} ms, virsh restore ${vr[*]} ms"
+echo "rounds: portal snapshot ${ps[*]} ms, virsh snapshot ${vs[*]} ms$([ "${SNAPSHOT_ONLY:-0}" = 1 ] || echo "; portal restore ${pr[*]} ms, virsh restore ${vr[*]} ms")"
 
 echo "create snapshot with memory: portal ${portal_snap} ms, virsh ${virsh_snap} ms, ratio $(echo "$portal_snap / $virsh_snap" | bc -l | xargs printf '%.2f')"
-echo "run from memory:             portal ${portal_restore} ms, virsh ${virsh_restore} ms, ratio $(echo "$portal_restore / $virsh_restore" | bc -l | xargs printf '%.2f')"
+[ "${SNAPSHOT_ONLY:-0}" = 1 ] ||
+  echo "run from memory:             portal ${portal_restore} ms, virsh ${virsh_restore} ms, ratio $(echo "$portal_restore / $virsh_restore" | bc -l | xargs printf '%.2f')"
 echo "portal's SavingState time:   ${saving} ms"
 echo "portal's own breakdown:      ${breakdown:-not logged}"
 echo "load average:                $(cut -d' ' -f1-3 /proc/loadavg)"
