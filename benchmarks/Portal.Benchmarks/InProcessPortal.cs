@@ -18,8 +18,10 @@ namespace Portal.Benchmarks;
 internal static class InProcessPortal
 {
     /// <param name="beforeWeb">Middleware to put in front of the portal's own (e.g. a timer), or null.</param>
+    /// <param name="services">More services (e.g. a circuit counter), or null.</param>
     public static async Task<(WebApplication App, string BaseUrl)> StartAsync(
-        Dictionary<string, string?> settings, string environment = "Production", Action<WebApplication>? beforeWeb = null)
+        Dictionary<string, string?> settings, string environment = "Production", Action<WebApplication>? beforeWeb = null,
+        Action<IServiceCollection>? services = null)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = environment });
         builder.Configuration.AddInMemoryCollection(settings);
@@ -27,6 +29,7 @@ internal static class InProcessPortal
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.AddPortalCore();
         builder.AddPortalWeb();
+        services?.Invoke(builder.Services);
         var app = builder.Build();
         beforeWeb?.Invoke(app);
         app.UsePortalWeb();
