@@ -108,11 +108,12 @@ public sealed partial class CreateSnapshotCommand(CommandServices s, ILogger<Cre
         await run.SaveAsync("snapshot-recorded", ct);
         S.Notifier.Publish(new SnapshotChanged(vm.Id, snapshot.Id, "Locked"));
         run.MarkStarted(snapshot.Id);
-        // Written while the host works: nothing below waits for it.
+        // The host starts on the dump's volume first; the audit entry and the SavingState status are written meanwhile.
+        var volume = planned is not null ? S.Memory.CreateDumpAsync(run.Domain!, planned, ct) : null;
         var initiated = S.Audit.WriteAsync(run.Actor.UserName, vm.Id, vm.Name, Operation, AuditOutcome.Success,
             $"Snapshot '{snapshot.Description}' creation for VM {vm.Name} was initiated by {run.Actor.UserName}.");
 
-        if (planned is not null) save = await CreateDumpVolumeAsync(run, planned, ct);
+        if (volume is not null) save = await CreateDumpVolumeAsync(run, planned!, volume, ct);
 
         var progress = new Progress<double>(f => S.Notifier.Publish(new OperationProgress(vm.Id, Operation, f, false)));
         // Journaled before the call: a portal that dies while libvirt dumps leaves a row that says which snapshot to
@@ -140,15 +141,15 @@ public sealed partial class CreateSnapshotCommand(CommandServices s, ILogger<Cre
     }
 
     /// <summary>
-    /// Makes the dump's volume (the VM shows SavingState meanwhile), records it, then checks that the VM still runs.
+    /// Waits for the dump's volume (the VM shows SavingState meanwhile), records it, then checks that the VM still runs.
     /// Returns false when it went down since validation (rule 5): the snapshot is then kept without memory.
     /// </summary>
-    private async Task<bool> CreateDumpVolumeAsync(Run run, MemoryVolume planned, CancellationToken ct)
+    private async Task<bool> CreateDumpVolumeAsync(Run run, MemoryVolume planned, Task volume, CancellationToken ct)
     {
         var vm = run.Vm;
         var domain = run.Domain!;
         var saving = S.Monitor.SetStatusAsync(vm.Id, VmStatus.SavingState, "saving memory for a snapshot", ct);
-        try { await S.Memory.CreateDumpAsync(domain, planned, ct); }
+        try { await volume; }
         finally { await saving; }
         var memory = run.Memory = planned;
         run.Db.MemoryVolumes.Add(memory);

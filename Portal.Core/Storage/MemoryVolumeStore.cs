@@ -33,14 +33,33 @@ public sealed partial class MemoryVolumeStore(IHypervisor hypervisor, TimeProvid
         var seen = new List<string>();
         foreach (var d in candidates)
         {
+            if (KnownRoom(d.PoolName, need)) return (d, null);
             PoolInfo pool;
             try { pool = await hypervisor.GetPoolAsync(d.PoolName, ct); }
             catch (HypervisorException ex) { seen.Add($"{d.Name}: {ex.LibvirtMessage}"); continue; }
+            _space[d.PoolName] = (pool.AvailableBytes, clock.GetTimestamp());
             if (pool.AvailableBytes >= need) return (d, null);
             seen.Add($"{d.Name} has {pool.AvailableBytes / MiB} MiB free");
         }
         return (null, $"No storage domain has room for the memory: {need / MiB} MiB are needed ({string.Join("; ", seen)}).");
     }
+
+    /// <summary>
+    /// How long a pool's free space, read with a refresh (libvirt rescans every volume of the pool, which grows with the
+    /// pool), answers the room check without reading it again.
+    /// </summary>
+    public static readonly TimeSpan SpaceKnownFor = TimeSpan.FromSeconds(60);
+
+    // Per pool: the free bytes at the last refresh, less the dumps made since, and when that refresh was.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (long Available, long At)> _space = new();
+
+    /// <summary>
+    /// Whether the last refresh (under <see cref="SpaceKnownFor"/> old) showed at least twice the room needed: then nothing
+    /// else written since can plausibly have taken it, and the check skips the host. Near the limit the space is
+    /// always read again, so a refusal or an admission at the margin is decided on the current figure, as before.
+    /// </summary>
+    private bool KnownRoom(string pool, long need) =>
+        _space.TryGetValue(pool, out var known) && clock.GetElapsedTime(known.At) < SpaceKnownFor && known.Available >= 2 * need;
 
     /// <summary>
     /// A memory volume not made yet: its ids, and the volume names the portal will ask for (the volume GUIDs), so the
@@ -82,6 +101,8 @@ public sealed partial class MemoryVolumeStore(IHypervisor hypervisor, TimeProvid
     {
         var dump = await hypervisor.CreateVolumeAsync(domain.PoolName, mv.DumpVolumeId.ToString(), mv.SizeBytes, domain.Kind == StorageKind.Block, ct);
         (mv.DumpVolumeName, mv.DumpPath) = (dump.Name, dump.Path);
+        // The dump will take up to its estimate: the known free space counts it from now.
+        if (_space.TryGetValue(domain.PoolName, out var known)) _space.TryUpdate(domain.PoolName, (known.Available - mv.SizeBytes, known.At), known);
     }
 
     /// <summary>The configuration's volume, which nothing needs during the dump: a snapshot makes it while the dump's result is read back.</summary>

@@ -16,7 +16,9 @@ B=http://127.0.0.1:$port/ovirt-engine/api
 now() { date +%s.%N; }
 ms() { echo "($2 - $1) * 1000" | bc -l | xargs printf '%.0f'; }
 
-Portal__DataDirectory=$data Portal__AdminPassword=$pass Libvirt__Uri=qemu:///system \
+# The hosting log's "Request finished" line gives the server's time per request (curl's minus it is the client's).
+env Portal__DataDirectory="$data" Portal__AdminPassword="$pass" Libvirt__Uri=qemu:///system \
+Logging__LogLevel__Microsoft.AspNetCore.Hosting.Diagnostics=Information \
 Libvirt__DataPools__0=portal-data Libvirt__ExportPools__0=portal-export \
   dotnet "$repo/Portal/bin/Release/net10.0/Portal.dll" --urls "http://127.0.0.1:$port" > "$data/portal.log" 2>&1 &
 portal=$!
@@ -62,6 +64,8 @@ PY
 )
 kill $portal; wait $portal 2>/dev/null || true
 breakdown=$(grep -oE "checks [0-9.]+ ms, records and volumes [0-9.]+ ms, libvirt [0-9.]+ ms, completion [0-9.]+ ms" "$data/portal.log" | paste -sd';' || true)
+command_ms=$(grep -oE "Create snapshot ended Ok for [^ ]+ in [0-9]+ ms" "$data/portal.log" | grep -oE "[0-9]+ ms" | paste -sd' ' || true)
+server_ms=$(grep -E "Request finished HTTP/[0-9.]+ POST .*/vms/$VM/snapshots " "$data/portal.log" | grep -oE "[0-9.]+ms$" | paste -sd' ' || true)
 
 # --- virsh on the same guest, the same rounds (once the portal's last QEMU has let go of the disk) ---
 for _ in $(seq 100); do pgrep -f "guest=tiny," >/dev/null || break; sleep 0.1; done
@@ -97,4 +101,6 @@ echo "create snapshot with memory: portal ${portal_snap} ms, virsh ${virsh_snap}
   echo "run from memory:             portal ${portal_restore} ms, virsh ${virsh_restore} ms, ratio $(echo "$portal_restore / $virsh_restore" | bc -l | xargs printf '%.2f')"
 echo "portal's SavingState time:   ${saving} ms"
 echo "portal's own breakdown:      ${breakdown:-not logged}"
+echo "command total per round:     ${command_ms:-not logged}"
+echo "server time per request:     ${server_ms:-not logged}"
 echo "load average:                $(cut -d' ' -f1-3 /proc/loadavg)"
