@@ -98,4 +98,34 @@ public sealed class CreateSnapshotFailureTests() : PortalTest(injectFaults: true
         Assert.Single((await Portal.LoadVmAsync(web)).Snapshots);
         Assert.Empty(Portal.Faults.CreatedVolumes);
     }
+
+    [Fact]
+    public async Task Create_RoomSeenAmpleUnderAMinuteAgo_IsNotReadFromTheHostAgain()
+    {
+        var web = await Portal.VmIdAsync("web-frontend");
+        Assert.Equal(ResultKind.Ok, (await Create(web, "s1")).Kind);
+        // The first check read the pool (100 GiB free, 1.2 GiB needed): a host that cannot answer now is not asked.
+        Portal.Faults.FailOn(nameof(IHypervisor.GetPoolAsync));
+
+        var result = await Create(web, "s2");
+
+        Assert.Equal(ResultKind.Ok, result.Kind);
+        Assert.NotNull((await Portal.SnapshotAsync(result.ValueAs<Guid>()))!.MemoryVolumeId);
+    }
+
+    [Fact]
+    public async Task Create_RoomNearTheLimit_IsReadFromTheHostEveryTime()
+    {
+        var web = await Portal.VmIdAsync("web-frontend");
+        // Leave 2,000 MiB free: enough for the 1,241 MiB dump, but less than twice it.
+        var pool = await Portal.Hypervisor.GetPoolAsync(Core.Hosts.DemoNode.DataPool, Ct);
+        await Portal.Hypervisor.CreateVolumeAsync(pool.Name, "filler", pool.AvailableBytes - 2000L * 1024 * 1024, preallocate: true, Ct);
+        Assert.Equal(ResultKind.Ok, (await Create(web, "s1")).Kind);
+        Portal.Faults.FailOn(nameof(IHypervisor.GetPoolAsync));
+
+        var result = await Create(web, "s2");
+
+        Assert.Equal(ResultKind.Conflict, result.Kind);
+        Assert.Equal("No storage domain has room for the memory: 1241 MiB are needed (data-file: injected fault in GetPoolAsync).", result.Message);
+    }
 }
