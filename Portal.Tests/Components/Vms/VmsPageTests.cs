@@ -232,6 +232,23 @@ public sealed class VmsPageTests : PortalComponentTest
         Assert.Equal(0, notifier.WatchersOf(onScreen.Id));
     }
 
+    [Fact]
+    public async Task StatusEvent_RowChanges_TitleSearchBoxAndPagerAreNotRenderedAgain()
+    {
+        var cut = Render<VmsPage>();
+        cut.WaitForAssertion(() => Assert.Equal("Down", Status(cut, "build-agent")));
+        var vm = await VmAsync("build-agent");
+        var search = cut.FindComponent<MudBlazor.MudTextField<string>>();
+        var pager = cut.FindComponent<Portal.Components.Pages.Shared.GridPager>();
+        var title = cut.FindComponent<MudBlazor.MudStack>();
+        var (searchRenders, pagerRenders, titleRenders) = (search.RenderCount, pager.RenderCount, title.RenderCount);
+
+        Get<PortalNotifier>().Publish(new VmStatusChanged(vm.Id, vm.Name, VmStatus.Down, VmStatus.PoweringUp, DateTime.UtcNow, null));
+
+        cut.WaitForAssertion(() => Assert.Equal("PoweringUp", Status(cut, "build-agent")));
+        Assert.Equal((searchRenders, pagerRenders, titleRenders), (search.RenderCount, pager.RenderCount, title.RenderCount));
+    }
+
     private static string? Status(IRenderedComponent<VmsPage> cut, string vm) =>
         cut.Find($"[data-testid=vm-{vm}-status]").GetAttribute("data-status");
 
