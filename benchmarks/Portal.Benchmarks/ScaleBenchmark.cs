@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
@@ -420,22 +421,47 @@ internal static class ScaleBenchmark
             {
                 if (e is VmStatusChanged { To: VmStatus.Up or VmStatus.Down } changed && changed.VmId == vm) publishedAt = Clock.NowMs();
             });
-            foreach (var page in pages) await page.EvaluateAsync(RecorderScript, "[data-testid='vm-build-agent-status']");
+            // When each page's browser received the server's WebSocket frames (Chromium's network service, before the page's
+            // renderer runs any script): splits "the server sent it" from "50 renderers on these 2 cores applied it".
+            var frames = new List<ConcurrentQueue<double>>();
+            foreach (var page in pages)
+            {
+                await page.EvaluateAsync(RecorderScript, "[data-testid='vm-build-agent-status']");
+                var received = new ConcurrentQueue<double>();
+                var cdp = await page.Context.NewCDPSessionAsync(page);
+                cdp.Event("Network.webSocketFrameReceived").OnEvent += (_, e) =>
+                {
+                    if (e is { } json && json.TryGetProperty("timestamp", out var t)) received.Enqueue(MonotonicToClockMs(t.GetDouble()));
+                };
+                await cdp.SendAsync("Network.enable");
+                frames.Add(received);
+            }
+            var toSockets = new List<double>();
+            var socketToText = new List<double>();
+            // CPU used per status event (user + system, from /proc): this process (the portal, and Playwright's .NET client
+            // with the CDP events above), Chromium's processes, and Playwright's driver. Which of them the 2 cores went to.
+            var cpu = new Dictionary<string, double> { ["portal"] = 0, ["chromium"] = 0, ["driver"] = 0 };
             for (var i = 0; i < pushSamples * 2; i++)
             {
                 var up = i % 2 == 0;
                 var text = up ? "Up" : "Down";
                 foreach (var page in pages) await page.EvaluateAsync("() => { window.__latency.length = 0; }");
+                var cpuBefore = CpuMsByGroup();
                 var call = Clock.NowMs();
                 if (up) await hypervisor.StartAsync(vm); else await hypervisor.DestroyAsync(vm);
-                foreach (var page in pages)
+                for (var p = 0; p < pages.Count; p++)
                 {
-                    var changed = await page.WaitForFunctionAsync("text => window.__latency.find(x => x.text === text)?.t ?? false", text, new() { Timeout = 60_000 });
+                    var changed = await pages[p].WaitForFunctionAsync("text => window.__latency.find(x => x.text === text)?.t ?? false", text, new() { Timeout = 60_000 });
                     var shown = await changed.JsonValueAsync<double>();
                     latencies.Add(shown - call);
                     toPages.Add(shown - publishedAt);
+                    // The frame that carried the change: the last one this page's browser received before its text changed.
+                    var frame = frames[p].Where(f => f >= publishedAt && f <= shown + 1).DefaultIfEmpty(double.NaN).Max();
+                    if (!double.IsNaN(frame)) { toSockets.Add(frame - publishedAt); socketToText.Add(shown - frame); }
+                    frames[p].Clear();
                 }
                 published.Add(publishedAt - call);
+                foreach (var (group, ms) in CpuMsByGroup()) cpu[group] += ms - cpuBefore.GetValueOrDefault(group);
                 await Task.Delay(250);
                 while (locks.HeldBy(vm) is not null) await Task.Delay(5);
             }
@@ -445,9 +471,45 @@ internal static class ScaleBenchmark
             Row(count.ToString(CultureInfo.InvariantCulture), latencies);
             Row("  of which: libvirt call -> portal status event", published);
             Row("  of which: portal status event -> text in the page", toPages);
+            Row("    of which: event -> the update's WebSocket frame at the page's browser", toSockets);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"CPU per status event ({pushSamples * 2} events, from the call until every page showed it): portal process {cpu["portal"] / (pushSamples * 2):F0} ms, " +
+                $"Chromium {cpu["chromium"] / (pushSamples * 2):F0} ms, Playwright driver {cpu["driver"] / (pushSamples * 2):F0} ms"));
+            Row("    of which: frame at the browser -> text changed in the page", socketToText);
             foreach (var context in contexts) await CloseAsync(context);
         }
     }
+
+    /// <summary>CPU time (user + system) so far of this process, of Chromium's processes and of Playwright's node driver, in ms.</summary>
+    private static Dictionary<string, double> CpuMsByGroup()
+    {
+        var result = new Dictionary<string, double> { ["portal"] = 0, ["chromium"] = 0, ["driver"] = 0 };
+        var me = Environment.ProcessId;
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out var pid)) continue;
+            try
+            {
+                var stat = File.ReadAllText(Path.Combine(dir, "stat"));
+                var comm = stat[(stat.IndexOf('(') + 1)..stat.LastIndexOf(')')];
+                var group = pid == me ? "portal" : comm.StartsWith("chromium", StringComparison.Ordinal) || comm.StartsWith("chrome", StringComparison.Ordinal) ? "chromium"
+                    : comm is "node" or "MainThread" && File.ReadAllText(Path.Combine(dir, "cmdline")).Contains("playwright", StringComparison.Ordinal) ? "driver" : null;
+                if (group is null) continue;
+                var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                // utime and stime are fields 14 and 15 of stat (11 and 12 after the command), in clock ticks of 10 ms.
+                result[group] += (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) * 10.0;
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { }
+        }
+        return result;
+    }
+
+    /// <summary>
+    /// A CDP MonotonicTime (seconds of Chromium's TimeTicks, CLOCK_MONOTONIC on Linux) on <see cref="Clock"/>'s scale;
+    /// Stopwatch reads the same clock on Linux (nanoseconds).
+    /// </summary>
+    private static double MonotonicToClockMs(double seconds) =>
+        Clock.NowMs() - (Stopwatch.GetTimestamp() * 1000.0 / Stopwatch.Frequency - seconds * 1000.0);
 
     /// <summary>Where a start on a seeded data folder (<c>--seed-only</c>) spends its time, phase by phase.</summary>
     private static async Task<int> StartupPhasesAsync(string data, string? postgres)
