@@ -12,7 +12,7 @@ namespace Portal.Tests.Api;
 /// Over a thousand hostile requests, enumerated rather than drawn: every character XML 1.0 cannot carry in a text
 /// field of every route that takes a body (JSON escapes and XML character references) and in the query strings,
 /// nesting bombs (XML and JSON, 65 to 100,000 levels), width bombs and oversize bodies (with and without a length)
-/// on every route. Every one must get a 4xx, none may take 2 s, and no row may change.
+/// on every route. Every one must get a 4xx, none may take 2 s (twice in a row), and no row may change.
 /// </summary>
 public sealed class ApiHostileInputFuzzTests(PortalApiFactory app) : IClassFixture<PortalApiFactory>
 {
@@ -101,7 +101,18 @@ public sealed class ApiHostileInputFuzzTests(PortalApiFactory app) : IClassFixtu
             statuses[status] = statuses.GetValueOrDefault(status) + 1;
             if (clock.Elapsed > slowest) slowest = clock.Elapsed;
             if (status is < 400 or >= 500) problems.Add($"{label} {method} {path}: {status} {(text.Length > 200 ? text[..200] : text)}");
-            if (clock.Elapsed > TimeSpan.FromSeconds(2)) problems.Add($"{label} {method} {path}: took {clock.Elapsed.TotalMilliseconds:F0} ms");
+            if (clock.Elapsed > TimeSpan.FromSeconds(2))
+            {
+                // An input that makes the portal slow is slow every time; a request that met a busy machine (the E2E
+                // suite runs beside this one on 2 cores) is not. Sent once more, and counted only when slow again.
+                var first = clock.Elapsed;
+                using var again = new HttpRequestMessage(method, path) { Content = body() };
+                clock.Restart();
+                using var retried = await client.SendAsync(again, Ct);
+                await retried.Content.ReadAsStringAsync(Ct);
+                if (clock.Elapsed > TimeSpan.FromSeconds(2))
+                    problems.Add($"{label} {method} {path}: took {first.TotalMilliseconds:F0} ms, and {clock.Elapsed.TotalMilliseconds:F0} ms again");
+            }
         }
 
         TestContext.Current.TestOutputHelper?.WriteLine(

@@ -127,6 +127,45 @@ public sealed class UserAdministrationTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ListUsersPage_SearchSortAndPage_RunInTheDatabase()
+    {
+        // user00…user11: every third an Admin, the rest Helpdesk; with admin, helen and norole, 15 users.
+        for (var i = 0; i < 12; i++)
+            Assert.True((await Users.CreateUserAsync(Admin, $"user{i:00}", GoodPassword, i % 3 == 0 ? Roles.Admin : Roles.Helpdesk, Ct)).Succeeded);
+
+        var first = await PageAsync(new UserGridQuery(0, 5));
+        Assert.Equal(15, first.Total);
+        Assert.Equal(["admin", "helen", "norole", "user00", "user01"], first.Items.Select(u => u.UserName));
+        Assert.Equal(["user07", "user08", "user09", "user10", "user11"], (await PageAsync(new UserGridQuery(2, 5))).Items.Select(u => u.UserName));
+        Assert.Equal(["user11", "user10"], (await PageAsync(new UserGridQuery(0, 2, Descending: true))).Items.Select(u => u.UserName));
+
+        var search = await PageAsync(new UserGridQuery(0, 25, " User1 "));
+        Assert.Equal(2, search.Total);
+        Assert.Equal(["user10", "user11"], search.Items.Select(u => u.UserName));
+        // The role is searched too, and sorted on: Admins first, then by name.
+        Assert.Equal(9, (await PageAsync(new UserGridQuery(0, 25, "helpdesk"))).Total);
+        var byRole = await PageAsync(new UserGridQuery(0, 6, "user", UserSort.Role));
+        Assert.Equal(
+            [("user00", Roles.Admin), ("user03", Roles.Admin), ("user06", Roles.Admin), ("user09", Roles.Admin), ("user01", Roles.Helpdesk), ("user02", Roles.Helpdesk)],
+            byRole.Items.Select(u => (u.UserName, u.Role)).ToArray());
+    }
+
+    [Fact]
+    public async Task ListUsersPage_Helpdesk_Forbidden()
+    {
+        var result = await Users.ListUsersPageAsync(Helen, new UserGridQuery(0, 25), Ct);
+
+        Assert.Equal(ResultKind.Forbidden, result.Kind);
+    }
+
+    private async Task<Portal.Core.GridPage<UserRow>> PageAsync(UserGridQuery query)
+    {
+        var result = await Users.ListUsersPageAsync(Admin, query, Ct);
+        Assert.True(result.Succeeded, result.Message);
+        return result.ValueAs<Portal.Core.GridPage<UserRow>>();
+    }
+
+    [Fact]
     public async Task ListUsers_SeededUsers_EachWithItsRole()
     {
         var rows = (await Users.ListUsersAsync(Admin, Ct)).ValueAs<IReadOnlyList<UserRow>>();

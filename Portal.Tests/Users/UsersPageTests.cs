@@ -50,6 +50,38 @@ public sealed class UsersPageTests : PortalComponentTest
     }
 
     [Fact]
+    public async Task Grid_MoreUsersThanAPage_OnePageOfTheStoredSizeAndTheTotal()
+    {
+        await SeedAsync();
+        await WithUsersAsync(async users =>
+        {
+            // No password: nothing to hash; the grid lists them all the same.
+            for (var i = 0; i < 30; i++) Assert.True((await users.CreateAsync(new PortalUser { UserName = $"user{i:00}" })).Succeeded);
+            return true;
+        });
+        await Get<UserPreferences>().SetPageSizeAsync("admin", "users", 10, Ct);
+
+        var cut = Render<UsersPage>();
+
+        cut.WaitForAssertion(() => Assert.Equal(10, cut.FindAll("tr.user-row").Count));
+        Assert.Equal(["admin", "helen", "user00", "user01", "user02", "user03", "user04", "user05", "user06", "user07"],
+            cut.FindAll("[data-testid$=-name]").Select(e => e.TextContent.Trim()));
+        Assert.Contains("1-10 of 32", cut.Find("[data-testid=users-grid]").TextContent);
+    }
+
+    [Fact]
+    public async Task Search_PartOfAName_ListsOnlyTheMatchingUsers()
+    {
+        await SeedAsync();
+        var cut = Render<UsersPage>();
+        cut.WaitForAssertion(() => Assert.Equal(2, cut.FindAll("tr.user-row").Count));
+
+        cut.Find("input[data-testid=users-search]").Input("HEL");
+
+        cut.WaitForAssertion(() => Assert.Equal(["helen"], cut.FindAll("[data-testid$=-name]").Select(e => e.TextContent.Trim())), TimeSpan.FromSeconds(5));
+    }
+
+    [Fact]
     public async Task AddUserDialog_WeakPassword_ShowsIdentitysReasonAndStaysOpen()
     {
         await SeedAsync();

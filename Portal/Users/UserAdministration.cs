@@ -15,6 +15,12 @@ public sealed record UserRow(string Id, string UserName, string? Role, DateTimeO
     public bool IsLockedOut => LockedOutUntil is not null;
 }
 
+/// <summary>What the Users grid can be sorted by (in the database).</summary>
+public enum UserSort { UserName, Role }
+
+/// <summary>One page of the Users grid: <paramref name="Search"/> matches the user name or the role, case-insensitively.</summary>
+public sealed record UserGridQuery(int Page, int PageSize, string? Search = null, UserSort SortBy = UserSort.UserName, bool Descending = false);
+
 /// <summary>
 /// The Admin's user management: list, create, change the role, reset the password, unlock, delete. Every entry point
 /// checks the caller itself, against the database rather than the caller's (possibly hours old) claims; validates with
@@ -50,6 +56,44 @@ public sealed class UserAdministration(IServiceScopeFactory scopes, AuditLog aud
             .OrderBy(u => u.UserName, StringComparer.OrdinalIgnoreCase)
             .ToList();
         return CommandResult.Ok(rows);
+    }
+
+    /// <summary>
+    /// One page of users, searched, sorted and paged in the database (the grid never loads every user). Returns
+    /// <c>GridPage&lt;UserRow&gt;</c>, or Forbidden for anyone but an Admin.
+    /// </summary>
+    public async Task<CommandResult> ListUsersPageAsync(Actor actor, UserGridQuery query, CancellationToken ct = default)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var s = new Session(scope.ServiceProvider);
+        if (await AuthorizeAsync(s, actor) is { } forbidden) return forbidden;
+
+        var size = Math.Clamp(query.PageSize, 1, 500);
+        var page = Math.Max(0, query.Page);
+        var db = s.Db;
+        // A user's role as the grid shows it (see RoleOf): Admin if it has Admin, else Helpdesk; "Admin" sorts first.
+        var users = db.Users.AsNoTracking().Select(u => new
+        {
+            u.Id, u.UserName, u.NormalizedUserName, u.LockoutEnd,
+            Role = db.UserRoles.Where(ur => ur.UserId == u.Id)
+                .Join(db.Roles.Where(r => r.Name == Roles.Admin || r.Name == Roles.Helpdesk), ur => ur.RoleId, r => r.Id, (ur, r) => r.Name)
+                .OrderBy(n => n).FirstOrDefault(),
+        });
+        if (query.Search?.Trim() is { Length: > 0 } text)
+        {
+            var upper = text.ToUpperInvariant();
+            users = users.Where(u => u.NormalizedUserName!.Contains(upper) || (u.Role != null && u.Role.ToUpper().Contains(upper)));
+        }
+        var total = await users.CountAsync(ct);
+        var d = query.Descending;
+        // NormalizedUserName is the upper-cased name (indexed by Identity): the order is case-insensitive.
+        var ordered = query.SortBy == UserSort.Role
+            ? (d ? users.OrderByDescending(u => u.Role) : users.OrderBy(u => u.Role)).ThenBy(u => u.NormalizedUserName)
+            : d ? users.OrderByDescending(u => u.NormalizedUserName) : users.OrderBy(u => u.NormalizedUserName);
+        var rows = await ordered.Skip(page * size).Take(size).ToListAsync(ct);
+        var now = clock.GetUtcNow();
+        return CommandResult.Ok(new Portal.Core.GridPage<UserRow>(
+            rows.Select(u => new UserRow(u.Id, u.UserName ?? "", u.Role, u.LockoutEnd > now ? u.LockoutEnd : null)).ToList(), total));
     }
 
     /// <param name="userName">Trimmed; see <see cref="UserRules.UserNameIsValid"/>.</param>
