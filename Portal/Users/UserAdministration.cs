@@ -40,24 +40,6 @@ public sealed class UserAdministration(IServiceScopeFactory scopes, AuditLog aud
 
     private readonly SemaphoreSlim _gate = new(1, 1);
 
-    public async Task<CommandResult> ListUsersAsync(Actor actor, CancellationToken ct = default)
-    {
-        await using var scope = scopes.CreateAsyncScope();
-        var s = new Session(scope.ServiceProvider);
-        if (await AuthorizeAsync(s, actor) is { } forbidden) return forbidden;
-
-        var roles = await s.Db.UserRoles.Join(s.Db.Roles, ur => ur.RoleId, r => r.Id, (ur, r) => new { ur.UserId, r.Name })
-            .ToListAsync(ct);
-        var users = await s.Db.Users.AsNoTracking().ToListAsync(ct);
-        var now = clock.GetUtcNow();
-        IReadOnlyList<UserRow> rows = users
-            .Select(u => new UserRow(u.Id, u.UserName ?? "", RoleOf(roles.Where(r => r.UserId == u.Id).Select(r => r.Name)),
-                u.LockoutEnd > now ? u.LockoutEnd : null))
-            .OrderBy(u => u.UserName, StringComparer.OrdinalIgnoreCase)
-            .ToList();
-        return CommandResult.Ok(rows);
-    }
-
     /// <summary>
     /// One page of users, searched, sorted and paged in the database (the grid never loads every user). Returns
     /// <c>GridPage&lt;UserRow&gt;</c>, or Forbidden for anyone but an Admin.

@@ -472,10 +472,10 @@ internal static class ScaleBenchmark
             Row("  of which: libvirt call -> portal status event", published);
             Row("  of which: portal status event -> text in the page", toPages);
             Row("    of which: event -> the update's WebSocket frame at the page's browser", toSockets);
+            Row("    of which: frame at the browser -> text changed in the page", socketToText);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"CPU per status event ({pushSamples * 2} events, from the call until every page showed it): portal process {cpu["portal"] / (pushSamples * 2):F0} ms, " +
                 $"Chromium {cpu["chromium"] / (pushSamples * 2):F0} ms, Playwright driver {cpu["driver"] / (pushSamples * 2):F0} ms"));
-            Row("    of which: frame at the browser -> text changed in the page", socketToText);
             foreach (var context in contexts) await CloseAsync(context);
         }
     }
