@@ -91,14 +91,18 @@ internal static class ScaleBenchmark
 
             watch.Restart();
             var circuits = new CircuitCount();
-            (app, var baseUrl) = await InProcessPortal.StartAsync(settings,
-                services: s => s.AddSingleton<Microsoft.AspNetCore.Components.Server.Circuits.CircuitHandler>(circuits));
+            var batches = new RenderBatchClock();
+            (app, var baseUrl) = await InProcessPortal.StartAsync(settings, services: s =>
+            {
+                s.AddSingleton<Microsoft.AspNetCore.Components.Server.Circuits.CircuitHandler>(circuits);
+                batches.Install(s);
+            });
             Console.WriteLine($"In-process restart on the seeded data: {watch.ElapsedMilliseconds} ms");
             await using (app)
             {
                 // The browser first: the API's 12.5 MiB answers and the caches behind them would otherwise be collected
                 // while the pages are measured, and hide what the circuits hold.
-                await BrowserAsync(app.Services, baseUrl, pageCounts, pushSamples, bigVmSnapshots, circuits);
+                await BrowserAsync(app.Services, baseUrl, pageCounts, pushSamples, bigVmSnapshots, circuits, batches, args.Contains("--pin-cpus"));
                 await QueriesAsync(app.Services, bigVmSnapshots);
                 await ApiAsync(baseUrl);
                 await app.StopAsync();
@@ -307,10 +311,11 @@ internal static class ScaleBenchmark
     }
 
     private static async Task BrowserAsync(IServiceProvider services, string baseUrl, int[] pageCounts, int pushSamples, int bigVmSnapshots,
-        CircuitCount circuits)
+        CircuitCount circuits, RenderBatchClock batches, bool pinCpus)
     {
         using var playwright = await Playwright.CreateAsync();
         await using var browser = await playwright.Chromium.LaunchAsync(ChromiumOptions());
+        if (pinCpus) await PinCpusAsync();
         var signIn = await browser.NewContextAsync(new() { BaseURL = baseUrl });
         var first = await signIn.NewPageAsync();
         await first.GotoAsync("/account/login");
@@ -436,6 +441,10 @@ internal static class ScaleBenchmark
                 await cdp.SendAsync("Network.enable");
                 frames.Add(received);
             }
+            // The server's side: the status event -> each circuit's render batch written to its connection.
+            var toWritten = new List<double>();
+            var lastWritten = new List<double>();
+            var batchCounts = new List<int>();
             var toSockets = new List<double>();
             var socketToText = new List<double>();
             // CPU used per status event (user + system, from /proc): this process (the portal, and Playwright's .NET client
@@ -447,6 +456,7 @@ internal static class ScaleBenchmark
                 var text = up ? "Up" : "Down";
                 foreach (var page in pages) await page.EvaluateAsync("() => { window.__latency.length = 0; }");
                 var cpuBefore = CpuMsByGroup();
+                batches.Drain();
                 var call = Clock.NowMs();
                 if (up) await hypervisor.StartAsync(vm); else await hypervisor.DestroyAsync(vm);
                 for (var p = 0; p < pages.Count; p++)
@@ -461,6 +471,10 @@ internal static class ScaleBenchmark
                     frames[p].Clear();
                 }
                 published.Add(publishedAt - call);
+                var written = batches.Drain().Where(t => t >= publishedAt).Select(t => t - publishedAt).ToList();
+                toWritten.AddRange(written);
+                if (written.Count > 0) lastWritten.Add(written.Max());
+                batchCounts.Add(written.Count);
                 foreach (var (group, ms) in CpuMsByGroup()) cpu[group] += ms - cpuBefore.GetValueOrDefault(group);
                 await Task.Delay(250);
                 while (locks.HeldBy(vm) is not null) await Task.Delay(5);
@@ -471,13 +485,52 @@ internal static class ScaleBenchmark
             Row(count.ToString(CultureInfo.InvariantCulture), latencies);
             Row("  of which: libvirt call -> portal status event", published);
             Row("  of which: portal status event -> text in the page", toPages);
+            Row("    of which: event -> the circuit's render batch written to its connection (server)", toWritten);
+            Row("    of which: event -> the last circuit's render batch written, per event (server)", lastWritten);
             Row("    of which: event -> the update's WebSocket frame at the page's browser", toSockets);
             Row("    of which: frame at the browser -> text changed in the page", socketToText);
+            Console.WriteLine($"Render batches written per event (status event -> every page showed it): {string.Join(", ", batchCounts.Distinct().Order())} for {count} circuit(s)");
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"CPU per status event ({pushSamples * 2} events, from the call until every page showed it): portal process {cpu["portal"] / (pushSamples * 2):F0} ms, " +
                 $"Chromium {cpu["chromium"] / (pushSamples * 2):F0} ms, Playwright driver {cpu["driver"] / (pushSamples * 2):F0} ms"));
             foreach (var context in contexts) await CloseAsync(context);
         }
+    }
+
+    /// <summary>
+    /// --pin-cpus: this process (the portal, with Playwright's .NET client) on the first core, Chromium's processes and
+    /// Playwright's driver on the others, every thread (taskset -a; processes they start later inherit it). A stand-in for
+    /// browsers on other machines: the portal keeps its core whatever the 50 renderers do.
+    /// </summary>
+    private static async Task PinCpusAsync()
+    {
+        if (Environment.ProcessorCount < 2) throw new InvalidOperationException("--pin-cpus needs at least 2 cores.");
+        var others = $"1-{Environment.ProcessorCount - 1}";
+        await TasksetAsync("0", Environment.ProcessId);
+        // This process's descendants: Playwright's driver and the Chromium it launched.
+        var parents = new Dictionary<int, int>();
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out var pid)) continue;
+            try
+            {
+                var stat = File.ReadAllText(Path.Combine(dir, "stat"));
+                parents[pid] = int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[1], CultureInfo.InvariantCulture);
+            }
+            catch (IOException) { }
+        }
+        bool Descends(int pid) => parents.TryGetValue(pid, out var parent) && parent > 1 && (parent == Environment.ProcessId || Descends(parent));
+        var children = parents.Keys.Where(Descends).ToList();
+        foreach (var pid in children) await TasksetAsync(others, pid);
+        Console.WriteLine($"Pinned: the portal's process to core 0, {children.Count} Chromium/driver processes to cores {others}.");
+    }
+
+    private static async Task TasksetAsync(string cpus, int pid)
+    {
+        using var taskset = Process.Start(new ProcessStartInfo("taskset", ["-a", "-c", "-p", cpus, pid.ToString(CultureInfo.InvariantCulture)])
+            { RedirectStandardOutput = true, RedirectStandardError = true })!;
+        await taskset.WaitForExitAsync();
+        if (taskset.ExitCode != 0) throw new InvalidOperationException($"taskset {cpus} {pid}: {await taskset.StandardError.ReadToEndAsync()}");
     }
 
     /// <summary>CPU time (user + system) so far of this process, of Chromium's processes and of Playwright's node driver, in ms.</summary>

@@ -249,6 +249,24 @@ public sealed class VmsPageTests : PortalComponentTest
         Assert.Equal((searchRenders, pagerRenders, titleRenders), (search.RenderCount, pager.RenderCount, title.RenderCount));
     }
 
+    [Fact]
+    public async Task StatusEvent_OtherRowsButtonsAndSortHeadersKeepTheirClickHandlers()
+    {
+        var cut = Render<VmsPage>();
+        cut.WaitForAssertion(() => Assert.Equal("Down", Status(cut, "build-agent")));
+        var vm = await VmAsync("build-agent");
+        // bUnit's markup carries each element's event handler id: a new id is a handler the render batch sent again.
+        string Handler(string testId) => cut.Find($"[data-testid={testId}]").GetAttribute("blazor:onclick")
+                                         ?? throw new InvalidOperationException($"{testId} has no click handler");
+        string[] others = ["vm-db-primary-run", "vm-db-primary-stop", "vm-web-frontend-stop", "vm-build-agent-run", "vms-sort-name", "vms-sort-status"];
+        var before = others.Select(Handler).ToList();
+
+        Get<PortalNotifier>().Publish(new VmStatusChanged(vm.Id, vm.Name, VmStatus.Down, VmStatus.PoweringUp, DateTime.UtcNow, null));
+
+        cut.WaitForAssertion(() => Assert.Equal("PoweringUp", Status(cut, "build-agent")));
+        Assert.Equal(before, others.Select(Handler));
+    }
+
     private static string? Status(IRenderedComponent<VmsPage> cut, string vm) =>
         cut.Find($"[data-testid=vm-{vm}-status]").GetAttribute("data-status");
 
