@@ -267,6 +267,22 @@ public sealed class VmsPageTests : PortalComponentTest
         Assert.Equal(before, others.Select(Handler));
     }
 
+    [Fact]
+    public async Task InventoryChange_RowOnScreenShowsTheNewMemoryAndItsButtonsStillAct()
+    {
+        var cut = Render<VmsPage>();
+        cut.WaitForAssertion(() => Assert.Equal("Down", Status(cut, "build-agent")));
+        var vm = await VmAsync("build-agent");
+        await using (var db = await Get<IDbContextFactory<PortalDbContext>>().CreateDbContextAsync(Ct))
+            await db.Vms.Where(v => v.Id == vm.Id).ExecuteUpdateAsync(u => u.SetProperty(v => v.MemoryMiB, 3072), Ct);
+
+        Get<PortalNotifier>().Publish(new VmInventoryChanged());
+
+        cut.WaitForAssertion(() => Assert.Contains("3072 MiB", cut.Find("tr.vm-build-agent").TextContent));
+        await cut.InvokeAsync(() => Button(cut, "build-agent", "run").Click());
+        cut.WaitForAssertion(() => Assert.Equal("Up", Status(cut, "build-agent")), TimeSpan.FromSeconds(10));
+    }
+
     private static string? Status(IRenderedComponent<VmsPage> cut, string vm) =>
         cut.Find($"[data-testid=vm-{vm}-status]").GetAttribute("data-status");
 
