@@ -233,20 +233,40 @@ public sealed class VmsPageTests : PortalComponentTest
     }
 
     [Fact]
-    public async Task StatusEvent_RowChanges_TitleSearchBoxAndPagerAreNotRenderedAgain()
+    public async Task StatusEvent_RowChanges_PagerIsNotRenderedAgainAndTheSearchBoxKeepsItsHandler()
     {
         var cut = Render<VmsPage>();
         cut.WaitForAssertion(() => Assert.Equal("Down", Status(cut, "build-agent")));
         var vm = await VmAsync("build-agent");
-        var search = cut.FindComponent<MudBlazor.MudTextField<string>>();
         var pager = cut.FindComponent<Portal.Components.Pages.Shared.GridPager>();
-        var title = cut.FindComponent<MudBlazor.MudStack>();
-        var (searchRenders, pagerRenders, titleRenders) = (search.RenderCount, pager.RenderCount, title.RenderCount);
+        var pagerRenders = pager.RenderCount;
+        string SearchHandler() => cut.Find("input[data-testid=vms-search]").GetAttribute("blazor:oninput") ?? "none";
+        var searchHandler = SearchHandler();
 
         Get<PortalNotifier>().Publish(new VmStatusChanged(vm.Id, vm.Name, VmStatus.Down, VmStatus.PoweringUp, DateTime.UtcNow, null));
 
         cut.WaitForAssertion(() => Assert.Equal("PoweringUp", Status(cut, "build-agent")));
-        Assert.Equal((searchRenders, pagerRenders, titleRenders), (search.RenderCount, pager.RenderCount, title.RenderCount));
+        Assert.Equal(pagerRenders, pager.RenderCount);
+        Assert.NotEqual("none", searchHandler);
+        Assert.Equal(searchHandler, SearchHandler());
+        // The box has no value attribute: no render writes over what is being typed.
+        Assert.False(cut.Find("input[data-testid=vms-search]").HasAttribute("value"));
+    }
+
+    [Fact]
+    public void Search_Cleared_ShowsEveryRowAndAnEmptyBox()
+    {
+        var cut = Render<VmsPage>();
+        cut.WaitForAssertion(() => Assert.NotEmpty(cut.FindAll("tr.vm-row")));
+        var all = cut.FindAll("tr.vm-row").Count;
+        Assert.Empty(cut.FindAll("[data-testid=vms-search-clear]"));
+        cut.Find("input[data-testid=vms-search]").Input("REPORT");
+        cut.WaitForAssertion(() => Assert.Single(cut.FindAll("tr.vm-row")), TimeSpan.FromSeconds(5));
+
+        cut.Find("[data-testid=vms-search-clear]").Click();
+
+        cut.WaitForAssertion(() => Assert.Equal(all, cut.FindAll("tr.vm-row").Count));
+        Assert.Empty(cut.FindAll("[data-testid=vms-search-clear]"));
     }
 
     [Fact]

@@ -1,0 +1,33 @@
+// The navigation drawer's toggle (MainLayout). The drawer is plain markup, so no circuit holds a component or a JS
+// interop listener for it. Wide screens: open beside the page until the toggle closes it; narrow ones (below
+// MudBlazor's md breakpoint, 960 px): closed, and over the page when the toggle opens it. The state is a class on
+// <html>, which Blazor never renders: it survives the circuit replacing the prerendered page and every re-render.
+(() => {
+  const root = document.documentElement;
+  const wide = window.matchMedia('(min-width: 960px)');
+  const isOpen = () => wide.matches ? !root.classList.contains('portal-nav-closed') : root.classList.contains('portal-nav-open');
+  let toggle = null;
+  const sync = () => {
+    toggle = document.getElementById('portal-nav-toggle');
+    toggle?.setAttribute('aria-expanded', String(isOpen()));
+  };
+  const closeOver = () => { root.classList.remove('portal-nav-open'); sync(); };
+
+  document.addEventListener('click', e => {
+    if (!(e.target instanceof Element)) return;
+    if (e.target.closest('#portal-nav-toggle')) {
+      root.classList.toggle(wide.matches ? 'portal-nav-closed' : 'portal-nav-open');
+      sync();
+    } else if (!wide.matches && e.target.closest('.portal-drawer-overlay, .portal-drawer a')) {
+      closeOver(); // a narrow screen's drawer covers the page: a click beside it, or on a link, closes it
+    }
+  });
+  document.addEventListener('keydown', e => {
+    if (e.key === 'Escape' && !wide.matches && root.classList.contains('portal-nav-open')) closeOver();
+  });
+  wide.addEventListener('change', closeOver);
+  // The circuit's first render replaces the prerendered toggle: keep its aria-expanded true to what is shown.
+  new MutationObserver(() => { if (document.getElementById('portal-nav-toggle') !== toggle) sync(); })
+    .observe(document.body, { childList: true, subtree: true });
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', sync); else sync();
+})();
