@@ -30,6 +30,10 @@ public static class PortalWebExtensions
         {
             c.SnackbarConfiguration.PositionClass = Defaults.Classes.Position.BottomRight;
             c.SnackbarConfiguration.VisibleStateDuration = 6000;
+            // Each circuit's popover service wakes on this period to detach closed popovers in the browser (0.5 s by
+            // default): with 50 idle pages that was 100 wake-ups a second, each paid with the thread pool's spin-wait,
+            // and ~40 % of the portal's idle CPU (benchmarks/README.md, "The portal's CPU with idle pages").
+            c.PopoverOptions.QueueDelay = TimeSpan.FromSeconds(5);
         });
         services.AddCascadingAuthenticationState();
         services.AddAuthentication(IdentityConstants.ApplicationScheme).AddIdentityCookies();
