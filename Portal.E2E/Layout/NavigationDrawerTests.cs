@@ -29,6 +29,8 @@ public sealed class NavigationDrawerTests(PortalFixture portal) : PortalTest(por
         await Expect(shell.Navigation).Not.ToBeInViewportAsync();
         await Expect(Toggle).ToHaveAttributeAsync("aria-expanded", "false");
         await Expect(main).ToHaveCSSAsync("margin-left", "0px");
+        // Closed is hidden, not only off screen: its links are out of the tab order.
+        await Expect(shell.Navigation.GetByRole(AriaRole.Link, new() { Name = "Hosts" })).ToBeHiddenAsync();
         // A page the circuit renders (a VM's page, from the grid's link) keeps the choice.
         var vms = new VmsPage(Page);
         await vms.Link(DemoVms.WebFrontend).ClickAsync();
@@ -60,6 +62,7 @@ public sealed class NavigationDrawerTests(PortalFixture portal) : PortalTest(por
         await Expect(shell.Navigation).ToBeInViewportAsync();
         await Expect(Toggle).ToHaveAttributeAsync("aria-expanded", "true");
         await Expect(Page.GetByTestId("nav-overlay")).ToBeVisibleAsync();
+        await Expect(shell.Navigation.GetByRole(AriaRole.Link, new() { Name = "Hosts" })).ToBeVisibleAsync();
         await Expect(main).ToHaveCSSAsync("margin-left", "0px");
 
         // A click beside the drawer closes it.
