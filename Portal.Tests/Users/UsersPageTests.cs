@@ -89,7 +89,7 @@ public sealed class UsersPageTests : PortalComponentTest
 
         await providers.Find("[data-testid=add-user-name]").InputAsync(new ChangeEventArgs { Value = "bob" });
         await providers.Find("[data-testid=add-user-password]").InputAsync(new ChangeEventArgs { Value = "weakpass" });
-        await providers.Find("[data-testid=add-user-ok]").ClickAsync(new());
+        await ClickAsync(providers, "[data-testid=add-user-ok]");
 
         providers.WaitForAssertion(() => Assert.Equal(
             "Passwords must have at least one digit ('0'-'9'). Passwords must have at least one uppercase ('A'-'Z').",
@@ -108,7 +108,7 @@ public sealed class UsersPageTests : PortalComponentTest
         await providers.Find("[data-testid=add-user-password]").InputAsync(new ChangeEventArgs { Value = Password });
         var role = providers.FindComponents<MudSelect<string>>().Single(s => TestId(s) == "add-user-role");
         await role.InvokeAsync(() => role.Instance.SelectOption(Roles.Admin));
-        await providers.Find("[data-testid=add-user-ok]").ClickAsync(new());
+        await ClickAsync(providers, "[data-testid=add-user-ok]");
 
         providers.WaitForAssertion(() => Assert.Empty(providers.FindAll("[data-testid=add-user-dialog]")));
         page.WaitForAssertion(() => Assert.Equal("Admin", RoleOf(page, "bob")));
@@ -156,9 +156,9 @@ public sealed class UsersPageTests : PortalComponentTest
         cut.WaitForElement("[data-testid=user-helen-delete]");
 
         // The handler waits for the confirmation, so the click is not awaited.
-        _ = cut.Find("[data-testid=user-helen-delete]").ClickAsync(new());
+        _ = ClickAsync(cut, "[data-testid=user-helen-delete]");
         providers.WaitForAssertion(() => Assert.Contains("Delete the user 'helen'?", providers.Find("[data-testid=confirm-message]").TextContent));
-        await providers.Find("[data-testid=confirm-ok]").ClickAsync(new());
+        await ClickAsync(providers, "[data-testid=confirm-ok]");
 
         cut.WaitForAssertion(() => Assert.Empty(cut.FindAll("[data-testid=user-helen-name]")));
         Assert.False(await ExistsAsync("helen"));
@@ -226,7 +226,7 @@ public sealed class UsersPageTests : PortalComponentTest
         var page = Render<UsersPage>();
         page.WaitForElement(Grid);
         // The handler waits for the dialog to close, so the click is not awaited.
-        _ = page.Find("[data-testid=users-add]").ClickAsync(new());
+        _ = ClickAsync(page, "[data-testid=users-add]");
         providers.WaitForElement("[data-testid=add-user-dialog]");
         return (providers, page);
     }

@@ -61,7 +61,7 @@ public sealed class HostsPageTests : PortalComponentTest
 
         await providers.Find("[data-testid=add-host-name]").InputAsync(new ChangeEventArgs { Value = "kvm2" });
         await providers.Find("[data-testid=add-host-uri]").InputAsync(new ChangeEventArgs { Value = "qemu+ssh:///system" });
-        await providers.Find("[data-testid=add-host-save]").ClickAsync(new());
+        await ClickAsync(providers, "[data-testid=add-host-save]");
 
         providers.WaitForAssertion(() => Assert.Equal("A qemu+ssh URI names the machine to reach, as in qemu+ssh://root@kvm2.example.com/system.",
             providers.Find("[data-testid=add-host-error]").TextContent.Trim()));
@@ -78,7 +78,7 @@ public sealed class HostsPageTests : PortalComponentTest
 
         await providers.Find("[data-testid=add-host-name]").InputAsync(new ChangeEventArgs { Value = "other" });
         await providers.Find("[data-testid=add-host-uri]").InputAsync(new ChangeEventArgs { Value = uri });
-        await providers.Find("[data-testid=add-host-save]").ClickAsync(new());
+        await ClickAsync(providers, "[data-testid=add-host-save]");
 
         providers.WaitForAssertion(() => Assert.Empty(providers.FindAll("[data-testid=add-host-dialog]")));
         providers.WaitForAssertion(() => Assert.Contains("Host other (", providers.Markup));
@@ -99,12 +99,12 @@ public sealed class HostsPageTests : PortalComponentTest
         cut.WaitForElement($"[data-testid=host-{id}-remove]");
 
         // The handler waits for the confirmation, so the click is not awaited.
-        _ = cut.Find($"[data-testid=host-{id}-remove]").ClickAsync(new());
+        _ = ClickAsync(cut, $"[data-testid=host-{id}-remove]");
         providers.WaitForAssertion(() => Assert.Equal(
             $"Remove host lost ({UnreachableUri}) from the portal? The portal has no VMs on it. Nothing changes on the host: its VMs stay defined there " +
             "and come back (without the portal's snapshots) if you add the host again.",
             providers.Find("[data-testid=confirm-message]").TextContent.Trim()));
-        await providers.Find("[data-testid=confirm-ok]").ClickAsync(new());
+        await ClickAsync(providers, "[data-testid=confirm-ok]");
 
         cut.WaitForAssertion(() => Assert.Empty(cut.FindAll($"[data-testid=host-{id}-name]")));
         Assert.Null(Get<HostConnections>().Find(id));
@@ -122,9 +122,9 @@ public sealed class HostsPageTests : PortalComponentTest
         var cut = Render<HostsPage>();
         cut.WaitForElement($"[data-testid=host-{id}-remove]");
 
-        _ = cut.Find($"[data-testid=host-{id}-remove]").ClickAsync(new());
+        _ = ClickAsync(cut, $"[data-testid=host-{id}-remove]");
         providers.WaitForElement("[data-testid=confirm-ok]");
-        await providers.Find("[data-testid=confirm-ok]").ClickAsync(new());
+        await ClickAsync(providers, "[data-testid=confirm-ok]");
 
         providers.WaitForAssertion(() => Assert.Contains("Cannot remove host other while its VMs run or are locked: b-web (Up).", providers.Markup));
         Assert.Equal("Connected", State(cut, id));
@@ -166,7 +166,7 @@ public sealed class HostsPageTests : PortalComponentTest
         var page = Render<HostsPage>();
         page.WaitForElement("[data-testid=hosts-grid]");
         // The handler waits for the dialog to close, so the click is not awaited.
-        _ = page.Find("[data-testid=hosts-add]").ClickAsync(new());
+        _ = ClickAsync(page, "[data-testid=hosts-add]");
         providers.WaitForElement("[data-testid=add-host-dialog]");
         return (providers, page);
     }

@@ -80,7 +80,7 @@ public sealed class CreateSnapshotDialogTests : PortalComponentTest
         var vm = await VmAsync("web-frontend");
         var providers = await OpenAsync(vm);
 
-        await providers.Find("[data-testid=create-snapshot-ok]").ClickAsync(new());
+        await ClickAsync(providers, "[data-testid=create-snapshot-ok]");
 
         var error = providers.WaitForElement("[data-testid=create-snapshot-error]");
         Assert.Equal("Enter a description for the snapshot.", error.TextContent.Trim());
@@ -138,7 +138,7 @@ public sealed class CreateSnapshotDialogTests : PortalComponentTest
         await option.ClickAsync(new());
         providers.WaitForAssertion(() => Assert.Contains("san-block · Block", providers.Find("[data-testid=create-snapshot-domain]").GetAttribute("value")));
         await providers.Find("[data-testid=create-snapshot-description]").InputAsync(new ChangeEventArgs { Value = "on block" });
-        await providers.Find("[data-testid=create-snapshot-ok]").ClickAsync(new());
+        await ClickAsync(providers, "[data-testid=create-snapshot-ok]");
 
         var snapshot = await Portal.Tests.Support.Wait.UntilAsync(async () => (await Get<PortalQueries>().SnapshotsAsync(vm.Id, Ct)).FirstOrDefault(x => x.Description == "on block" && x.HasMemory),
             x => x is not null, "the memory snapshot");

@@ -46,11 +46,11 @@ public sealed class SnapshotsPanelTests : PortalComponentTest
         var cut = await RenderPanelAsync(s.VmId);
 
         // The click's handler awaits the popup's answer, so the click completes only once the popup closes.
-        var previewing = Click(cut, $"[data-testid=snapshot-{s.WithMemory}-preview]");
+        var previewing = ClickAsync(cut, $"[data-testid=snapshot-{s.WithMemory}-preview]");
 
         providers.WaitForElement(PreviewDialog);
         Assert.True(providers.Find("[data-testid=preview-restore-memory]").HasAttribute("checked"));
-        await Click(providers, "[data-testid=preview-cancel]");
+        await ClickAsync(providers, "[data-testid=preview-cancel]");
         await previewing;
         Assert.False((await VmAsync(s.VmId)).InPreview);
     }
@@ -61,10 +61,10 @@ public sealed class SnapshotsPanelTests : PortalComponentTest
         var s = await StoppedVmWithSnapshotsAsync();
         var providers = RenderProviders();
         var cut = await RenderPanelAsync(s.VmId);
-        var previewing = Click(cut, $"[data-testid=snapshot-{s.WithMemory}-preview]");
+        var previewing = ClickAsync(cut, $"[data-testid=snapshot-{s.WithMemory}-preview]");
 
         providers.WaitForElement("[data-testid=preview-ok]");
-        await Click(providers, "[data-testid=preview-ok]");
+        await ClickAsync(providers, "[data-testid=preview-ok]");
         await previewing;
 
         providers.WaitForAssertion(() => Assert.Contains("'with memory'", Snackbars(providers)));
@@ -80,11 +80,11 @@ public sealed class SnapshotsPanelTests : PortalComponentTest
         var s = await StoppedVmWithSnapshotsAsync();
         var providers = RenderProviders();
         var cut = await RenderPanelAsync(s.VmId);
-        var previewing = Click(cut, $"[data-testid=snapshot-{s.WithMemory}-preview]");
+        var previewing = ClickAsync(cut, $"[data-testid=snapshot-{s.WithMemory}-preview]");
         providers.WaitForElement("[data-testid=preview-restore-memory]");
         await providers.InvokeAsync(() => providers.Find("[data-testid=preview-restore-memory]").ChangeAsync(new ChangeEventArgs { Value = false }));
 
-        await Click(providers, "[data-testid=preview-ok]");
+        await ClickAsync(providers, "[data-testid=preview-ok]");
         await previewing;
 
         providers.WaitForAssertion(() => Assert.Contains("without its memory", Snackbars(providers)));
@@ -101,7 +101,7 @@ public sealed class SnapshotsPanelTests : PortalComponentTest
         var cut = await RenderPanelAsync(s.VmId);
 
         // Not awaited: were the popup to open, the click would wait for its answer and the snackbar never come.
-        var previewing = Click(cut, $"[data-testid=snapshot-{s.DisksOnly}-preview]");
+        var previewing = ClickAsync(cut, $"[data-testid=snapshot-{s.DisksOnly}-preview]");
 
         providers.WaitForAssertion(() => Assert.Contains("'disks only'", Snackbars(providers)));
         Assert.Empty(providers.FindAll(PreviewDialog));
@@ -207,13 +207,6 @@ public sealed class SnapshotsPanelTests : PortalComponentTest
         cut.WaitForState(() => cut.Instance.RightsKnown);
         return cut;
     }
-
-    /// <summary>
-    /// Finds and clicks on the renderer's own context, so that no render can come between the two (the panel and the
-    /// dialog render again as their data arrives); the task ends when the click's handler ends.
-    /// </summary>
-    private static Task Click<T>(IRenderedComponent<T> root, string selector) where T : IComponent =>
-        root.InvokeAsync(() => root.Find(selector).ClickAsync(new MouseEventArgs()));
 
     private static string? Memory(IRenderedComponent<SnapshotsPanel> cut, Guid snapshot) =>
         cut.Find($"[data-testid=snapshot-{snapshot}-memory]").GetAttribute("data-has-memory");
