@@ -74,7 +74,7 @@ public sealed class RoutingHypervisor(HostConnections hosts) : IHypervisor
     public async Task ShutdownAsync(Guid id, CancellationToken ct = default) => await (await On(id, ct)).ShutdownAsync(id, ct);
     public async Task SuspendAsync(Guid id, CancellationToken ct = default) => await (await On(id, ct)).SuspendAsync(id, ct);
     public async Task ResumeAsync(Guid id, CancellationToken ct = default) => await (await On(id, ct)).ResumeAsync(id, ct);
-    public async Task CreateSnapshotAsync(Guid id, SnapshotRequest request, CancellationToken ct = default) => await (await On(id, ct)).CreateSnapshotAsync(id, request, ct);
+    public async Task<SnapshotTaken> CreateSnapshotAsync(Guid id, SnapshotRequest request, CancellationToken ct = default) => await (await On(id, ct)).CreateSnapshotAsync(id, request, ct);
     public async Task DeleteSnapshotAsync(Guid id, string name, CancellationToken ct = default) => await (await On(id, ct)).DeleteSnapshotAsync(id, name, ct);
     public async Task RedefineSnapshotAsync(Guid id, string snapshotXml, CancellationToken ct = default) => await (await On(id, ct)).RedefineSnapshotAsync(id, snapshotXml, ct);
     public async Task<IReadOnlyList<string>> ListSnapshotNamesAsync(Guid id, CancellationToken ct = default) => await (await On(id, ct)).ListSnapshotNamesAsync(id, ct);

@@ -38,9 +38,11 @@ public interface IHypervisor
 
     /// <summary>
     /// Takes a live or offline snapshot named <paramref name="request"/>.Name. When a memory target is given the
-    /// guest's memory is written to it (libvirt pauses the guest while it does).
+    /// guest's memory is written to it (libvirt pauses the guest while it does). Returns what the caller reads next,
+    /// read on the call's own thread as soon as the snapshot exists: asked for separately, the same two reads took
+    /// 3–9 ms more on a real host, on the path between a create request and its reply.
     /// </summary>
-    Task CreateSnapshotAsync(Guid id, SnapshotRequest request, CancellationToken ct = default);
+    Task<SnapshotTaken> CreateSnapshotAsync(Guid id, SnapshotRequest request, CancellationToken ct = default);
 
     /// <summary>Removes the hypervisor's record of a snapshot. Memory volumes are removed separately.</summary>
     Task DeleteSnapshotAsync(Guid id, string name, CancellationToken ct = default);
@@ -153,6 +155,12 @@ public sealed record DomainLifecycleEvent(Guid DomainId, string DomainName, Doma
 /// <param name="Progress">Told the dump's progress (0..1) from libvirt's job info while memory is written.</param>
 /// <param name="InactiveXml">The domain's inactive XML when the caller has just read it, so it is not read twice; null reads it.</param>
 public sealed record SnapshotRequest(string Name, string Description, string? MemoryFile, IProgress<double>? Progress = null, string? InactiveXml = null);
+
+/// <summary>The host right after a snapshot was taken.</summary>
+/// <param name="SnapshotXml">libvirt's description of the snapshot; null when the host needed none (a stopped VM without disks).</param>
+/// <param name="InactiveXml">The domain's inactive configuration (on a real host, now on the snapshot's new overlays).</param>
+/// <param name="State">The domain's run state (a guest the dump paused runs again).</param>
+public sealed record SnapshotTaken(string? SnapshotXml, string InactiveXml, DomainRunState State);
 
 /// <summary>Where a memory dump lives, and the configuration the VM had when it was taken.</summary>
 public sealed record MemoryRestoreRequest(string DumpPath, string ConfigurationXml);

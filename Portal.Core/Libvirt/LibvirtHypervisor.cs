@@ -296,13 +296,13 @@ public sealed unsafe partial class LibvirtHypervisor : IHypervisor, IDisposable
         ct.ThrowIfCancellationRequested();
     }, ct);
 
-    public Task CreateSnapshotAsync(Guid id, SnapshotRequest request, CancellationToken ct = default) => Long(() =>
+    public Task<SnapshotTaken> CreateSnapshotAsync(Guid id, SnapshotRequest request, CancellationToken ct = default) => Long(() =>
     {
-        try { CreateSnapshot(id, request); }
+        try { return CreateSnapshot(id, request); }
         finally { Persist(id); }
     }, ct);
 
-    private void CreateSnapshot(Guid id, SnapshotRequest request)
+    private SnapshotTaken CreateSnapshot(Guid id, SnapshotRequest request)
     {
         using var d = Domain(id, "Taking the snapshot");
         var state = Describe(d).State;
@@ -310,11 +310,18 @@ public sealed unsafe partial class LibvirtHypervisor : IHypervisor, IDisposable
         var domainXml = XDocument.Parse(request.InactiveXml ?? Interop.Owned(Interop.virDomainGetXMLDesc(d, XmlInactive)) ?? "<domain/>");
         var (xml, flags) = SnapshotXml.Build(request, live, IsTestDriver, domainXml);
         if (!live && !IsTestDriver && (flags & SnapshotXml.DiskOnly) == 0)
-            return; // a stopped VM without disks: the configuration in the portal is the whole snapshot
-        using var watch = IsTestDriver || request.Progress is null || request.MemoryFile is null ? null : WatchDumpProgress(id, request.Progress);
-        using var s = Interop.virDomainSnapshotCreateXML(d, xml, flags);
-        if (s.IsInvalid) throw new HypervisorException("Taking the snapshot", LastError());
+            return Taken(d, null); // a stopped VM without disks: the configuration in the portal is the whole snapshot
+        using (request.Progress is null || request.MemoryFile is null || IsTestDriver ? null : WatchDumpProgress(id, request.Progress))
+        {
+            using var s = Interop.virDomainSnapshotCreateXML(d, xml, flags);
+            if (s.IsInvalid) throw new HypervisorException("Taking the snapshot", LastError());
+            return Taken(d, Interop.Owned(Interop.virDomainSnapshotGetXMLDesc(s, XmlSecure)) ?? throw new HypervisorException("Reading the snapshot", LastError()));
+        }
     }
+
+    private static SnapshotTaken Taken(DomainHandle d, string? snapshotXml) => new(snapshotXml,
+        Interop.Owned(Interop.virDomainGetXMLDesc(d, XmlSecure | XmlInactive)) ?? throw new HypervisorException("Reading the domain XML", LastError()),
+        Describe(d).State);
 
     /// <summary>Reports the running dump's progress from libvirt's job info until disposed.</summary>
     private IDisposable WatchDumpProgress(Guid id, IProgress<double> progress)

@@ -124,15 +124,30 @@ public sealed partial class CreateSnapshotCommand(CommandServices s, ILogger<Cre
         await run.SaveAsync("dumping", ct);
         await initiated;
         var beforeDump = Stopwatch.GetElapsedTime(run.StartedAt);
-        await S.Hypervisor.CreateSnapshotAsync(vm.Id, new SnapshotRequest(snapshot.HypervisorName, snapshot.Description, run.Memory?.DumpPath, progress, config), ct);
+        // On a file domain the configuration's volume is made while libvirt dumps: it gets the name journaled with the
+        // plan, so whenever the portal dies, recovery knows what to look for or delete. A block domain names its
+        // partitions itself (two asked for at once could be given the same one): there it is made after the dump.
+        var conf = run.Memory is { } early && run.Domain!.Kind == StorageKind.File ? CreateConfVolumeAsync(run, early, ct) : null;
+        SnapshotTaken taken;
+        try
+        {
+            taken = await S.Hypervisor.CreateSnapshotAsync(vm.Id, new SnapshotRequest(snapshot.HypervisorName, snapshot.Description, run.Memory?.DumpPath, progress, config), ct);
+        }
+        catch when (conf is not null)
+        {
+            // The undo deletes the volume by its planned name: let its creation end first, however it ends.
+            await conf.ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            throw;
+        }
 
         var dumped = Stopwatch.GetElapsedTime(run.StartedAt);
         if (run.Memory is { } dump) S.Metrics.MemoryDumped(dump.SizeBytes, dumped - beforeDump, run.Domain!.Kind.ToString());
-        // The configuration volume is made while the snapshot's result is read back.
-        await Task.WhenAll(CompleteOnHostAsync(vm, snapshot, ct), run.Memory is { } mv ? CreateConfVolumeAsync(run, mv, ct) : Task.CompletedTask);
+        Complete(vm, snapshot, taken.SnapshotXml, taken.InactiveXml);
+        if (conf is not null) await conf;
+        else if (run.Memory is { } mv) await CreateConfVolumeAsync(run, mv, ct);
         run.NotifyAfterSave(new SnapshotChanged(vm.Id, snapshot.Id, "Ok"));
         run.Commit();
-        if (live || save) await S.Monitor.RefreshFromHostAsync(vm.Id, "snapshot taken", ct);
+        if (live || save) await S.Monitor.SetStatusAsync(vm.Id, VmMonitor.FromRunState(taken.State), "snapshot taken", ct);
         LogCreated(log, snapshot.Id, vm.Id, run.Memory is not null, prepared.TotalMilliseconds, (beforeDump - prepared).TotalMilliseconds,
             (dumped - beforeDump).TotalMilliseconds, (Stopwatch.GetElapsedTime(run.StartedAt) - dumped).TotalMilliseconds);
         run.AuditMessage = $"Snapshot '{snapshot.Description}' creation for VM {vm.Name} has been completed" +
@@ -177,17 +192,17 @@ public sealed partial class CreateSnapshotCommand(CommandServices s, ILogger<Cre
             run.OnUndo(new DeleteVolumeStep(run.Domain!.PoolName, mv.ConfVolumeName));
     }
 
-    /// <summary>The host has the snapshot: the row becomes Ok, the Active sits on it and follows the VM's configuration.</summary>
-    private async Task CompleteOnHostAsync(Vm vm, Snapshot snapshot, CancellationToken ct)
+    /// <summary>
+    /// The host has the snapshot: the row becomes Ok, the Active sits on it and follows the VM's configuration (on a
+    /// real host the VM now writes to new overlays).
+    /// </summary>
+    private static void Complete(Vm vm, Snapshot snapshot, string? snapshotXml, string inactiveXml)
     {
-        var xml = S.Hypervisor.GetSnapshotXmlAsync(vm.Id, snapshot.HypervisorName!, ct);
-        // On a real host the VM now writes to new overlays; the Active snapshot follows its configuration.
-        var config = S.Hypervisor.GetDomainXmlAsync(vm.Id, inactive: true, ct);
-        snapshot.HypervisorXml = await xml;
+        snapshot.HypervisorXml = snapshotXml;
         snapshot.Status = SnapshotStatus.Ok;
         var active = vm.Snapshots.Single(x => x.Type == SnapshotType.Active);
         active.ParentId = snapshot.Id;
-        active.ConfigurationXml = await config;
+        active.ConfigurationXml = inactiveXml;
     }
 
     protected override async Task<bool> HostFinishedAsync(OperationRecord record, CancellationToken ct)
@@ -204,7 +219,9 @@ public sealed partial class CreateSnapshotCommand(CommandServices s, ILogger<Cre
         await using var db = await S.Db.CreateDbContextAsync(ct);
         var vm = await db.Vms.Include(v => v.Snapshots).FirstAsync(v => v.Id == record.VmId, ct);
         var snapshot = vm.Snapshots.Single(x => x.Id == j.SnapshotId);
-        await CompleteOnHostAsync(vm, snapshot, ct);
+        var xml = S.Hypervisor.GetSnapshotXmlAsync(vm.Id, snapshot.HypervisorName!, ct);
+        var config = S.Hypervisor.GetDomainXmlAsync(vm.Id, inactive: true, ct);
+        Complete(vm, snapshot, await xml, await config);
         // The portal stopped after the dump, before it made the configuration volume.
         if (snapshot.MemoryVolumeId is { } id && await db.MemoryVolumes.Include(m => m.StorageDomain).FirstOrDefaultAsync(m => m.Id == id, ct) is { ConfPath: "" } mv)
         {

@@ -63,7 +63,6 @@ public sealed class CreateSnapshotFailureTests() : PortalTest(injectFaults: true
     [InlineData(nameof(IHypervisor.CreateVolumeAsync), 2, true)]
     [InlineData(nameof(IHypervisor.FindDomainAsync), 1, true)]
     [InlineData(nameof(IHypervisor.CreateSnapshotAsync), 1, true)]
-    [InlineData(nameof(IHypervisor.FindDomainAsync), 2, true)]
     [InlineData(nameof(IHypervisor.GetDomainXmlAsync), 1, false)]
     [InlineData(nameof(IHypervisor.CreateSnapshotAsync), 1, false)]
     public async Task Create_FaultAtAnyStep_LeavesNothingHalfDone(string method, int nth, bool saveMemory)

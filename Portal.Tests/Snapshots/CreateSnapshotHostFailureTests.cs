@@ -41,10 +41,10 @@ public sealed class CreateSnapshotHostFailureTests() : PortalTest(injectFaults: 
         Assert.Contains("Undoing it also failed", audit.Message);
         Assert.Contains("delete memory volume", audit.Message);
         Assert.Contains("What is left is undone as soon as the host answers again.", audit.Message);
-        // The database still knows the half-written dump, held by no snapshot, and the host still has it; the
-        // configuration volume is only made once the dump has succeeded, so there is none.
+        // The database still knows the half-written dump, held by no snapshot, and the host still has it (the
+        // configuration volume, made while libvirt dumps, may be there too, depending on when the host died).
         var orphan = Assert.Single(await Portal.MemoryVolumesAsync());
-        Assert.Equal((true, false), await VolumesOnInnerHostAsync(orphan));
+        Assert.True(await DumpOnInnerHostAsync(orphan));
 
         var collector = Portal.Get<OrphanVolumeCollector>();
         Assert.Equal(0, await collector.CollectAsync(Ct)); // the host still does not answer: kept for the next pass
@@ -135,7 +135,6 @@ public sealed class CreateSnapshotHostFailureTests() : PortalTest(injectFaults: 
         await Portal.AssertNothingHalfDoneAsync(web);
     }
 
-    private async Task<(bool, bool)> VolumesOnInnerHostAsync(MemoryVolume mv) =>
-        (await Portal.Faults.Inner.FindVolumePathAsync(DemoNode.DataPool, mv.DumpVolumeName, Ct) is not null,
-         await Portal.Faults.Inner.FindVolumePathAsync(DemoNode.DataPool, mv.ConfVolumeName, Ct) is not null);
+    private async Task<bool> DumpOnInnerHostAsync(MemoryVolume mv) =>
+        await Portal.Faults.Inner.FindVolumePathAsync(DemoNode.DataPool, mv.DumpVolumeName, Ct) is not null;
 }

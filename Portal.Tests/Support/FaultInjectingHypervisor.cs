@@ -169,7 +169,7 @@ public sealed class FaultInjectingHypervisor(IHypervisor inner) : IHypervisor, I
     public async Task ShutdownAsync(Guid id, CancellationToken ct = default) { await Intercept(nameof(ShutdownAsync), id); await inner.ShutdownAsync(id, ct); }
     public async Task SuspendAsync(Guid id, CancellationToken ct = default) { await Intercept(nameof(SuspendAsync), id); await inner.SuspendAsync(id, ct); }
     public async Task ResumeAsync(Guid id, CancellationToken ct = default) { await Intercept(nameof(ResumeAsync), id); await inner.ResumeAsync(id, ct); }
-    public async Task CreateSnapshotAsync(Guid id, SnapshotRequest request, CancellationToken ct = default) { await Intercept(nameof(CreateSnapshotAsync), id); await inner.CreateSnapshotAsync(id, request, ct); }
+    public async Task<SnapshotTaken> CreateSnapshotAsync(Guid id, SnapshotRequest request, CancellationToken ct = default) { await Intercept(nameof(CreateSnapshotAsync), id); return await inner.CreateSnapshotAsync(id, request, ct); }
     public async Task DeleteSnapshotAsync(Guid id, string name, CancellationToken ct = default) { await Intercept(nameof(DeleteSnapshotAsync), id); await inner.DeleteSnapshotAsync(id, name, ct); }
     public async Task<IReadOnlyList<string>> ListSnapshotNamesAsync(Guid id, CancellationToken ct = default) { await Intercept(nameof(ListSnapshotNamesAsync), id); return await inner.ListSnapshotNamesAsync(id, ct); }
     public async Task WaitForJobAsync(Guid id, CancellationToken ct = default) { await Intercept(nameof(WaitForJobAsync), id); await inner.WaitForJobAsync(id, ct); }
