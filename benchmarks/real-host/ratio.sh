@@ -22,7 +22,7 @@ Logging__LogLevel__Microsoft.AspNetCore.Hosting.Diagnostics=Information \
 Libvirt__DataPools__0=portal-data Libvirt__ExportPools__0=portal-export \
   dotnet "$repo/Portal/bin/Release/net10.0/Portal.dll" --urls "http://127.0.0.1:$port" > "$data/portal.log" 2>&1 &
 portal=$!
-trap 'kill $portal 2>/dev/null; wait $portal 2>/dev/null; rm -rf "$data"' EXIT
+trap 'kill $portal 2>/dev/null || true; wait $portal 2>/dev/null || true; rm -rf "$data"' EXIT
 for _ in $(seq 300); do curl -sf "http://127.0.0.1:$port/healthz/ready" >/dev/null && break; sleep 0.5; done
 # Sign in once, as the oVirt SDKs do (SSO token): Basic would verify the password (PBKDF2, ~80 ms here) on every call.
 token=$(curl -sf -d "grant_type=password&scope=ovirt-app-api&username=admin@internal&password=$pass" \
