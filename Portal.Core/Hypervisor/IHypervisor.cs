@@ -39,7 +39,7 @@ public interface IHypervisor
     /// <summary>
     /// Takes a live or offline snapshot named <paramref name="request"/>.Name. When a memory target is given the
     /// guest's memory is written to it (libvirt pauses the guest while it does). Returns what the caller reads next,
-    /// read on the call's own thread as soon as the snapshot exists: asked for separately, the same two reads took
+    /// read on the call's own thread as soon as the snapshot exists: asked for separately, the same reads took
     /// 3–9 ms more on a real host, on the path between a create request and its reply.
     /// </summary>
     Task<SnapshotTaken> CreateSnapshotAsync(Guid id, SnapshotRequest request, CancellationToken ct = default);
