@@ -87,8 +87,8 @@ public sealed class UsersPageTests : PortalComponentTest
         await SeedAsync();
         var (providers, _) = await OpenAddUserAsync();
 
-        await providers.Find("[data-testid=add-user-name]").InputAsync(new ChangeEventArgs { Value = "bob" });
-        await providers.Find("[data-testid=add-user-password]").InputAsync(new ChangeEventArgs { Value = "weakpass" });
+        await InputAsync(providers, "[data-testid=add-user-name]", "bob");
+        await InputAsync(providers, "[data-testid=add-user-password]", "weakpass");
         await ClickAsync(providers, "[data-testid=add-user-ok]");
 
         providers.WaitForAssertion(() => Assert.Equal(
@@ -104,8 +104,8 @@ public sealed class UsersPageTests : PortalComponentTest
         await SeedAsync();
         var (providers, page) = await OpenAddUserAsync();
 
-        await providers.Find("[data-testid=add-user-name]").InputAsync(new ChangeEventArgs { Value = "bob" });
-        await providers.Find("[data-testid=add-user-password]").InputAsync(new ChangeEventArgs { Value = Password });
+        await InputAsync(providers, "[data-testid=add-user-name]", "bob");
+        await InputAsync(providers, "[data-testid=add-user-password]", Password);
         var role = providers.FindComponents<MudSelect<string>>().Single(s => TestId(s) == "add-user-role");
         await role.InvokeAsync(() => role.Instance.SelectOption(Roles.Admin));
         await ClickAsync(providers, "[data-testid=add-user-ok]");

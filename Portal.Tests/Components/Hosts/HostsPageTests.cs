@@ -59,8 +59,8 @@ public sealed class HostsPageTests : PortalComponentTest
     {
         var (providers, _) = OpenAddHost();
 
-        await providers.Find("[data-testid=add-host-name]").InputAsync(new ChangeEventArgs { Value = "kvm2" });
-        await providers.Find("[data-testid=add-host-uri]").InputAsync(new ChangeEventArgs { Value = "qemu+ssh:///system" });
+        await InputAsync(providers, "[data-testid=add-host-name]", "kvm2");
+        await InputAsync(providers, "[data-testid=add-host-uri]", "qemu+ssh:///system");
         await ClickAsync(providers, "[data-testid=add-host-save]");
 
         providers.WaitForAssertion(() => Assert.Equal("A qemu+ssh URI names the machine to reach, as in qemu+ssh://root@kvm2.example.com/system.",
@@ -76,8 +76,8 @@ public sealed class HostsPageTests : PortalComponentTest
             [new("b-web", BWeb, 512, Running: true), new("b-batch", BBatch, 256, Running: false)]);
         var (providers, page) = OpenAddHost();
 
-        await providers.Find("[data-testid=add-host-name]").InputAsync(new ChangeEventArgs { Value = "other" });
-        await providers.Find("[data-testid=add-host-uri]").InputAsync(new ChangeEventArgs { Value = uri });
+        await InputAsync(providers, "[data-testid=add-host-name]", "other");
+        await InputAsync(providers, "[data-testid=add-host-uri]", uri);
         await ClickAsync(providers, "[data-testid=add-host-save]");
 
         providers.WaitForAssertion(() => Assert.Empty(providers.FindAll("[data-testid=add-host-dialog]")));

@@ -31,7 +31,7 @@ public sealed class ImportVmDialogTests : PortalComponentTest
         var providers = await OpenAsync(domain, exported);
         Assert.Empty(providers.FindAll(CloneMemoryWarning));
 
-        await providers.Find(AsClone).ChangeAsync(new ChangeEventArgs { Value = true });
+        await ChangeAsync(providers, AsClone, true);
 
         var warning = providers.WaitForElement(CloneMemoryWarning);
         Assert.Equal(ImportVmCommand.CloneMemoryWarning, warning.TextContent.Trim());
@@ -45,7 +45,7 @@ public sealed class ImportVmDialogTests : PortalComponentTest
         var (domain, exported) = await ExportAsync(vm.Id);
 
         var providers = await OpenAsync(domain, exported);
-        await providers.Find(AsClone).ChangeAsync(new ChangeEventArgs { Value = true });
+        await ChangeAsync(providers, AsClone, true);
 
         providers.WaitForAssertion(() => Assert.True(providers.Find(AsClone).HasAttribute("checked")));
         Assert.Empty(providers.FindAll(CloneMemoryWarning));

@@ -68,7 +68,7 @@ public sealed class CreateSnapshotDialogTests : PortalComponentTest
     {
         var providers = await OpenAsync(await VmAsync("web-frontend"));
 
-        await providers.Find(SaveMemory).ChangeAsync(new ChangeEventArgs { Value = false });
+        await ChangeAsync(providers, SaveMemory, false);
 
         providers.WaitForAssertion(() => Assert.Empty(providers.FindAll(PauseWarning)));
         Assert.False(providers.Find(SaveMemory).HasAttribute("checked"));
@@ -137,7 +137,7 @@ public sealed class CreateSnapshotDialogTests : PortalComponentTest
         var option = providers.WaitForElements(".mud-popover-open .mud-list-item").Single(e => e.TextContent.Contains("san-block · Block"));
         await option.ClickAsync(new());
         providers.WaitForAssertion(() => Assert.Contains("san-block · Block", providers.Find("[data-testid=create-snapshot-domain]").GetAttribute("value")));
-        await providers.Find("[data-testid=create-snapshot-description]").InputAsync(new ChangeEventArgs { Value = "on block" });
+        await InputAsync(providers, "[data-testid=create-snapshot-description]", "on block");
         await ClickAsync(providers, "[data-testid=create-snapshot-ok]");
 
         var snapshot = await Portal.Tests.Support.Wait.UntilAsync(async () => (await Get<PortalQueries>().SnapshotsAsync(vm.Id, Ct)).FirstOrDefault(x => x.Description == "on block" && x.HasMemory),

@@ -82,7 +82,7 @@ public sealed class SnapshotsPanelTests : PortalComponentTest
         var cut = await RenderPanelAsync(s.VmId);
         var previewing = ClickAsync(cut, $"[data-testid=snapshot-{s.WithMemory}-preview]");
         providers.WaitForElement("[data-testid=preview-restore-memory]");
-        await providers.InvokeAsync(() => providers.Find("[data-testid=preview-restore-memory]").ChangeAsync(new ChangeEventArgs { Value = false }));
+        await ChangeAsync(providers, "[data-testid=preview-restore-memory]", false);
 
         await ClickAsync(providers, "[data-testid=preview-ok]");
         await previewing;

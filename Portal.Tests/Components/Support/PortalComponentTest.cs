@@ -158,6 +158,14 @@ public abstract class PortalComponentTest : BunitContext, IAsyncLifetime
     protected static Task ClickAsync<T>(IRenderedComponent<T> root, string selector) where T : IComponent =>
         root.InvokeAsync(() => root.Find(selector).ClickAsync(new()));
 
+    /// <summary>Types <paramref name="value"/> into what <paramref name="selector"/> finds: found and fired in one step, as <see cref="ClickAsync{T}"/>.</summary>
+    protected static Task InputAsync<T>(IRenderedComponent<T> root, string selector, object? value) where T : IComponent =>
+        root.InvokeAsync(() => root.Find(selector).InputAsync(new ChangeEventArgs { Value = value }));
+
+    /// <summary>Changes what <paramref name="selector"/> finds (a checkbox, a select) to <paramref name="value"/>, in one step as <see cref="ClickAsync{T}"/>.</summary>
+    protected static Task ChangeAsync<T>(IRenderedComponent<T> root, string selector, object? value) where T : IComponent =>
+        root.InvokeAsync(() => root.Find(selector).ChangeAsync(new ChangeEventArgs { Value = value }));
+
     /// <summary>Opens a dialog the way the pages do, through <see cref="IDialogService"/>.</summary>
     protected async Task<IDialogReference> ShowDialogAsync<TDialog>(IRenderedComponent<IComponent> providers, DialogParameters<TDialog> parameters)
         where TDialog : IComponent
