@@ -124,6 +124,33 @@ public sealed class LibvirtHypervisorTests : IDisposable
     }
 
     [Fact]
+    public async Task CreateSnapshot_Running_ReturnsWhatTheHostSaysAfterwards()
+    {
+        var web = await DomainAsync("web-frontend");
+
+        var taken = await _hv.CreateSnapshotAsync(web.Id, new SnapshotRequest("s1", "live", Path.Combine(_dir, "dump.mem")), Ct);
+
+        // What the create command stores without asking the host again: the same as asking it now.
+        Assert.Contains("<name>s1</name>", taken.SnapshotXml);
+        Assert.Equal(await _hv.GetSnapshotXmlAsync(web.Id, "s1", Ct), taken.SnapshotXml);
+        Assert.Equal(await _hv.GetDomainXmlAsync(web.Id, inactive: true, Ct), taken.InactiveXml);
+        Assert.Equal(DomainRunState.Running, taken.State);
+    }
+
+    [Fact]
+    public async Task CreateSnapshot_Stopped_ReturnsTheStoppedState()
+    {
+        var agent = await DomainAsync("build-agent");
+
+        var taken = await _hv.CreateSnapshotAsync(agent.Id, new SnapshotRequest("s1", "offline", null), Ct);
+
+        Assert.Equal(DomainRunState.ShutOff, taken.State);
+        Assert.Contains("<name>s1</name>", taken.SnapshotXml);
+        Assert.Equal(await _hv.GetSnapshotXmlAsync(agent.Id, "s1", Ct), taken.SnapshotXml);
+        Assert.Contains("<name>build-agent</name>", taken.InactiveXml);
+    }
+
+    [Fact]
     public async Task RestoreFromMemory_AfterDestroy_LeavesTheDomainPausedUntilResumed()
     {
         var web = await DomainAsync("web-frontend");
