@@ -93,6 +93,58 @@ public sealed class VmConsoleTests : PortalComponentTest
     }
 
     [Fact]
+    public async Task SerialTerminal_LeftWhileTheBrowserOpensIt_ItsFailureDoesNotEndThePage()
+    {
+        // The Log tab chosen right after the Console tab: the terminal's element is gone when xterm.js is handed it.
+        SetRendererInfo(new RendererInfo("Server", isInteractive: true));
+        var open = new PendingOpen("openSerial");
+        JSInterop.SetupModule(Module).AddInvocationHandler(open);
+        var cut = Render<VmSerialTerminal>(p => p.Add(c => c.VmId, Guid.NewGuid()).Add(c => c.Status, VmStatus.Up));
+        cut.WaitForAssertion(() => Assert.Single(JSInterop.Invocations, i => i.Identifier == "openSerial"));
+
+        await DisposeComponentsAsync();
+        open.Fail(new JSException("Terminal requires a parent element.\nError: Terminal requires a parent element."));
+        await Renderer.Dispatcher.InvokeAsync(() => { });
+
+        Assert.Null(Renderer.UnhandledException.IsCompleted ? await Renderer.UnhandledException : null);
+    }
+
+    [Fact]
+    public async Task SerialTerminal_BrowserCannotOpenIt_SaysWhyAndDoesNotRetryInALoop()
+    {
+        SetRendererInfo(new RendererInfo("Server", isInteractive: true));
+        var open = new PendingOpen("openSerial");
+        JSInterop.SetupModule(Module).AddInvocationHandler(open);
+        var cut = Render<VmSerialTerminal>(p => p.Add(c => c.VmId, Guid.NewGuid()).Add(c => c.Status, VmStatus.Up));
+        cut.WaitForAssertion(() => Assert.Single(JSInterop.Invocations, i => i.Identifier == "openSerial"));
+
+        open.Fail(new JSException("WebGL is off.\nError: WebGL is off."));
+
+        cut.WaitForAssertion(() => Assert.Equal("The browser could not open the console: WebGL is off. Reload the page to try again.",
+            cut.Find("[data-testid=vm-serial-failed]").TextContent));
+        Assert.Equal("Not connected", cut.Find("[data-testid=vm-serial-state]").TextContent.Trim());
+        cut.Render(p => p.Add(c => c.Status, VmStatus.Up)); // renders after it do not open it again
+        Assert.Single(JSInterop.Invocations, i => i.Identifier == "openSerial");
+        Assert.Null(Renderer.UnhandledException.IsCompleted ? await Renderer.UnhandledException : null);
+    }
+
+    [Fact]
+    public async Task GraphicalConsole_LeftWhileTheBrowserOpensIt_ItsFailureDoesNotEndThePage()
+    {
+        SetRendererInfo(new RendererInfo("Server", isInteractive: true));
+        var open = new PendingOpen("openVnc");
+        JSInterop.SetupModule(Module).AddInvocationHandler(open);
+        var cut = Render<VmGraphicalConsole>(p => p.Add(c => c.VmId, Guid.NewGuid()).Add(c => c.Status, VmStatus.Up));
+        cut.WaitForAssertion(() => Assert.Single(JSInterop.Invocations, i => i.Identifier == "openVnc"));
+
+        await DisposeComponentsAsync();
+        open.Fail(new JSException("Cannot read properties of null (reading 'appendChild')"));
+        await Renderer.Dispatcher.InvokeAsync(() => { });
+
+        Assert.Null(Renderer.UnhandledException.IsCompleted ? await Renderer.UnhandledException : null);
+    }
+
+    [Fact]
     public void GraphicalConsole_SecondViewer_SeesWhoUsesTheScreen_AndControlsItWhenTheyLeave()
     {
         SetRendererInfo(new RendererInfo("Server", isInteractive: true));
@@ -120,6 +172,12 @@ public sealed class VmConsoleTests : PortalComponentTest
 
         cut.WaitForAssertion(() => Assert.Equal("You control the screen", cut.Find("[data-testid=vm-vnc-role]").TextContent.Trim()));
         cut.WaitForAssertion(() => Assert.Equal(false, LastViewOnly()));
+    }
+
+    /// <summary>A console's open call in the browser that has not answered yet; <see cref="Fail"/> makes it throw.</summary>
+    private sealed class PendingOpen(string identifier) : JSRuntimeInvocationHandlerBase<IJSObjectReference>(i => i.Identifier == identifier, isCatchAllHandler: false)
+    {
+        public void Fail(JSException error) => SetExceptionBase(error);
     }
 
     /// <summary>What the page last told noVNC about input (setVncViewOnly); null when it never did.</summary>
