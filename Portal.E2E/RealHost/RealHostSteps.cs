@@ -23,6 +23,14 @@ public sealed class RealHostSteps(IPage page, PortalDatabase db)
     public const int TestTimeoutMs = 12 * 60 * 1000;
     private static float SlowMs => (float)Slow.TotalMilliseconds;
 
+    /// <summary>
+    /// How many COUNTER lines the serial log can be behind the guest right after a memory snapshot returns. QEMU writes
+    /// a line to the log when the serial port's pty takes it, and while no console reads the pty that can be seconds
+    /// later: a CI run read 4 right after the snapshot, and the guest restored from it went on at 7. So the restored
+    /// guest's first line is at most this many, plus the line printed as the pause began, after what was read then.
+    /// </summary>
+    public const int LogLag = 3;
+
     public IPage Page => page;
 
     /// <summary>What the guest printed after a run, and the statuses the VM went through.</summary>

@@ -177,10 +177,15 @@ public sealed class RealQemuConsoleTests(RealHostFixture portal) : PortalTest(po
         }
     }
 
-    /// <summary>Where the README's pictures of the consoles live.</summary>
+    /// <summary>
+    /// Where the pictures of the consoles go: beside the test results, or over the README's pictures in docs/screenshots
+    /// when PORTAL_UPDATE_SCREENSHOTS=1 (a test run's snackbars and timing should not rewrite them on every run).
+    /// </summary>
     private static string Screenshot(string name)
     {
-        var folder = Path.Combine(RepoLayout.Root, "docs", "screenshots");
+        var folder = Environment.GetEnvironmentVariable("PORTAL_UPDATE_SCREENSHOTS") == "1"
+            ? Path.Combine(RepoLayout.Root, "docs", "screenshots")
+            : Path.Combine(AppContext.BaseDirectory, "TestResults", "screenshots");
         Directory.CreateDirectory(folder);
         return Path.Combine(folder, name);
     }
