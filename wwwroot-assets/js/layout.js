@@ -30,4 +30,27 @@
   new MutationObserver(() => { if (document.getElementById('portal-nav-toggle') !== toggle) sync(); })
     .observe(document.body, { childList: true, subtree: true });
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', sync); else sync();
+
+  // After a navigation in the portal (FocusTitleOnNavigate): focus the new page's title. A page that loads its data
+  // first shows its title a moment later, so it is waited for (up to 5 s), unless the user focused something meanwhile.
+  window.portalLayout = {
+    focusTitle() {
+      const focus = title => {
+        if (!title.hasAttribute('tabindex')) title.tabIndex = -1;
+        title.focus({ preventScroll: true });
+      };
+      const title = document.querySelector('main h1');
+      if (title) { focus(title); return; }
+      const started = document.activeElement;
+      const watch = new MutationObserver(() => {
+        const later = document.querySelector('main h1');
+        if (!later) return;
+        stop();
+        if (document.activeElement === started || document.activeElement === document.body) focus(later);
+      });
+      const timeout = setTimeout(() => stop(), 5000);
+      const stop = () => { watch.disconnect(); clearTimeout(timeout); };
+      watch.observe(document.body, { childList: true, subtree: true });
+    },
+  };
 })();

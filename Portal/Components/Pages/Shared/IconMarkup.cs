@@ -1,3 +1,5 @@
+using Microsoft.AspNetCore.Components;
+
 namespace Portal.Components.Pages.Shared;
 
 /// <summary>
@@ -13,4 +15,8 @@ public static class IconMarkup
     /// </summary>
     public static string Svg(string icon, string classes, string? attributes = null) =>
         $"<svg class=\"mud-icon-root mud-svg-icon {classes}\" focusable=\"false\" viewBox=\"0 0 24 24\" {attributes ?? "aria-hidden=\"true\""}>{icon}</svg>";
+
+    /// <summary><see cref="Svg"/> as one markup frame, made once and kept (a static field) by the component that shows it.</summary>
+    /// <remarks>Default <paramref name="classes"/>: MudBlazor's medium size.</remarks>
+    public static MarkupString Markup(string icon, string classes = "mud-icon-size-medium") => new(Svg(icon, classes));
 }
