@@ -92,18 +92,26 @@ public sealed class VmConsoleTests : PortalComponentTest
         cut.WaitForAssertion(() => Assert.Single(JSInterop.Invocations, i => i.Identifier == "openSerial"));
     }
 
-    [Fact]
-    public async Task SerialTerminal_LeftWhileTheBrowserOpensIt_ItsFailureDoesNotEndThePage()
+    [Theory]
+    [InlineData(typeof(VmSerialTerminal), "openSerial", "Terminal requires a parent element.\nError: Terminal requires a parent element.")]
+    [InlineData(typeof(VmGraphicalConsole), "openVnc", "Cannot read properties of null (reading 'appendChild')")]
+    public async Task Console_LeftWhileTheBrowserOpensIt_ItsFailureDoesNotEndThePage(Type console, string open, string error)
     {
-        // The Log tab chosen right after the Console tab: the terminal's element is gone when xterm.js is handed it.
+        // The Log tab chosen right after the Console tab: the console's element is gone when xterm.js or noVNC is handed it.
         SetRendererInfo(new RendererInfo("Server", isInteractive: true));
-        var open = new PendingOpen("openSerial");
-        JSInterop.SetupModule(Module).AddInvocationHandler(open);
-        var cut = Render<VmSerialTerminal>(p => p.Add(c => c.VmId, Guid.NewGuid()).Add(c => c.Status, VmStatus.Up));
-        cut.WaitForAssertion(() => Assert.Single(JSInterop.Invocations, i => i.Identifier == "openSerial"));
+        var opening = new PendingOpen(open);
+        JSInterop.SetupModule(Module).AddInvocationHandler(opening);
+        var cut = Render(b =>
+        {
+            b.OpenComponent(0, console);
+            b.AddComponentParameter(1, nameof(VmSerialTerminal.VmId), Guid.NewGuid());
+            b.AddComponentParameter(2, nameof(VmSerialTerminal.Status), VmStatus.Up);
+            b.CloseComponent();
+        });
+        cut.WaitForAssertion(() => Assert.Single(JSInterop.Invocations, i => i.Identifier == open));
 
         await DisposeComponentsAsync();
-        open.Fail(new JSException("Terminal requires a parent element.\nError: Terminal requires a parent element."));
+        opening.Fail(new JSException(error));
         await Renderer.Dispatcher.InvokeAsync(() => { });
 
         Assert.Null(Renderer.UnhandledException.IsCompleted ? await Renderer.UnhandledException : null);
@@ -125,22 +133,6 @@ public sealed class VmConsoleTests : PortalComponentTest
         Assert.Equal("Not connected", cut.Find("[data-testid=vm-serial-state]").TextContent.Trim());
         cut.Render(p => p.Add(c => c.Status, VmStatus.Up)); // renders after it do not open it again
         Assert.Single(JSInterop.Invocations, i => i.Identifier == "openSerial");
-        Assert.Null(Renderer.UnhandledException.IsCompleted ? await Renderer.UnhandledException : null);
-    }
-
-    [Fact]
-    public async Task GraphicalConsole_LeftWhileTheBrowserOpensIt_ItsFailureDoesNotEndThePage()
-    {
-        SetRendererInfo(new RendererInfo("Server", isInteractive: true));
-        var open = new PendingOpen("openVnc");
-        JSInterop.SetupModule(Module).AddInvocationHandler(open);
-        var cut = Render<VmGraphicalConsole>(p => p.Add(c => c.VmId, Guid.NewGuid()).Add(c => c.Status, VmStatus.Up));
-        cut.WaitForAssertion(() => Assert.Single(JSInterop.Invocations, i => i.Identifier == "openVnc"));
-
-        await DisposeComponentsAsync();
-        open.Fail(new JSException("Cannot read properties of null (reading 'appendChild')"));
-        await Renderer.Dispatcher.InvokeAsync(() => { });
-
         Assert.Null(Renderer.UnhandledException.IsCompleted ? await Renderer.UnhandledException : null);
     }
 
