@@ -147,10 +147,18 @@ public sealed partial class VmInventory(HostConnections hosts, IDbContextFactory
         }
         var onHost = mine.Select(d => d.Id).ToHashSet();
         // A domain an operation is removing right now (Remove VM) is that operation's to record, as for one being created.
-        foreach (var vm in vms.Values.Where(v => OnHost(v, host) && !onHost.Contains(v.Id) && !v.IsMissingOnHost && locks.HeldBy(v.Id) is null))
+        var absent = vms.Values.Where(v => OnHost(v, host) && !onHost.Contains(v.Id) && !v.IsMissingOnHost && locks.HeldBy(v.Id) is null).ToList();
+        if (absent.Count > 0)
         {
-            vm.IsMissingOnHost = true;
-            changed = true;
+            // The host was listed before the VM rows were read: a VM an operation defined and recorded in between (an
+            // import, a clone; its lock gone by now) has a row but was not in that list. Missing is what the host
+            // lacks when asked after the rows were read.
+            var listedNow = (await connection.ListDomainsAsync(ct)).Select(d => d.Id).ToHashSet();
+            foreach (var vm in absent.Where(v => !listedNow.Contains(v.Id)))
+            {
+                vm.IsMissingOnHost = true;
+                changed = true;
+            }
         }
         await db.SaveChangesAsync(ct);
 

@@ -1,3 +1,5 @@
+using Microsoft.EntityFrameworkCore;
+using Portal.Core.Persistence;
 using Portal.Core.Hypervisor;
 using Portal.Core.Vms;
 using Portal.Tests.Support;
@@ -31,6 +33,16 @@ public sealed class VmInventoryRaceTests() : PortalTest(injectFaults: true)
     public async Task Reconcile_DomainStartedAfterTheHostWasListed_KeepsTheVmUp()
     {
         var agent = await Portal.VmIdAsync("build-agent");
+        // A VM marked missing by mistake is put right by the next reconcile, which that change itself brings on: the
+        // flag is read whenever an inventory change is published (the reconcile publishes while it still holds the
+        // inventory, so no later reconcile has run yet).
+        var seenMissing = new System.Collections.Concurrent.ConcurrentQueue<bool>();
+        using var subscription = Portal.Notifier.Subscribe(e =>
+        {
+            if (e is not VmInventoryChanged) return;
+            using var db = Portal.Get<IDbContextFactory<PortalDbContext>>().CreateDbContext();
+            seenMissing.Enqueue(db.Vms.AsNoTracking().Single(v => v.Id == agent).IsMissingOnHost);
+        });
         var (listed, release) = Portal.Faults.HoldOn(FaultInjectingHypervisor.AfterListDomains);
         var reconcile = Portal.Get<VmInventory>().ReconcileAsync(Ct);
         await listed.WaitAsync(Wait.DefaultTimeout, Ct);
@@ -45,5 +57,38 @@ public sealed class VmInventoryRaceTests() : PortalTest(injectFaults: true)
         Assert.Equal(VmStatus.Up, Portal.Monitor.StatusOf(agent));
         Assert.Equal(VmStatus.Up, (await Portal.LoadVmAsync(agent)).Status);
         Assert.Empty(await Portal.StatusesSinceAsync(agent, before));
+    }
+
+    [Fact]
+    public async Task Reconcile_VmDefinedAndRecordedAfterTheHostWasListed_IsNotMarkedMissing()
+    {
+        // An import of a VM just removed (CI, on PostgreSQL): Remove VM's reconcile listed the host before the import
+        // defined the domain and read the VM rows after the import recorded it, so the new VM showed as missing.
+        var agent = await Portal.VmIdAsync("build-agent");
+        var xml = await Portal.Faults.Inner.GetDomainXmlAsync(agent, inactive: true, Ct);
+        var import = Portal.Get<VmLocks>().TryAcquire(agent, "Import VM", out _)!;
+        await Portal.Faults.Inner.UndefineDomainAsync(agent, Ct);
+        // A VM marked missing by mistake is put right by the next reconcile, which that change itself brings on: the
+        // flag is read whenever an inventory change is published (the reconcile publishes while it still holds the
+        // inventory, so no later reconcile has run yet).
+        var seenMissing = new System.Collections.Concurrent.ConcurrentQueue<bool>();
+        using var subscription = Portal.Notifier.Subscribe(e =>
+        {
+            if (e is not VmInventoryChanged) return;
+            using var db = Portal.Get<IDbContextFactory<PortalDbContext>>().CreateDbContext();
+            seenMissing.Enqueue(db.Vms.AsNoTracking().Single(v => v.Id == agent).IsMissingOnHost);
+        });
+        var (listed, release) = Portal.Faults.HoldOn(FaultInjectingHypervisor.AfterListDomains);
+        var reconcile = Portal.Get<VmInventory>().ReconcileAsync(Ct);
+        await listed.WaitAsync(Wait.DefaultTimeout, Ct);
+
+        // The import defines the domain and records the VM (its row is already there), then lets go of the VM.
+        await Portal.Faults.Inner.DefineDomainAsync(xml, Ct);
+        import.Dispose();
+        release.SetResult();
+        await reconcile.WaitAsync(Wait.DefaultTimeout, Ct);
+
+        Assert.DoesNotContain(true, seenMissing);
+        Assert.False((await Portal.LoadVmAsync(agent)).IsMissingOnHost);
     }
 }
