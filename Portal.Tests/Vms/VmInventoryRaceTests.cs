@@ -33,16 +33,6 @@ public sealed class VmInventoryRaceTests() : PortalTest(injectFaults: true)
     public async Task Reconcile_DomainStartedAfterTheHostWasListed_KeepsTheVmUp()
     {
         var agent = await Portal.VmIdAsync("build-agent");
-        // A VM marked missing by mistake is put right by the next reconcile, which that change itself brings on: the
-        // flag is read whenever an inventory change is published (the reconcile publishes while it still holds the
-        // inventory, so no later reconcile has run yet).
-        var seenMissing = new System.Collections.Concurrent.ConcurrentQueue<bool>();
-        using var subscription = Portal.Notifier.Subscribe(e =>
-        {
-            if (e is not VmInventoryChanged) return;
-            using var db = Portal.Get<IDbContextFactory<PortalDbContext>>().CreateDbContext();
-            seenMissing.Enqueue(db.Vms.AsNoTracking().Single(v => v.Id == agent).IsMissingOnHost);
-        });
         var (listed, release) = Portal.Faults.HoldOn(FaultInjectingHypervisor.AfterListDomains);
         var reconcile = Portal.Get<VmInventory>().ReconcileAsync(Ct);
         await listed.WaitAsync(Wait.DefaultTimeout, Ct);
