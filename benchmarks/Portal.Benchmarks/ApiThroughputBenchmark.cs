@@ -155,7 +155,7 @@ internal static class ApiThroughputBenchmark
         return counter.Length;
     }
 
-    private static async Task<string> TokenAsync(HttpClient http)
+    internal static async Task<string> TokenAsync(HttpClient http)
     {
         using var token = await http.PostAsync("/ovirt-engine/sso/oauth/token", new FormUrlEncodedContent(new Dictionary<string, string>
         {
@@ -183,11 +183,6 @@ internal static class ApiThroughputBenchmark
         ? string.Create(CultureInfo.InvariantCulture, $"{bytes / 1048576.0:F1} MiB")
         : string.Create(CultureInfo.InvariantCulture, $"{bytes / 1024.0:F1} KiB");
 
-    private static string? Str(string[] args, string name)
-    {
-        var i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
-    }
 
     private sealed class ServerTimings
     {

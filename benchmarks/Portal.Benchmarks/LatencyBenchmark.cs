@@ -30,6 +30,7 @@ public static class LatencyBenchmark
         if (args.Contains("--export-import")) return await ExportImportBenchmark.RunAsync(args);
         if (args.Contains("--api-throughput")) return await ApiThroughputBenchmark.RunAsync(args);
         if (args.Contains("--scale")) return await ScaleBenchmark.RunAsync(args);
+        if (args.Contains("--circuit-memory")) return await CircuitMemoryBenchmark.RunAsync(args);
         var iterations = IntArg(args, "--iterations", 40);
         var warmup = IntArg(args, "--warmup", 5);
         var coldStarts = IntArg(args, "--cold-starts", 3);
@@ -183,52 +184,25 @@ public static class LatencyBenchmark
         var dll = PortalDll();
         Console.WriteLine();
         Console.WriteLine($"Cold start: `dotnet {Path.GetRelativePath(RepoRoot(), dll)}` with a fresh data folder (migrations, seeding, first admin) to the first 200 on /healthz:");
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
         var times = new List<double>();
         for (var run = 1; run <= runs; run++)
         {
             var data = Directory.CreateTempSubdirectory("portal-bench-cold-").FullName;
-            var port = FreePort();
-            var psi = new ProcessStartInfo("dotnet")
-            {
-                ArgumentList = { dll, "--urls", $"http://127.0.0.1:{port}" },
-                WorkingDirectory = Path.GetDirectoryName(dll)!,
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                UseShellExecute = false,
-            };
-            psi.Environment["Portal__DataDirectory"] = data;
-            psi.Environment["Portal__AdminPassword"] = Password;
-            psi.Environment.Remove("Libvirt__Uri");
-            psi.Environment.Remove("ConnectionStrings__Portal");
-            var watch = Stopwatch.StartNew();
-            using var process = Process.Start(psi)!;
-            process.OutputDataReceived += (_, _) => { };
-            process.ErrorDataReceived += (_, _) => { };
-            process.BeginOutputReadLine();
-            process.BeginErrorReadLine();
             try
             {
-                while (true)
+                await using var portal = PortalProcess.Start(new Dictionary<string, string?>
                 {
-                    if (process.HasExited) throw new InvalidOperationException($"The portal exited with code {process.ExitCode}.");
-                    if (watch.Elapsed > TimeSpan.FromSeconds(120)) throw new TimeoutException("No 200 from /healthz within 120 s.");
-                    try
-                    {
-                        using var response = await http.GetAsync($"http://127.0.0.1:{port}/healthz");
-                        if (response.StatusCode == HttpStatusCode.OK) break;
-                    }
-                    catch (HttpRequestException) { }
-                    catch (TaskCanceledException) { }
-                    await Task.Delay(10);
-                }
-                times.Add(watch.Elapsed.TotalMilliseconds);
-                Console.WriteLine($"  run {run}: {watch.Elapsed.TotalMilliseconds:F0} ms");
+                    ["Portal:DataDirectory"] = data,
+                    ["Portal:AdminPassword"] = Password,
+                    ["Libvirt:Uri"] = null,
+                    ["ConnectionStrings:Portal"] = null,
+                });
+                var ms = await portal.FirstOkAsync("/healthz", TimeSpan.FromSeconds(120));
+                times.Add(ms);
+                Console.WriteLine($"  run {run}: {ms:F0} ms");
             }
             finally
             {
-                if (!process.HasExited) process.Kill(entireProcessTree: true);
-                await process.WaitForExitAsync();
                 TryDelete(data);
             }
         }
@@ -279,6 +253,12 @@ public static class LatencyBenchmark
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    internal static string? Str(string[] args, string name)
+    {
+        var i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
     }
 
     internal static int IntArg(string[] args, string name, int fallback)

@@ -202,51 +202,10 @@ internal static class ScaleBenchmark
     /// <summary>From <c>dotnet Portal.dll</c> to the first 200 on <c>/healthz</c> (live: serving) and on <c>/healthz/ready</c> (host reconciled).</summary>
     internal static async Task<(double Live, double Ready)> ColdStartAsync(string data, Dictionary<string, string?> settings)
     {
-        var dll = PortalDll();
-        var port = FreePort();
-        var psi = new ProcessStartInfo("dotnet")
-        {
-            ArgumentList = { dll, "--urls", $"http://127.0.0.1:{port}" },
-            WorkingDirectory = Path.GetDirectoryName(dll)!,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var (k, v) in settings) psi.Environment[k.Replace(":", "__")] = v;
-        psi.Environment.Remove("Libvirt__Uri");
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
-        var watch = Stopwatch.StartNew();
-        using var process = Process.Start(psi)!;
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        async Task<double> FirstOkAsync(string path)
-        {
-            while (true)
-            {
-                if (process.HasExited) throw new InvalidOperationException($"The portal exited with code {process.ExitCode}.");
-                if (watch.Elapsed > TimeSpan.FromSeconds(300)) throw new TimeoutException($"No 200 from {path} within 300 s.");
-                try
-                {
-                    using var response = await http.GetAsync($"http://127.0.0.1:{port}{path}");
-                    if (response.StatusCode == HttpStatusCode.OK) return watch.Elapsed.TotalMilliseconds;
-                }
-                catch (HttpRequestException) { }
-                catch (TaskCanceledException) { }
-                await Task.Delay(10);
-            }
-        }
-        try
-        {
-            var live = await FirstOkAsync("/healthz");
-            return (live, await FirstOkAsync("/healthz/ready"));
-        }
-        finally
-        {
-            if (!process.HasExited) process.Kill(entireProcessTree: true);
-            await process.WaitForExitAsync();
-        }
+        await using var portal = PortalProcess.Start(new Dictionary<string, string?>(settings) { ["Libvirt:Uri"] = null });
+        var limit = TimeSpan.FromSeconds(300);
+        var live = await portal.FirstOkAsync("/healthz", limit);
+        return (live, await portal.FirstOkAsync("/healthz/ready", limit));
     }
 
     private static async Task<List<double>> TimeAsync(int runs, Func<Task> action)
@@ -316,15 +275,7 @@ internal static class ScaleBenchmark
         using var playwright = await Playwright.CreateAsync();
         await using var browser = await playwright.Chromium.LaunchAsync(ChromiumOptions());
         if (pinCpus) await PinCpusAsync();
-        var signIn = await browser.NewContextAsync(new() { BaseURL = baseUrl });
-        var first = await signIn.NewPageAsync();
-        await first.GotoAsync("/account/login");
-        await first.GetByLabel("User name", new() { Exact = true }).FillAsync("admin");
-        await first.GetByLabel("Password", new() { Exact = true }).FillAsync(Password);
-        await first.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
-        await first.WaitForURLAsync("**/vms");
-        var state = await signIn.StorageStateAsync();
-        await signIn.CloseAsync();
+        var state = await SignedInStateAsync(browser, baseUrl);
 
         Console.WriteLine();
         var firstRow = new List<double>();
@@ -600,8 +551,23 @@ internal static class ScaleBenchmark
         return 0;
     }
 
+    /// <summary>The admin signed in through the login page: the browser state that new contexts start from.</summary>
+    internal static async Task<string> SignedInStateAsync(IBrowser browser, string baseUrl)
+    {
+        var signIn = await browser.NewContextAsync(new() { BaseURL = baseUrl });
+        var page = await signIn.NewPageAsync();
+        await page.GotoAsync("/account/login");
+        await page.GetByLabel("User name", new() { Exact = true }).FillAsync("admin");
+        await page.GetByLabel("Password", new() { Exact = true }).FillAsync(Password);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+        await page.WaitForURLAsync("**/vms");
+        var state = await signIn.StorageStateAsync();
+        await signIn.CloseAsync();
+        return state;
+    }
+
     /// <summary>Closes a context's pages as a user closing the tab would: Blazor's unload beacon ends the circuit at once.</summary>
-    private static async Task CloseAsync(IBrowserContext context)
+    internal static async Task CloseAsync(IBrowserContext context)
     {
         foreach (var page in context.Pages.ToList()) await page.CloseAsync(new() { RunBeforeUnload = true });
         await Task.Delay(100);
@@ -658,9 +624,4 @@ internal static class ScaleBenchmark
         return (self.WorkingSet64, GC.GetTotalMemory(forceFullCollection: true));
     }
 
-    private static string? Str(string[] args, string name)
-    {
-        var i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
-    }
 }

@@ -1,0 +1,181 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Text.RegularExpressions;
+using Microsoft.Playwright;
+using static Portal.Benchmarks.LatencyBenchmark;
+
+namespace Portal.Benchmarks;
+
+/// <summary>
+/// Memory per circuit (issue 13) as the production process holds it: <c>dotnet Portal.dll</c> on a folder seeded by
+/// <c>--scale --seed-only</c>, its live objects counted by <c>dotnet-dump</c> (<c>dumpheap -stat -live</c>) after two
+/// warm-up pages were opened and closed, again with <c>--pages</c> signed-in VMs pages open, and again after
+/// <c>--events</c> status changes of a VM on their first page (start and stop through the API, each waited for in every
+/// page: once a component has rendered twice it keeps both render trees, so that is a page left open). The differences
+/// divided by the page count, with the types that grew most. The browser runs in this process's Playwright, not in
+/// the portal, so nothing of the client is counted. <c>--distinct</c>: page i shows the grid's page i (no two pages
+/// show the same rows, so nothing a row shows is shared between them), without the status events.
+/// </summary>
+internal static partial class CircuitMemoryBenchmark
+{
+    private const string Vm = "build-agent";
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var data = Str(args, "--seeded") ?? throw new ArgumentException("--circuit-memory needs --seeded DIR (a folder from --scale --seed-only).");
+        var pages = IntArg(args, "--pages", 20);
+        var distinct = args.Contains("--distinct");
+        var events = distinct ? 0 : IntArg(args, "--events", 4);
+        var dumper = DotnetDump();
+        Console.WriteLine($"Memory per circuit: {pages} signed-in VMs pages{(distinct ? ", each on a page of the grid of its own" : "")}, " +
+                          $"then {events} status events; the portal process " +
+                          $"({BuildConfiguration()}) on {data}; {Environment.ProcessorCount} cores, .NET {Environment.Version}.");
+        await using var portal = PortalProcess.Start(new Dictionary<string, string?>
+        {
+            ["Portal:DataDirectory"] = data,
+            ["Portal:AdminPassword"] = Password,
+            ["Libvirt:Uri"] = null,
+            ["ConnectionStrings:Portal"] = null,
+            ["Database:Provider"] = null,
+        });
+        await portal.FirstOkAsync("/healthz/ready", TimeSpan.FromMinutes(5));
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await playwright.Chromium.LaunchAsync(ChromiumOptions());
+        var state = await ScaleBenchmark.SignedInStateAsync(browser, portal.BaseUrl);
+        using var api = new HttpClient { BaseAddress = new Uri(portal.BaseUrl) };
+        api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", await ApiThroughputBenchmark.TokenAsync(api));
+
+        // Warm-up: the first pages and status events compile and cache what every later circuit shares.
+        var warm = await OpenAsync(browser, portal.BaseUrl, state, 2, distinct: false);
+        var vmId = await VmIdAsync(warm[0].Page);
+        await StatusEventsAsync(api, warm.Select(w => w.Page).ToList(), vmId, 2);
+        foreach (var (context, _) in warm) await ScaleBenchmark.CloseAsync(context);
+        await Task.Delay(5000);
+
+        var baseline = await LiveHeapAsync(dumper, portal.Process.Id, "baseline");
+        var open = await OpenAsync(browser, portal.BaseUrl, state, pages, distinct);
+        await Task.Delay(2000);
+        var opened = await LiveHeapAsync(dumper, portal.Process.Id, "opened");
+        await StatusEventsAsync(api, open.Select(o => o.Page).ToList(), vmId, events);
+        await Task.Delay(2000);
+        var afterEvents = await LiveHeapAsync(dumper, portal.Process.Id, "after-events");
+
+        Console.WriteLine();
+        Console.WriteLine("| live objects | total | per circuit |");
+        Console.WriteLine("|---|---:|---:|");
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| baseline (warm, no page open) | {baseline.Total / 1024.0:F0} KB | |"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {pages} pages just opened | {opened.Total / 1024.0:F0} KB | **{(opened.Total - baseline.Total) / 1024.0 / pages:F0} KB** |"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| after {events} status events | {afterEvents.Total / 1024.0:F0} KB | **{(afterEvents.Total - baseline.Total) / 1024.0 / pages:F0} KB** |"));
+        Growth("just opened", baseline, opened, pages);
+        Growth($"after {events} status events", baseline, afterEvents, pages);
+        foreach (var (context, _) in open) await ScaleBenchmark.CloseAsync(context);
+        return 0;
+    }
+
+    private static async Task<List<(IBrowserContext Context, IPage Page)>> OpenAsync(IBrowser browser, string baseUrl, string state, int count, bool distinct)
+    {
+        var open = new List<(IBrowserContext, IPage)>();
+        for (var i = 0; i < count; i++)
+        {
+            var context = await browser.NewContextAsync(new() { BaseURL = baseUrl, StorageState = state });
+            var page = await context.NewPageAsync();
+            await page.GotoAsync("/vms");
+            await page.Locator("#portal-main[data-interactive='true']").WaitForAsync();
+            await page.Locator($"[data-testid='vm-{Vm}-status']").WaitForAsync();
+            for (var next = 1; distinct && next <= i; next++)
+            {
+                await page.GetByRole(AriaRole.Button, new() { Name = "Next page" }).ClickAsync();
+                await page.Locator("[data-testid='vms-pager'] p", new() { HasTextRegex = new Regex($"^{next * 25 + 1}-") }).WaitForAsync();
+            }
+            open.Add((context, page));
+        }
+        return open;
+    }
+
+    private static async Task<string> VmIdAsync(IPage page)
+    {
+        var href = await page.Locator($"[data-testid='vm-{Vm}-link']").GetAttributeAsync("href") ?? throw new InvalidOperationException($"No link to {Vm}.");
+        return href[(href.LastIndexOf('/') + 1)..];
+    }
+
+    /// <summary>Starts or stops the VM <paramref name="count"/> times through the API, each change shown in every page before the next.</summary>
+    private static async Task StatusEventsAsync(HttpClient api, List<IPage> pages, string vmId, int count)
+    {
+        for (var i = 0; i < count; i++)
+        {
+            var up = await pages[0].Locator($"[data-testid='vm-{Vm}-status']").GetAttributeAsync("data-status") == "Up";
+            using var body = new StringContent("<action/>", System.Text.Encoding.UTF8, "application/xml");
+            using var response = await api.PostAsync($"/ovirt-engine/api/vms/{vmId}/{(up ? "stop" : "start")}", body);
+            response.EnsureSuccessStatusCode();
+            foreach (var page in pages)
+                await page.Locator($"[data-testid='vm-{Vm}-status'][data-status='{(up ? "Down" : "Up")}']").WaitForAsync(new() { Timeout = 60_000 });
+        }
+    }
+
+    private sealed record Heap(long Total, Dictionary<string, (long Count, long Bytes)> Types);
+
+    /// <summary>The process's live objects by type (<c>dumpheap -stat -live</c> on a heap dump; the dump file is removed).</summary>
+    private static async Task<Heap> LiveHeapAsync(string dumper, int pid, string name)
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"portal-circuits-{pid}-{name}.dmp");
+        try
+        {
+            await RunAsync(dumper, "collect", "-p", pid.ToString(CultureInfo.InvariantCulture), "--type", "Heap", "-o", file);
+            var output = await RunAsync(dumper, "analyze", file, "-c", "dumpheap -stat -live", "-c", "exit");
+            var types = new Dictionary<string, (long, long)>();
+            long total = -1;
+            foreach (var line in output.Split('\n'))
+            {
+                if (TotalLine().Match(line) is { Success: true } t) total = Number(t.Groups[2].Value);
+                else if (TypeLine().Match(line) is { Success: true } m) types[m.Groups[3].Value.Trim()] = (Number(m.Groups[1].Value), Number(m.Groups[2].Value));
+            }
+            return total >= 0 ? new Heap(total, types) : throw new InvalidOperationException("dumpheap printed no total:\n" + output);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    private static void Growth(string when, Heap from, Heap to, int pages)
+    {
+        Console.WriteLine();
+        Console.WriteLine($"What grew most, per circuit, {when}:");
+        Console.WriteLine("| type | objects | bytes |");
+        Console.WriteLine("|---|---:|---:|");
+        var growth = to.Types
+            .Select(t => (Type: t.Key, Count: t.Value.Count - from.Types.GetValueOrDefault(t.Key).Count, Bytes: t.Value.Bytes - from.Types.GetValueOrDefault(t.Key).Bytes))
+            .OrderByDescending(g => g.Bytes).Take(15);
+        foreach (var g in growth)
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| `{g.Type}` | {g.Count / (double)pages:F1} | {g.Bytes / (double)pages:F0} |"));
+    }
+
+    private static long Number(string digits) => long.Parse(digits.Replace(",", ""), CultureInfo.InvariantCulture);
+
+    [GeneratedRegex(@"^Total\s+([\d,]+)\s+objects,\s+([\d,]+)\s+bytes")]
+    private static partial Regex TotalLine();
+
+    [GeneratedRegex(@"^\s*[0-9a-f]{8,}\s+([\d,]+)\s+([\d,]+)\s+(\S.*)$")]
+    private static partial Regex TypeLine();
+
+    private static async Task<string> RunAsync(string file, params string[] arguments)
+    {
+        var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in arguments) psi.ArgumentList.Add(a);
+        using var process = Process.Start(psi)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        return process.ExitCode == 0
+            ? await output
+            : throw new InvalidOperationException($"{Path.GetFileName(file)} {string.Join(' ', arguments)} exited with {process.ExitCode}: {await error}{await output}");
+    }
+
+    private static string DotnetDump() =>
+        new[] { Environment.GetEnvironmentVariable("PATH") ?? "" }.SelectMany(p => p.Split(':'))
+            .Append(Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".dotnet", "tools"))
+            .Select(d => Path.Combine(d, "dotnet-dump")).FirstOrDefault(File.Exists)
+        ?? throw new FileNotFoundException("No dotnet-dump (dotnet tool install -g dotnet-dump).");
+
+}
