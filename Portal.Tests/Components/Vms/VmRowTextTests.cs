@@ -1,0 +1,83 @@
+using Portal.Components.Pages.Vms;
+using Portal.Core;
+using Portal.Core.Vms;
+
+namespace Portal.Tests.Components.Vms;
+
+public sealed class VmRowTextTests
+{
+    private static VmRow Row(Guid id, string name = "web01", VmStatus status = VmStatus.Up, int memoryMiB = 1024) =>
+        new(id, name, "Default", "4.7", true, "host-1", memoryMiB, 16384, false, status, DateTime.UtcNow, false, false, false, null);
+
+    [Fact]
+    public void For_TwoPagesShowTheSameVm_ShareOneTextAndOneMarkup()
+    {
+        var id = Guid.NewGuid();
+        // Each page reads its own row record from the database.
+        var first = VmRowText.For(Row(id));
+        var second = VmRowText.For(Row(id));
+
+        Assert.Same(first, second);
+        Assert.Same(first.FactCells(Row(id)).Value, second.FactCells(Row(id)).Value);
+        Assert.Same(first.NameCell(missing: false).Value, second.NameCell(missing: false).Value);
+        Assert.Equal("Run web01", first.RunName);
+        Assert.Equal("vm-web01-stop", first.StopId);
+    }
+
+    [Fact]
+    public void FactCells_StatusChanged_NewMarkupWithTheNewStatus()
+    {
+        var id = Guid.NewGuid();
+        var text = VmRowText.For(Row(id));
+        var up = text.FactCells(Row(id)).Value;
+
+        var down = text.FactCells(Row(id, status: VmStatus.Down)).Value;
+
+        Assert.Contains("data-status=\"Up\"", up);
+        Assert.Contains("data-status=\"Down\"", down);
+        Assert.Contains("data-testid=\"vm-web01-status\"", down);
+    }
+
+    [Fact]
+    public void For_NameOrMemoryChanged_AnotherText()
+    {
+        var id = Guid.NewGuid();
+        var text = VmRowText.For(Row(id));
+
+        Assert.NotSame(text, VmRowText.For(Row(id, name: "web02")));
+        Assert.Contains("2048 MiB", VmRowText.For(Row(id, memoryMiB: 2048)).FactCells(Row(id, memoryMiB: 2048)).Value);
+        GC.KeepAlive(text);
+    }
+
+    [Fact]
+    public void Refusals_EqualReasonsFromTwoChecks_OneString()
+    {
+        var text = VmRowText.For(Row(Guid.NewGuid()));
+        var first = text.StopRefusal(string.Concat("The VM is ", "Down; only a running VM can be stopped."));
+
+        var second = text.StopRefusal(string.Concat("The VM is Down; ", "only a running VM can be stopped."));
+
+        Assert.Same(first, second);
+        Assert.Null(text.RunRefusal(null));
+        Assert.Equal("other", text.StopRefusal("other"));
+    }
+
+    [Fact]
+    public void For_RowsNoPageHoldsAnyMore_AreDroppedFromTheCache()
+    {
+        MakeUnheld(600);
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+
+        // The next sweep (every 256 new entries) finds the 600 dead; the 256 it makes are held here.
+        var held = Enumerable.Range(0, 256).Select(_ => VmRowText.For(Row(Guid.NewGuid()))).ToList();
+
+        Assert.True(VmRowText.CachedCount < 600, $"{VmRowText.CachedCount} entries kept");
+        GC.KeepAlive(held);
+    }
+
+    private static void MakeUnheld(int count)
+    {
+        for (var i = 0; i < count; i++) VmRowText.For(Row(Guid.NewGuid()));
+    }
+}

@@ -1,0 +1,149 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Text;
+using Microsoft.AspNetCore.Components;
+using MudBlazor;
+using Portal.Components.Pages.Shared;
+using Portal.Core;
+using Portal.Core.Commands;
+using Portal.Core.Vms;
+
+namespace Portal.Components.Pages.Vms;
+
+/// <summary>
+/// What the VMs grid shows of one VM as text: its row's class, its buttons' names and test ids, the name cell and the
+/// fact cells (cluster, host, memory, stateless, status) as markup, and the reasons its buttons are refused. The same
+/// for every page that shows the VM, so every circuit shares one: tens of administrators on the VMs page, which most of
+/// them open at its first page, held each row's text once per page (two thirds of a page's strings), and now once.
+/// Kept while some page holds it (the cache keeps weak references only); made again when the VM's name or memory
+/// changes, and the fact cells when what they show changes.
+/// </summary>
+internal sealed class VmRowText
+{
+    private static readonly ConcurrentDictionary<(Guid Id, string Name, int MemoryMiB), WeakReference<VmRowText>> Shown = new();
+    private const int SweepEvery = 256;
+    private static int _made;
+
+    private VmRowText(Guid id, string name, int memoryMiB)
+    {
+        Id = id;
+        Name = name;
+        MemoryMiB = memoryMiB;
+        RowClass = $"mud-table-row vm-row vm-{name}";
+        RunName = $"Run {name}";
+        RunId = $"vm-{name}-run";
+        StopName = $"Stop {name}";
+        StopId = $"vm-{name}-stop";
+    }
+
+    public Guid Id { get; }
+    public string Name { get; }
+    public int MemoryMiB { get; }
+    public string RowClass { get; }
+    public string RunName { get; }
+    public string RunId { get; }
+    public string StopName { get; }
+    public string StopId { get; }
+
+    /// <summary>The shared text of the VM shown by <paramref name="vm"/>'s row.</summary>
+    public static VmRowText For(VmRow vm)
+    {
+        var key = (vm.Id, vm.Name, vm.MemoryMiB);
+        if (Shown.TryGetValue(key, out var weak) && weak.TryGetTarget(out var shared)) return shared;
+        // No page holds it (or none did yet). Two pages racing here each make one and the later is kept: both work.
+        var made = new VmRowText(vm.Id, vm.Name, vm.MemoryMiB);
+        Shown[key] = new WeakReference<VmRowText>(made);
+        if (Interlocked.Increment(ref _made) % SweepEvery == 0) Sweep();
+        return made;
+    }
+
+    /// <summary>Drops the entries of VMs that no page shows any more.</summary>
+    private static void Sweep()
+    {
+        foreach (var entry in Shown)
+            if (!entry.Value.TryGetTarget(out _)) Shown.TryRemove(entry);
+    }
+
+    /// <summary>Entries in the cache (tests): those of rows some page shows, and at most a sweep's worth of others.</summary>
+    internal static int CachedCount => Shown.Count;
+
+    /// <summary>The name as a link to the VM's page, and a chip when its domain is gone from the host.</summary>
+    public MarkupString NameCell(bool missing) => missing
+        ? _missingName ??= new(Link + Chip("mud-chip-size-small mud-chip-outlined mud-chip-color-error", "missing on host"))
+        : _name ??= new(Link);
+
+    private string Link => $"<a href=\"vms/{Id}\" class=\"mud-typography mud-link mud-primary-text mud-link-underline-hover\" data-testid=\"vm-{Html(Name)}-link\">{Html(Name)}</a>";
+    private MarkupString? _name, _missingName;
+
+    /// <summary>
+    /// The cluster (with its compatibility version), host (with why it cannot be reached), memory, stateless mark and
+    /// status cells (data-status: the enum's name, for tests; the operation that holds the VM under it), made again
+    /// only when one of them changes.
+    /// </summary>
+    public MarkupString FactCells(VmRow vm)
+    {
+        var facts = new RowFacts(vm.Cluster, vm.CompatibilityVersion, vm.ClusterSupportsMemory, vm.Host, vm.HostProblem, vm.IsStateless, vm.Status, vm.LockedBy);
+        if (_facts is { } made && made.Facts == facts) return made.Markup;
+        var html = new StringBuilder(1024);
+        html.Append("<td class=\"mud-table-cell\">").Append(Html(facts.Cluster)).Append(CompatibilityChip(facts.Version, facts.SupportsMemory)).Append("</td>");
+        html.Append("<td class=\"mud-table-cell\">").Append(Html(facts.Host ?? "-"));
+        if (facts.HostProblem is { } problem)
+            html.Append(IconMarkup.Svg($"<title>{Html(problem)}</title>{Icons.Material.Filled.LinkOff}", "mud-error-text mud-icon-size-small ml-1",
+                $"role=\"img\" aria-label=\"{Html(problem)}\" data-testid=\"vm-{Html(Name)}-host-problem\""));
+        html.Append("</td><td class=\"mud-table-cell\">").Append(MemoryMiB).Append(" MiB</td><td class=\"mud-table-cell\">");
+        if (facts.Stateless)
+            html.Append(IconMarkup.Svg(Icons.Material.Filled.CheckCircle, "mud-primary-text mud-icon-size-small",
+                $"role=\"img\" aria-label=\"Stateless\" data-testid=\"vm-{Html(Name)}-stateless\""));
+        html.Append("</td><td class=\"mud-table-cell\">").Append(Chip(StatusClasses[facts.Status], Html(Rules.Describe(facts.Status)),
+            $"data-testid=\"vm-{Html(Name)}-status\" data-status=\"{facts.Status}\""));
+        if (facts.LockedBy is { } op)
+            html.Append("<span class=\"mud-typography mud-typography-caption mud-text-secondary\">").Append(Html(op)).Append("…</span>");
+        html.Append("</td>");
+        var markup = new MarkupString(html.ToString());
+        // Pages that render the same change race to store it; any of their equal results will do.
+        _facts = new FactsMarkup(facts, markup);
+        return markup;
+    }
+
+    private sealed record FactsMarkup(RowFacts Facts, MarkupString Markup);
+    private volatile FactsMarkup? _facts;
+
+    /// <summary>
+    /// Why Run (or Stop) is refused, as its tooltip: the same text as the last time any page asked, so that the pages
+    /// showing the row hold one string, not one each (the reasons are made anew by each check).
+    /// </summary>
+    public string? RunRefusal(string? reason) => Same(ref _runRefusal, reason);
+
+    /// <inheritdoc cref="RunRefusal"/>
+    public string? StopRefusal(string? reason) => Same(ref _stopRefusal, reason);
+
+    private string? _runRefusal, _stopRefusal;
+
+    private static string? Same(ref string? last, string? reason)
+    {
+        if (reason is null) return null;
+        var seen = Volatile.Read(ref last);
+        if (seen == reason) return seen;
+        Volatile.Write(ref last, reason);
+        return reason;
+    }
+
+    private readonly record struct RowFacts(string Cluster, string Version, bool SupportsMemory, string? Host, string? HostProblem, bool Stateless,
+        VmStatus Status, string? LockedBy);
+
+    private static readonly Dictionary<VmStatus, string> StatusClasses = Enum.GetValues<VmStatus>()
+        .ToDictionary(s => s, s => $"mud-chip-filled mud-chip-size-small {StatusChip.ColorClass(s)}");
+
+    /// <summary>The cluster's compatibility version as a chip (a handful of versions per portal).</summary>
+    private static string CompatibilityChip(string version, bool memory) =>
+        CompatibilityChips.GetOrAdd((version, memory), key => Chip(
+            $"mud-chip-size-small mud-chip-outlined {(key.Memory ? "mud-chip-color-primary" : "mud-chip-color-default")}", Html(key.Version), "title=\"Compatibility version\""));
+
+    private static readonly ConcurrentDictionary<(string Version, bool Memory), string> CompatibilityChips = new();
+
+    private static string Html(string text) => WebUtility.HtmlEncode(text);
+
+    /// <summary>MudChip's markup: <paramref name="content"/> and <paramref name="attributes"/> must already be encoded.</summary>
+    private static string Chip(string classes, string content, string? attributes = null) =>
+        $"<div class=\"mud-chip-container\"><div class=\"mud-chip {classes}\"{(attributes is null ? "" : " " + attributes)}><span class=\"mud-chip-content\">{content}</span></div></div>";
+}
