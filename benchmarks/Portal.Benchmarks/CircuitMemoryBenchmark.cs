@@ -67,8 +67,9 @@ internal static partial class CircuitMemoryBenchmark
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| baseline (warm, no page open) | {baseline.Total / 1024.0:F0} KB | |"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {pages} pages just opened | {opened.Total / 1024.0:F0} KB | **{(opened.Total - baseline.Total) / 1024.0 / pages:F0} KB** |"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| after {events} status events | {afterEvents.Total / 1024.0:F0} KB | **{(afterEvents.Total - baseline.Total) / 1024.0 / pages:F0} KB** |"));
-        Growth("just opened", baseline, opened, pages);
-        Growth($"after {events} status events", baseline, afterEvents, pages);
+        var top = IntArg(args, "--top", 15);
+        Growth("just opened", baseline, opened, pages, top);
+        Growth($"after {events} status events", baseline, afterEvents, pages, top);
         foreach (var (context, _) in open) await ScaleBenchmark.CloseAsync(context);
         return 0;
     }
@@ -138,7 +139,7 @@ internal static partial class CircuitMemoryBenchmark
         }
     }
 
-    private static void Growth(string when, Heap from, Heap to, int pages)
+    private static void Growth(string when, Heap from, Heap to, int pages, int top)
     {
         Console.WriteLine();
         Console.WriteLine($"What grew most, per circuit, {when}:");
@@ -146,7 +147,7 @@ internal static partial class CircuitMemoryBenchmark
         Console.WriteLine("|---|---:|---:|");
         var growth = to.Types
             .Select(t => (Type: t.Key, Count: t.Value.Count - from.Types.GetValueOrDefault(t.Key).Count, Bytes: t.Value.Bytes - from.Types.GetValueOrDefault(t.Key).Bytes))
-            .OrderByDescending(g => g.Bytes).Take(15);
+            .OrderByDescending(g => g.Bytes).Take(top);
         foreach (var g in growth)
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| `{g.Type}` | {g.Count / (double)pages:F1} | {g.Bytes / (double)pages:F0} |"));
     }
