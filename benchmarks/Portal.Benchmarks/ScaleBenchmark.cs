@@ -102,7 +102,7 @@ internal static class ScaleBenchmark
             {
                 // The browser first: the API's 12.5 MiB answers and the caches behind them would otherwise be collected
                 // while the pages are measured, and hide what the circuits hold.
-                await BrowserAsync(app.Services, baseUrl, pageCounts, pushSamples, bigVmSnapshots, circuits, batches, args.Contains("--pin-cpus"));
+                await BrowserAsync(app.Services, baseUrl, pageCounts, pushSamples, bigVmSnapshots, circuits, batches, args.Contains("--pin-cpus"), args.Contains("--quiet"));
                 await QueriesAsync(app.Services, bigVmSnapshots);
                 await ApiAsync(baseUrl);
                 await app.StopAsync();
@@ -270,7 +270,7 @@ internal static class ScaleBenchmark
     }
 
     private static async Task BrowserAsync(IServiceProvider services, string baseUrl, int[] pageCounts, int pushSamples, int bigVmSnapshots,
-        CircuitCount circuits, RenderBatchClock batches, bool pinCpus)
+        CircuitCount circuits, RenderBatchClock batches, bool pinCpus, bool quiet)
     {
         using var playwright = await Playwright.CreateAsync();
         await using var browser = await playwright.Chromium.LaunchAsync(ChromiumOptions());
@@ -384,13 +384,14 @@ internal static class ScaleBenchmark
             {
                 await page.EvaluateAsync(RecorderScript, "[data-testid='vm-build-agent-status']");
                 var received = new ConcurrentQueue<double>();
+                frames.Add(received);
+                if (quiet) continue;
                 var cdp = await page.Context.NewCDPSessionAsync(page);
                 cdp.Event("Network.webSocketFrameReceived").OnEvent += (_, e) =>
                 {
                     if (e is { } json && json.TryGetProperty("timestamp", out var t)) received.Enqueue(MonotonicToClockMs(t.GetDouble()));
                 };
                 await cdp.SendAsync("Network.enable");
-                frames.Add(received);
             }
             // The server's side: the status event -> each circuit's render batch written to its connection.
             var toWritten = new List<double>();
@@ -410,6 +411,9 @@ internal static class ScaleBenchmark
                 batches.Drain();
                 var call = Clock.NowMs();
                 if (up) await hypervisor.StartAsync(vm); else await hypervisor.DestroyAsync(vm);
+                // --quiet: nothing of the benchmark runs in the browsers while they apply the change (no CDP frame capture,
+                // no polling); each page's own stamp is read once they are done.
+                if (quiet) await Task.Delay(QuietSettle);
                 for (var p = 0; p < pages.Count; p++)
                 {
                     var changed = await pages[p].WaitForFunctionAsync("text => window.__latency.find(x => x.text === text)?.t ?? false", text, new() { Timeout = 60_000 });
@@ -438,8 +442,11 @@ internal static class ScaleBenchmark
             Row("  of which: portal status event -> text in the page", toPages);
             Row("    of which: event -> the circuit's render batch written to its connection (server)", toWritten);
             Row("    of which: event -> the last circuit's render batch written, per event (server)", lastWritten);
-            Row("    of which: event -> the update's WebSocket frame at the page's browser", toSockets);
-            Row("    of which: frame at the browser -> text changed in the page", socketToText);
+            if (!quiet)
+            {
+                Row("    of which: event -> the update's WebSocket frame at the page's browser", toSockets);
+                Row("    of which: frame at the browser -> text changed in the page", socketToText);
+            }
             Console.WriteLine($"Render batches written per event (status event -> every page showed it): {string.Join(", ", batchCounts.Distinct().Order())} for {count} circuit(s)");
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"CPU per status event ({pushSamples * 2} events, from the call until every page showed it): portal process {cpu["portal"] / (pushSamples * 2):F0} ms, " +
@@ -447,6 +454,9 @@ internal static class ScaleBenchmark
             foreach (var context in contexts) await CloseAsync(context);
         }
     }
+
+    /// <summary>How long --quiet leaves the pages alone after the libvirt call before reading their stamps.</summary>
+    private static readonly TimeSpan QuietSettle = TimeSpan.FromMilliseconds(2500);
 
     /// <summary>
     /// --pin-cpus: this process (the portal, with Playwright's .NET client) on the first core, Chromium's processes and
