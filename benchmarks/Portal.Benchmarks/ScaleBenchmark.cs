@@ -85,7 +85,7 @@ internal static class ScaleBenchmark
 
             for (var i = 1; i <= 2; i++)
             {
-                var (live, ready) = await ColdStartAsync(data, settings);
+                var (live, ready) = await ColdStartAsync(settings);
                 Console.WriteLine($"Cold start of the portal process on the seeded data (run {i}): first 200 on /healthz {live:F0} ms, on /healthz/ready {ready:F0} ms");
             }
 
@@ -200,7 +200,7 @@ internal static class ScaleBenchmark
     }
 
     /// <summary>From <c>dotnet Portal.dll</c> to the first 200 on <c>/healthz</c> (live: serving) and on <c>/healthz/ready</c> (host reconciled).</summary>
-    internal static async Task<(double Live, double Ready)> ColdStartAsync(string data, Dictionary<string, string?> settings)
+    internal static async Task<(double Live, double Ready)> ColdStartAsync(Dictionary<string, string?> settings)
     {
         await using var portal = PortalProcess.Start(new Dictionary<string, string?>(settings) { ["Libvirt:Uri"] = null });
         var limit = TimeSpan.FromSeconds(300);
