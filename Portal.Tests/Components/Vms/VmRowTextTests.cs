@@ -19,23 +19,29 @@ public sealed class VmRowTextTests
 
         Assert.Same(first, second);
         Assert.Same(first.FactCells(Row(id)).Value, second.FactCells(Row(id)).Value);
+        Assert.Same(first.Status(VmStatus.Up).Value, second.Status(VmStatus.Up).Value);
         Assert.Same(first.NameCell(missing: false).Value, second.NameCell(missing: false).Value);
         Assert.Equal("Run web01", first.RunName);
         Assert.Equal("vm-web01-stop", first.StopId);
     }
 
     [Fact]
-    public void FactCells_StatusChanged_NewMarkupWithTheNewStatus()
+    public void StatusChip_StatusChanged_NewChipAndTheSameFactCells()
     {
         var id = Guid.NewGuid();
         var text = VmRowText.For(Row(id));
-        var up = text.FactCells(Row(id)).Value;
+        var cells = text.FactCells(Row(id)).Value;
+        var up = text.Status(VmStatus.Up).Value;
 
-        var down = text.FactCells(Row(id, status: VmStatus.Down)).Value;
+        var down = text.Status(VmStatus.Down).Value;
 
         Assert.Contains("data-status=\"Up\"", up);
         Assert.Contains("data-status=\"Down\"", down);
         Assert.Contains("data-testid=\"vm-web01-status\"", down);
+        Assert.Contains(">Down<", down);
+        // The other cells do not show the status, and are not made again for it.
+        Assert.Same(cells, text.FactCells(Row(id, status: VmStatus.Down)).Value);
+        Assert.DoesNotContain("data-status", cells);
     }
 
     [Fact]

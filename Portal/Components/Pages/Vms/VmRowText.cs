@@ -11,12 +11,12 @@ using Portal.Core.Vms;
 namespace Portal.Components.Pages.Vms;
 
 /// <summary>
-/// What the VMs grid shows of one VM as text: its row's class, its buttons' names and test ids, the name cell and the
-/// fact cells (cluster, host, memory, stateless, status) as markup, and the reasons its buttons are refused. The same
+/// What the VMs grid shows of one VM as text: its row's class, its buttons' names and test ids, the name cell, the
+/// fact cells (cluster, host, memory, stateless) and the status chip as markup, and the reasons its buttons are refused. The same
 /// for every page that shows the VM, so every circuit shares one: tens of administrators on the VMs page, which most of
 /// them open at its first page, held each row's text once per page (two thirds of a page's strings), and now once.
 /// Kept while some page holds it (the cache keeps weak references only); made again when the VM's name or memory
-/// changes, and the fact cells when what they show changes.
+/// changes, and the fact cells or the chip when what they show changes.
 /// </summary>
 internal sealed class VmRowText
 {
@@ -76,13 +76,13 @@ internal sealed class VmRowText
     private MarkupString? _name, _missingName;
 
     /// <summary>
-    /// The cluster (with its compatibility version), host (with why it cannot be reached), memory, stateless mark and
-    /// status cells (data-status: the enum's name, for tests; the operation that holds the VM under it), made again
-    /// only when one of them changes.
+    /// The cluster (with its compatibility version), host (with why it cannot be reached), memory and stateless cells,
+    /// made again only when one of them changes. The status is not among them (see <see cref="Status"/>): a status
+    /// change then replaces one chip in every page, not five cells.
     /// </summary>
     public MarkupString FactCells(VmRow vm)
     {
-        var facts = new RowFacts(vm.Cluster, vm.CompatibilityVersion, vm.ClusterSupportsMemory, vm.Host, vm.HostProblem, vm.IsStateless, vm.Status, vm.LockedBy);
+        var facts = new RowFacts(vm.Cluster, vm.CompatibilityVersion, vm.ClusterSupportsMemory, vm.Host, vm.HostProblem, vm.IsStateless);
         if (_facts is { } made && made.Facts == facts) return made.Markup;
         var html = new StringBuilder(1024);
         html.Append("<td class=\"mud-table-cell\">").Append(Html(facts.Cluster)).Append(CompatibilityChip(facts.Version, facts.SupportsMemory)).Append("</td>");
@@ -94,10 +94,6 @@ internal sealed class VmRowText
         if (facts.Stateless)
             html.Append(IconMarkup.Svg(Icons.Material.Filled.CheckCircle, "mud-primary-text mud-icon-size-small",
                 $"role=\"img\" aria-label=\"Stateless\" data-testid=\"vm-{Html(Name)}-stateless\""));
-        html.Append("</td><td class=\"mud-table-cell\">").Append(Chip(StatusClasses[facts.Status], Html(Rules.Describe(facts.Status)),
-            $"data-testid=\"vm-{Html(Name)}-status\" data-status=\"{facts.Status}\""));
-        if (facts.LockedBy is { } op)
-            html.Append("<span class=\"mud-typography mud-typography-caption mud-text-secondary\">").Append(Html(op)).Append("…</span>");
         html.Append("</td>");
         var markup = new MarkupString(html.ToString());
         // Pages that render the same change race to store it; any of their equal results will do.
@@ -107,6 +103,18 @@ internal sealed class VmRowText
 
     private sealed record FactsMarkup(RowFacts Facts, MarkupString Markup);
     private volatile FactsMarkup? _facts;
+
+    /// <summary>The status chip (data-status: the enum's name, for tests), made again only when the status changes.</summary>
+    public MarkupString Status(VmStatus status)
+    {
+        if (_status is { } made && made.Status == status) return made.Markup;
+        var markup = new MarkupString(Chip(StatusClasses[status], Html(Rules.Describe(status)), $"data-testid=\"vm-{Html(Name)}-status\" data-status=\"{status}\""));
+        _status = new StatusMarkup(status, markup);
+        return markup;
+    }
+
+    private sealed record StatusMarkup(VmStatus Status, MarkupString Markup);
+    private volatile StatusMarkup? _status;
 
     /// <summary>
     /// Why Run (or Stop) is refused, as its tooltip: the same text as the last time any page asked, so that the pages
@@ -128,8 +136,7 @@ internal sealed class VmRowText
         return reason;
     }
 
-    private readonly record struct RowFacts(string Cluster, string Version, bool SupportsMemory, string? Host, string? HostProblem, bool Stateless,
-        VmStatus Status, string? LockedBy);
+    private readonly record struct RowFacts(string Cluster, string Version, bool SupportsMemory, string? Host, string? HostProblem, bool Stateless);
 
     private static readonly Dictionary<VmStatus, string> StatusClasses = Enum.GetValues<VmStatus>()
         .ToDictionary(s => s, s => $"mud-chip-filled mud-chip-size-small {StatusChip.ColorClass(s)}");
