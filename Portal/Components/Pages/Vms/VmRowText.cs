@@ -67,10 +67,10 @@ internal sealed class VmRowText
     /// <summary>Entries in the cache (tests): those of rows some page shows, and at most a sweep's worth of others.</summary>
     internal static int CachedCount => Shown.Count;
 
-    /// <summary>The name as a link to the VM's page, and a chip when its domain is gone from the host.</summary>
+    /// <summary>The name cell: a link to the VM's page, and a chip when its domain is gone from the host.</summary>
     public MarkupString NameCell(bool missing) => missing
-        ? _missingName ??= new(Link + Chip("mud-chip-size-small mud-chip-outlined mud-chip-color-error", "missing on host"))
-        : _name ??= new(Link);
+        ? _missingName ??= new($"<td class=\"mud-table-cell\">{Link}{Chip("mud-chip-size-small mud-chip-outlined mud-chip-color-error", "missing on host")}</td>")
+        : _name ??= new($"<td class=\"mud-table-cell\">{Link}</td>");
 
     private string Link => $"<a href=\"vms/{Id}\" class=\"mud-typography mud-link mud-primary-text mud-link-underline-hover\" data-testid=\"vm-{Html(Name)}-link\">{Html(Name)}</a>";
     private MarkupString? _name, _missingName;
