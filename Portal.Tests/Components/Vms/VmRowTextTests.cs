@@ -45,6 +45,32 @@ public sealed class VmRowTextTests
     }
 
     [Fact]
+    public void ClusterCell_VmsOfOneCluster_OneMarkupForAll()
+    {
+        var cell = VmRowText.ClusterCell(Row(Guid.NewGuid(), name: "web01"));
+
+        Assert.Same(cell.Value, VmRowText.ClusterCell(Row(Guid.NewGuid(), name: "db01")).Value);
+        Assert.StartsWith("<td class=\"mud-table-cell\">Default<div", cell.Value);
+        Assert.Contains("mud-chip-color-primary", cell.Value);
+        Assert.Contains(">4.7<", cell.Value);
+        // A row's own cells do not repeat it.
+        Assert.DoesNotContain("Default", VmRowText.For(Row(Guid.NewGuid())).FactCells(Row(Guid.NewGuid())).Value);
+    }
+
+    [Fact]
+    public void ClusterCell_OldVersionOrHostileName_OwnMarkupEncoded()
+    {
+        var vm = Row(Guid.NewGuid()) with { Cluster = "<b>legacy</b>", CompatibilityVersion = "3.2", ClusterSupportsMemory = false };
+
+        var cell = VmRowText.ClusterCell(vm).Value;
+
+        Assert.Contains("&lt;b&gt;legacy&lt;/b&gt;", cell);
+        Assert.DoesNotContain("<b>", cell);
+        Assert.Contains("mud-chip-color-default", cell);
+        Assert.Contains(">3.2<", cell);
+    }
+
+    [Fact]
     public void For_NameOrMemoryChanged_AnotherText()
     {
         var id = Guid.NewGuid();
