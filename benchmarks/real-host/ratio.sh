@@ -39,6 +39,7 @@ ROUNDS=${ROUNDS:-3}
 ps=(); pr=()
 for round in $(seq "$ROUNDS"); do
   boot
+  sync # both sides start each round with no dirty pages of earlier rounds waiting to be written
   t0=$(now); sid=$(curl -sf "${A[@]}" -H 'Expect: 201-created' -d "<snapshot><description>bench $round</description><persist_memorystate>true</persist_memorystate></snapshot>" "$B/vms/$VM/snapshots" | grep -oP '<snapshot [^>]*id="\K[^"]+' | head -1); t1=$(now)
   ps+=("$(ms "$t0" "$t1")")
   stop
@@ -70,11 +71,13 @@ server_ms=$(grep -E "Request finished HTTP/[0-9.]+ POST .*/vms/$VM/snapshots " "
 # --- virsh on the same guest, the same rounds (once the portal's last QEMU has let go of the disk) ---
 for _ in $(seq 100); do pgrep -f "guest=tiny," >/dev/null || break; sleep 0.1; done
 disk=$($V domblklist tiny | awk '$1=="vda"{print $2}')
-vs=(); vr=()
+vs=(); vr=(); vcall=()
 for round in $(seq "$ROUNDS"); do
   $V start tiny >/dev/null; : > "$ROOT/console/tiny.log"; until grep -aq "COUNTER 3 " "$ROOT/console/tiny.log"; do sleep 0.5; done
-  t0=$(now); $V snapshot-create-as tiny "virsh-bench-$round" --memspec "file=$ROOT/data/virsh-bench-$round.mem,snapshot=external" --diskspec "vda,snapshot=external,file=$ROOT/data/tiny.virsh-bench-$round.qcow2" >/dev/null; t1=$(now)
-  vs+=("$(ms "$t0" "$t1")")
+  sync
+  # --timing: virsh's own figure for the command (the lookup and the libvirt call, without its start and connection)
+  t0=$(now); out=$($V --timing snapshot-create-as tiny "virsh-bench-$round" --memspec "file=$ROOT/data/virsh-bench-$round.mem,snapshot=external" --diskspec "vda,snapshot=external,file=$ROOT/data/tiny.virsh-bench-$round.qcow2"); t1=$(now)
+  vs+=("$(ms "$t0" "$t1")"); vcall+=("$(grep -oP 'Time: \K[0-9.]+' <<< "$out" | head -1 | xargs printf '%.0f')")
   $V destroy tiny >/dev/null
   if [ "${SNAPSHOT_ONLY:-0}" != 1 ]; then
   qemu-img create -q -f qcow2 -b "$disk" -F qcow2 "$ROOT/data/tiny.virsh-restore-$round.qcow2"
@@ -92,6 +95,8 @@ for disk in d.iter("disk"):
     for b in disk.findall("backingStore"): disk.remove(b)
 print(E.tostring(d, encoding="unicode"))' > "$ROOT/run/tiny-again.xml"
   $V define "$ROOT/run/tiny-again.xml" >/dev/null
+  # as the portal's snapshot removal deletes its memory volume each round
+  rm -f "$ROOT/data/virsh-bench-$round.mem" "$ROOT/data/tiny.virsh-bench-$round.qcow2" "$ROOT/data/tiny.virsh-restore-$round.qcow2"
 done
 virsh_snap=$(printf '%s\n' "${vs[@]}" | median); virsh_restore=$(printf '%s\n' "${vr[@]}" | median)
 echo "rounds: portal snapshot ${ps[*]} ms, virsh snapshot ${vs[*]} ms$([ "${SNAPSHOT_ONLY:-0}" = 1 ] || echo "; portal restore ${pr[*]} ms, virsh restore ${vr[*]} ms")"
@@ -102,5 +107,6 @@ echo "create snapshot with memory: portal ${portal_snap} ms, virsh ${virsh_snap}
 echo "portal's SavingState time:   ${saving} ms"
 echo "portal's own breakdown:      ${breakdown:-not logged}"
 echo "command total per round:     ${command_ms:-not logged}"
+echo "virsh's own call per round:  ${vcall[*]} ms"
 echo "server time per request:     ${server_ms:-not logged}"
 echo "load average:                $(cut -d' ' -f1-3 /proc/loadavg)"
