@@ -160,7 +160,9 @@ public sealed record SnapshotRequest(string Name, string Description, string? Me
 /// <param name="SnapshotXml">libvirt's description of the snapshot; null when the host needed none (a stopped VM without disks).</param>
 /// <param name="InactiveXml">The domain's inactive configuration (on a real host, now on the snapshot's new overlays).</param>
 /// <param name="State">The domain's run state (a guest the dump paused runs again).</param>
-public sealed record SnapshotTaken(string? SnapshotXml, string InactiveXml, DomainRunState State);
+/// <param name="MemorySaved">Whether the memory was written to the request's file: false when none was asked for, or when
+/// the guest had stopped by the time of the call (the snapshot is then of the disks and configuration only).</param>
+public sealed record SnapshotTaken(string? SnapshotXml, string InactiveXml, DomainRunState State, bool MemorySaved = false);
 
 /// <summary>Where a memory dump lives, and the configuration the VM had when it was taken.</summary>
 public sealed record MemoryRestoreRequest(string DumpPath, string ConfigurationXml);

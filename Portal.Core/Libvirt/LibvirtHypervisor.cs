@@ -308,20 +308,24 @@ public sealed unsafe partial class LibvirtHypervisor : IHypervisor, IDisposable
         var state = Describe(d).State;
         var live = state is DomainRunState.Running or DomainRunState.Paused or DomainRunState.Blocked;
         var domainXml = XDocument.Parse(request.InactiveXml ?? Interop.Owned(Interop.virDomainGetXMLDesc(d, XmlInactive)) ?? "<domain/>");
+        // A guest that stopped after the caller last saw it running (a shutdown from inside) has no memory to save: its
+        // snapshot is of the disks, as for any stopped VM, and the caller is told.
+        if (!live) request = request with { MemoryFile = null };
         var (xml, flags) = SnapshotXml.Build(request, live, IsTestDriver, domainXml);
         if (!live && !IsTestDriver && (flags & SnapshotXml.DiskOnly) == 0)
-            return Taken(d, null); // a stopped VM without disks: the configuration in the portal is the whole snapshot
+            return Taken(d, null, false); // a stopped VM without disks: the configuration in the portal is the whole snapshot
         using (request.Progress is null || request.MemoryFile is null || IsTestDriver ? null : WatchDumpProgress(id, request.Progress))
         {
             using var s = Interop.virDomainSnapshotCreateXML(d, xml, flags);
             if (s.IsInvalid) throw new HypervisorException("Taking the snapshot", LastError());
-            return Taken(d, Interop.Owned(Interop.virDomainSnapshotGetXMLDesc(s, XmlSecure)) ?? throw new HypervisorException("Reading the snapshot", LastError()));
+            return Taken(d, Interop.Owned(Interop.virDomainSnapshotGetXMLDesc(s, XmlSecure)) ?? throw new HypervisorException("Reading the snapshot", LastError()),
+                request.MemoryFile is not null);
         }
     }
 
-    private static SnapshotTaken Taken(DomainHandle d, string? snapshotXml) => new(snapshotXml,
+    private static SnapshotTaken Taken(DomainHandle d, string? snapshotXml, bool memorySaved) => new(snapshotXml,
         Interop.Owned(Interop.virDomainGetXMLDesc(d, XmlSecure | XmlInactive)) ?? throw new HypervisorException("Reading the domain XML", LastError()),
-        Describe(d).State);
+        Describe(d).State, memorySaved);
 
     /// <summary>Reports the running dump's progress from libvirt's job info until disposed.</summary>
     private IDisposable WatchDumpProgress(Guid id, IProgress<double> progress)

@@ -141,10 +141,12 @@ public sealed partial class CreateSnapshotCommand(CommandServices s, ILogger<Cre
         }
 
         var dumped = Stopwatch.GetElapsedTime(run.StartedAt);
-        if (run.Memory is { } dump) S.Metrics.MemoryDumped(dump.SizeBytes, dumped - beforeDump, run.Domain!.Kind.ToString());
+        if (run.Memory is { } dump && taken.MemorySaved) S.Metrics.MemoryDumped(dump.SizeBytes, dumped - beforeDump, run.Domain!.Kind.ToString());
         Complete(vm, snapshot, taken.SnapshotXml, taken.InactiveXml);
         if (conf is not null) await conf;
-        else if (run.Memory is { } mv) await CreateConfVolumeAsync(run, mv, ct);
+        // The guest stopped between the last check and libvirt's call: the host took the disks only (rule 5).
+        if (run.Memory is { } unwritten && !taken.MemorySaved) await DropMemoryAsync(run, unwritten, ct);
+        else if (conf is null && run.Memory is { } mv) await CreateConfVolumeAsync(run, mv, ct);
         run.NotifyAfterSave(new SnapshotChanged(vm.Id, snapshot.Id, "Ok"));
         run.Commit();
         if (live || save) await S.Monitor.SetStatusAsync(vm.Id, VmMonitor.FromRunState(taken.State), "snapshot taken", ct);
@@ -175,14 +177,23 @@ public sealed partial class CreateSnapshotCommand(CommandServices s, ILogger<Cre
 
         var now = await S.Hypervisor.FindDomainAsync(vm.Id, ct);
         if (now is not null && VmMonitor.FromRunState(now.State) is VmStatus.Up or VmStatus.Paused) return true;
-        await S.Hypervisor.DeleteVolumeAsync(domain.PoolName, memory.DumpVolumeName, CancellationToken.None);
-        run.Snapshot.MemoryVolumeId = null;
+        await DropMemoryAsync(run, memory, ct);
+        return false;
+    }
+
+    /// <summary>The VM went down before its memory was written: the snapshot goes on without it, its volumes are deleted, and the user is told.</summary>
+    private async Task DropMemoryAsync(Run run, MemoryVolume memory, CancellationToken ct)
+    {
+        var vm = run.Vm;
+        var pool = run.Domain!.PoolName;
+        await S.Hypervisor.DeleteVolumeAsync(pool, memory.DumpVolumeName, CancellationToken.None);
+        if (memory.ConfPath != "") await S.Hypervisor.DeleteVolumeAsync(pool, memory.ConfVolumeName, CancellationToken.None);
+        run.Snapshot!.MemoryVolumeId = null;
         run.Db.MemoryVolumes.Remove(memory);
         run.Memory = null;
         await run.SaveAsync("memory-dropped", ct);
         run.Warnings.Add($"Failed to save memory as part of Snapshot '{run.Snapshot.Description}' for VM {vm.Name}: the VM went down.");
         await S.Audit.WriteAsync(run.Actor.UserName, vm.Id, vm.Name, Operation, AuditOutcome.Failure, run.Warnings[^1]);
-        return false;
     }
 
     private async Task CreateConfVolumeAsync(Run run, MemoryVolume mv, CancellationToken ct)

@@ -34,6 +34,28 @@ public sealed class CreateSnapshotFailureTests() : PortalTest(injectFaults: true
     }
 
     [Fact]
+    public async Task Create_VmWentDownJustBeforeTheDump_SnapshotIsKeptWithoutMemory()
+    {
+        // The last check that the VM runs is passed; the guest powers off before libvirt's call (a shutdown from inside).
+        var web = await Portal.VmIdAsync("web-frontend");
+        Portal.Faults.GoDownBefore(nameof(IHypervisor.CreateSnapshotAsync), web);
+
+        var result = await Create(web, "s1");
+
+        Assert.Equal(ResultKind.Ok, result.Kind);
+        Assert.Equal(["Failed to save memory as part of Snapshot 's1' for VM web-frontend: the VM went down."], result.WarningList);
+        var snapshot = (await Portal.SnapshotAsync(result.ValueAs<Guid>()))!;
+        Assert.Equal((SnapshotStatus.Ok, (Guid?)null), (snapshot.Status, snapshot.MemoryVolumeId));
+        Assert.Contains(snapshot.HypervisorName!, await Portal.Hypervisor.ListSnapshotNamesAsync(web, Ct));
+        Assert.Empty(await Portal.MemoryVolumesAsync());
+        Assert.NotEmpty(Portal.Faults.CreatedVolumes);
+        foreach (var (pool, name) in Portal.Faults.CreatedVolumes) Assert.False(await Portal.VolumeExistsAsync(pool, name));
+        Assert.Contains(await Portal.AuditAsync(web), a => a.Outcome == AuditOutcome.Failure && a.Message.StartsWith("Failed to save memory as part of Snapshot 's1'"));
+        Assert.Equal(VmStatus.Down, Portal.Monitor.StatusOf(web));
+        await Portal.AssertNothingHalfDoneAsync(web);
+    }
+
+    [Fact]
     public async Task Create_LibvirtSnapshotFails_RollsEverythingBack()
     {
         var web = await Portal.VmIdAsync("web-frontend");
