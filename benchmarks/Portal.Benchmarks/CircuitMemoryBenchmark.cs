@@ -16,7 +16,8 @@ namespace Portal.Benchmarks;
 /// divided by the page count, with the types that grew most. The browser runs in this process's Playwright, not in
 /// the portal, so nothing of the client is counted. <c>--distinct</c>: page i shows the grid's page i (no two pages
 /// show the same rows, so nothing a row shows is shared between them), without the status events. <c>--rounds N</c>:
-/// the cycle N times, each against the baseline just before it, and the median.
+/// the cycle N times, each against the baseline just before it, and the median. <c>--postgres CS</c>: the portal on the
+/// PostgreSQL database seeded with the folder.
 /// </summary>
 internal static partial class CircuitMemoryBenchmark
 {
@@ -25,20 +26,22 @@ internal static partial class CircuitMemoryBenchmark
     public static async Task<int> RunAsync(string[] args)
     {
         var data = Str(args, "--seeded") ?? throw new ArgumentException("--circuit-memory needs --seeded DIR (a folder from --scale --seed-only).");
+        // --postgres CS: the database --scale --seed-only --postgres seeded (it prints CS as "Seeded database: …").
+        var postgres = Str(args, "--postgres");
         var pages = IntArg(args, "--pages", 20);
         var distinct = args.Contains("--distinct");
         var events = distinct ? 0 : IntArg(args, "--events", 4);
         var dumper = DotnetDump();
         Console.WriteLine($"Memory per circuit: {pages} signed-in VMs pages{(distinct ? ", each on a page of the grid of its own" : "")}, " +
                           $"then {events} status events; the portal process " +
-                          $"({BuildConfiguration()}) on {data}; {Environment.ProcessorCount} cores, .NET {Environment.Version}.");
+                          $"({BuildConfiguration()}) on {data}, {(postgres is null ? "SQLite" : "PostgreSQL")}; {Environment.ProcessorCount} cores, .NET {Environment.Version}.");
         await using var portal = PortalProcess.Start(new Dictionary<string, string?>
         {
             ["Portal:DataDirectory"] = data,
             ["Portal:AdminPassword"] = Password,
             ["Libvirt:Uri"] = null,
-            ["ConnectionStrings:Portal"] = null,
-            ["Database:Provider"] = null,
+            ["ConnectionStrings:Portal"] = postgres,
+            ["Database:Provider"] = postgres is null ? null : "PostgreSQL",
         });
         await portal.FirstOkAsync("/healthz/ready", TimeSpan.FromMinutes(5));
         using var playwright = await Playwright.CreateAsync();
