@@ -72,6 +72,7 @@ public static class PortalStartup
                 _ => $"The database '{connection.DatabaseDescription}' cannot be opened: {ex.SqliteErrorCode} {ex.Message}",
             }, ex);
         }
+        await FollowMovedEmbeddedHostAsync(services, options, connection, ct);
         // The hosts known from before, Connecting: a VM page shows why its buttons are disabled while they connect.
         await services.GetRequiredService<HostConnections>().LoadAsync(ct);
         readiness.Enter($"connecting to {connection.LibvirtUri}"); // what comes next, in the background
@@ -140,7 +141,8 @@ public static class PortalStartup
         if (!await db.Hosts.AnyAsync(h => h.Uri == hypervisor.Uri, ct))
         {
             var cluster = await db.Clusters.OrderBy(c => c.Name == DemoNode.ModernCluster ? 0 : 1).FirstAsync(ct);
-            db.Hosts.Add(new Host { Name = hypervisor.IsTestDriver ? "embedded-test-host" : HostName(hypervisor.Uri), Uri = hypervisor.Uri, ClusterId = cluster.Id });
+            var name = await FreeHostNameAsync(db, hypervisor.IsTestDriver ? DemoNode.HostName : HostName(hypervisor.Uri), ct);
+            db.Hosts.Add(new Host { Name = name, Uri = hypervisor.Uri, ClusterId = cluster.Id });
             await db.SaveChangesAsync(ct);
         }
         var dataCenter = await db.StorageDomains.Select(d => (Guid?)d.DataCenterId).FirstOrDefaultAsync(ct) ?? Guid.NewGuid();
@@ -173,6 +175,39 @@ public static class PortalStartup
         if (role == StorageRole.Export && kind != StorageKind.File)
             throw new PortalStartupException($"{setting} names the {info.Type} pool '{pool}'; an export domain holds OVF files, so it must be a directory pool.");
         return kind;
+    }
+
+    /// <summary>
+    /// The embedded host's URI names the node file in the data folder, so a data folder that moved (restored to another
+    /// path, mounted elsewhere, copied for a second portal) leaves the host's row naming the old file. It is the same
+    /// host: its row follows the folder and keeps its VMs and storage domains, instead of the start adding a second row
+    /// under the same name (which the unique name refused, and the portal never became ready).
+    /// </summary>
+    private static async Task FollowMovedEmbeddedHostAsync(IServiceProvider services, PortalOptions options, PortalConnection connection, CancellationToken ct)
+    {
+        var uri = connection.LibvirtUri;
+        if (uri != DemoNode.UriIn(options.DataDirectory)) return;
+        await using var db = await services.GetRequiredService<IDbContextFactory<PortalDbContext>>().CreateDbContextAsync(ct);
+        if (await db.Hosts.AnyAsync(h => h.Uri == uri, ct)) return;
+        var moved = (await db.Hosts.Where(h => h.Uri.StartsWith("test:///")).ToListAsync(ct))
+            .Where(h => DemoNode.IsEmbeddedNodeUri(h.Uri))
+            .OrderBy(h => h.Name == DemoNode.HostName ? 0 : 1)
+            .FirstOrDefault();
+        if (moved is null) return;
+        var before = moved.Uri;
+        moved.Uri = uri;
+        await db.SaveChangesAsync(ct);
+        await services.GetRequiredService<Audit.AuditLog>().WriteAsync(Auth.Actor.System.UserName, null, null, "Move host", Audit.AuditOutcome.Warning,
+            $"The data folder moved: host {moved.Name} now uses the node file {uri["test://".Length..]} (it used {before["test://".Length..]}); its VMs and storage domains stay with it.");
+    }
+
+    /// <summary><paramref name="wanted"/>, or with -2, -3… when another host (one added on the Hosts page, or a former configured host) has it.</summary>
+    private static async Task<string> FreeHostNameAsync(PortalDbContext db, string wanted, CancellationToken ct)
+    {
+        var taken = (await db.Hosts.Select(h => h.Name).ToListAsync(ct)).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        var name = wanted;
+        for (var i = 2; taken.Contains(name); i++) name = $"{wanted}-{i}";
+        return name;
     }
 
     private static string HostName(string uri) =>

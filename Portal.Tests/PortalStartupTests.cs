@@ -104,4 +104,83 @@ public sealed class PortalStartupTests
             Directory.Delete(dir, recursive: true);
         }
     }
+    [Fact]
+    public async Task Initialize_DataFolderMoved_TheEmbeddedHostFollowsItWithItsVms()
+    {
+        var dir = PortalFixture.NewDataDirectory();
+        var moved = PortalFixture.NewDataDirectory();
+        // On PostgreSQL the test database is named after the first folder; the moved folder's portal is pointed at it.
+        var database = TestDatabase.SettingsFor(dir);
+        try
+        {
+            Guid hostId;
+            List<(Guid Id, string Name, Guid? HostId)> vmsBefore;
+            using (var first = PortalFixture.BuildHost(dir))
+            {
+                await PortalStartup.InitializeAsync(first.Services, Ct);
+                await using var db = await DbOf(first);
+                hostId = (await db.Hosts.SingleAsync(Ct)).Id;
+                vmsBefore = (await db.Vms.OrderBy(v => v.Name).Select(v => new { v.Id, v.Name, v.HostId }).ToListAsync(Ct)).Select(v => (v.Id, v.Name, v.HostId)).ToList();
+            }
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            Directory.Move(dir, moved);
+            using var second = PortalFixture.BuildHost(moved, settings: database);
+
+            await PortalStartup.InitializeAsync(second.Services, Ct);
+
+            await using (var db = await DbOf(second))
+            {
+                var host = await db.Hosts.SingleAsync(Ct);
+                Assert.Equal((hostId, DemoNode.HostName, DemoNode.UriIn(moved)), (host.Id, host.Name, host.Uri));
+                Assert.Equal(vmsBefore, (await db.Vms.OrderBy(v => v.Name).Select(v => new { v.Id, v.Name, v.HostId }).ToListAsync(Ct)).Select(v => (v.Id, v.Name, v.HostId)).ToList());
+                Assert.All(vmsBefore, v => Assert.Equal(hostId, v.HostId));
+                var audit = await db.AuditEntries.Where(a => a.Operation == "Move host").SingleAsync(Ct);
+                Assert.Equal((Portal.Core.Audit.AuditOutcome.Warning,
+                        $"The data folder moved: host {DemoNode.HostName} now uses the node file {Path.Combine(moved, DemoNode.FileName)} (it used {Path.Combine(dir, DemoNode.FileName)}); its VMs and storage domains stay with it."),
+                    (audit.Outcome, audit.Message));
+            }
+            var connected = Assert.Single(second.Services.GetRequiredService<HostConnections>().All);
+            Assert.Equal((hostId, true, HostState.Connected, true), (connected.HostId, connected.IsPrimary, connected.State, connected.Reconciled));
+            Assert.True(second.Services.GetRequiredService<PortalReadiness>().IsReady);
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            TestDatabase.Drop(dir);
+            foreach (var d in new[] { dir, moved })
+                if (Directory.Exists(d)) Directory.Delete(d, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Initialize_ConfiguredHostChangedToOneWhoseNameIsTaken_TheNewHostGetsAFreeName()
+    {
+        var dir = PortalFixture.NewDataDirectory();
+        var node = DemoNode.WriteNode(Path.Combine(dir + "-other", "node.xml"), [new("other-web", Guid.NewGuid(), 512, Running: true)]);
+        try
+        {
+            using (var first = PortalFixture.BuildHost(dir))
+                await PortalStartup.InitializeAsync(first.Services, Ct);
+            using var second = PortalFixture.BuildHost(dir, settings: new Dictionary<string, string?> { ["Libvirt:Uri"] = node });
+
+            await PortalStartup.InitializeAsync(second.Services, Ct);
+
+            await using var db = await DbOf(second);
+            Assert.Equal([(DemoNode.HostName, DemoNode.UriIn(dir)), (DemoNode.HostName + "-2", node)],
+                (await db.Hosts.OrderBy(h => h.Name).ToListAsync(Ct)).Select(h => (h.Name, h.Uri)));
+            var primary = second.Services.GetRequiredService<HostConnections>().All.Single(h => h.IsPrimary);
+            Assert.Equal((DemoNode.HostName + "-2", HostState.Connected), (primary.Name, primary.State));
+            Assert.Equal(primary.HostId, (await db.Vms.SingleAsync(v => v.Name == "other-web", Ct)).HostId);
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            TestDatabase.Drop(dir);
+            foreach (var d in new[] { dir, dir + "-other" })
+                if (Directory.Exists(d)) Directory.Delete(d, recursive: true);
+        }
+    }
+
+    private static Task<Portal.Core.Persistence.PortalDbContext> DbOf(Microsoft.Extensions.Hosting.IHost host) =>
+        host.Services.GetRequiredService<IDbContextFactory<Portal.Core.Persistence.PortalDbContext>>().CreateDbContextAsync(Ct);
 }

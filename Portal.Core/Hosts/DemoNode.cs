@@ -10,6 +10,8 @@ namespace Portal.Core.Hosts;
 public static class DemoNode
 {
     public const string FileName = "demo-node.xml";
+    /// <summary>The embedded host's name in the portal (its row is made at the first start).</summary>
+    public const string HostName = "embedded-test-host";
     public const string ModernCluster = "Production";
     public const string ModernVersion = "4.7";
     public const string LegacyCluster = "Legacy";
@@ -37,8 +39,15 @@ public static class DemoNode
         Directory.CreateDirectory(dataDirectory);
         var path = Path.GetFullPath(Path.Combine(dataDirectory, FileName));
         if (!File.Exists(path)) Build(Path.GetFullPath(dataDirectory)).Save(path);
-        return "test://" + path;
+        return UriIn(dataDirectory);
     }
+
+    /// <summary>The test-driver URI of the embedded host's node file in <paramref name="dataDirectory"/>.</summary>
+    public static string UriIn(string dataDirectory) => "test://" + Path.GetFullPath(Path.Combine(dataDirectory, FileName));
+
+    /// <summary>Whether <paramref name="uri"/> names an embedded host's node file, in this data folder or another.</summary>
+    public static bool IsEmbeddedNodeUri(string uri) =>
+        uri.StartsWith("test:///", StringComparison.Ordinal) && uri.EndsWith("/" + FileName, StringComparison.Ordinal);
 
     public static XDocument Build(string dataDirectory)
     {
