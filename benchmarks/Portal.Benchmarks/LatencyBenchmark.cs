@@ -231,9 +231,12 @@ public static class LatencyBenchmark
             "--disable-sync", "--no-first-run", "--disable-quic"],
     };
 
+    /// <summary>This build's portal, or the one published in the folder <c>PORTAL_APP</c> names (<c>scripts/publish.sh</c>).</summary>
     internal static string PortalDll()
     {
-        var path = Path.Combine(RepoRoot(), "Portal", "bin", BuildConfiguration(), "net10.0", "Portal.dll");
+        var path = Environment.GetEnvironmentVariable("PORTAL_APP") is { Length: > 0 } app
+            ? Path.Combine(Path.GetFullPath(app), "Portal.dll")
+            : Path.Combine(RepoRoot(), "Portal", "bin", BuildConfiguration(), "net10.0", "Portal.dll");
         return File.Exists(path) ? path : throw new FileNotFoundException($"Build the portal first: {path}");
     }
 

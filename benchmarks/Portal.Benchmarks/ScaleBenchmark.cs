@@ -36,6 +36,7 @@ internal static class ScaleBenchmark
     public static async Task<int> RunAsync(string[] args)
     {
         if (Str(args, "--startup-phases") is { } seeded) return await StartupPhasesAsync(seeded, Str(args, "--postgres"));
+        if (Str(args, "--cold-start") is { } folder) return await ColdStartsAsync(folder, Str(args, "--postgres"), IntArg(args, "--runs", 5));
         var vmCount = IntArg(args, "--vms", 5000);
         var perVm = IntArg(args, "--snapshots-per-vm", 10);
         var auditCount = IntArg(args, "--audit", 100_000);
@@ -197,6 +198,34 @@ internal static class ScaleBenchmark
             }
             await db.SaveChangesAsync();
         }
+    }
+
+    /// <summary>
+    /// <c>--cold-start DIR [--postgres CS] [--runs N]</c>: the cold start alone, N times, on a folder from
+    /// <c>--seed-only</c> (with <c>--postgres</c>, CS is the seeded database's, as <c>--seed-only</c> printed it). The
+    /// portal is this build's, or the published folder in <c>PORTAL_APP</c> (<c>scripts/publish.sh</c>: ReadyToRun).
+    /// </summary>
+    private static async Task<int> ColdStartsAsync(string data, string? postgres, int runs)
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["Portal:DataDirectory"] = data,
+            ["Portal:AdminPassword"] = Password,
+            ["Database:Provider"] = postgres is null ? null : "PostgreSQL",
+            ["ConnectionStrings:Portal"] = postgres,
+        };
+        Console.WriteLine($"Cold start: `dotnet {PortalDll()}` on {data}, {(postgres is null ? "SQLite" : "PostgreSQL")}; " +
+                          $"{Environment.ProcessorCount} cores, .NET {Environment.Version}, load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]}.");
+        List<double> lives = [], readies = [];
+        for (var i = 1; i <= runs; i++)
+        {
+            var (live, ready) = await ColdStartAsync(settings);
+            lives.Add(live);
+            readies.Add(ready);
+            Console.WriteLine($"  run {i}: first 200 on /healthz {live:F0} ms, on /healthz/ready {ready:F0} ms");
+        }
+        Console.WriteLine($"  median: live {Percentile(lives, 50):F0} ms, ready {Percentile(readies, 50):F0} ms");
+        return 0;
     }
 
     /// <summary>From <c>dotnet Portal.dll</c> to the first 200 on <c>/healthz</c> (live: serving) and on <c>/healthz/ready</c> (host reconciled).</summary>
