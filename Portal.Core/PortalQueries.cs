@@ -66,16 +66,20 @@ public sealed record SnapshotRow(Guid Id, Guid VmId, string Description, DateTim
 }
 
 /// <param name="PoolType">libvirt's pool type (<c>dir</c>, <c>disk</c>, <c>logical</c>…), null when the host cannot say.</param>
-/// <param name="MemoryOfVms">The VMs whose snapshots keep memory on the domain.</param>
+/// <param name="MemoryOfVms">The first <see cref="PortalQueries.MemoryVmNamesShown"/> VMs, by name, whose snapshots keep memory on the domain.</param>
+/// <param name="MemoryVmCount">How many VMs keep memory on the domain (thousands, in a data center).</param>
 public sealed record StorageDomainRow(Guid Id, string Name, StorageKind Kind, StorageRole Role, string PoolName,
     long? CapacityBytes, long? FreeBytes, int MemoryVolumes, long MemoryBytes, string? Error,
-    string? PoolType = null, bool PoolCreatedByPortal = false, IReadOnlyList<string>? MemoryOfVms = null);
+    string? PoolType = null, bool PoolCreatedByPortal = false, IReadOnlyList<string>? MemoryOfVms = null, int MemoryVmCount = 0);
 
 /// <summary>The read side: plain projections, one context per query, statuses from the monitor.</summary>
 
 public sealed partial class PortalQueries(IDbContextFactory<PortalDbContext> dbFactory, VmMonitor monitor, VmLocks locks, Hypervisor.IHypervisor hypervisor,
     HostConnections hosts)
 {
+    /// <summary>How many of the VMs keeping memory on a domain its row names; the rest are counted.</summary>
+    public const int MemoryVmNamesShown = 5;
+
     /// <summary>Every storage domain with the host's view of its size and free space, and the memory volumes it holds.</summary>
     public async Task<IReadOnlyList<StorageDomainRow>> StorageDomainRowsAsync(CancellationToken ct = default)
     {
@@ -83,24 +87,29 @@ public sealed partial class PortalQueries(IDbContextFactory<PortalDbContext> dbF
         var domains = await db.StorageDomains.AsNoTracking().OrderBy(d => d.Name).ToListAsync(ct);
         var memory = await db.MemoryVolumes.AsNoTracking().GroupBy(m => m.StorageDomainId)
             .Select(g => new { g.Key, Count = g.Count(), Bytes = g.Sum(m => m.SizeBytes) }).ToListAsync(ct);
-        var users = await (from x in db.Snapshots
-                           join m in db.MemoryVolumes on x.MemoryVolumeId equals m.Id
-                           join v in db.Vms on x.VmId equals v.Id
-                           select new { m.StorageDomainId, v.Name }).Distinct().ToListAsync(ct);
+        // Counted and named in the database: a domain may keep the memory of thousands of VMs.
+        var owners = from x in db.Snapshots
+                     join m in db.MemoryVolumes on x.MemoryVolumeId equals m.Id
+                     join v in db.Vms on x.VmId equals v.Id
+                     select new { m.StorageDomainId, VmId = v.Id, v.Name };
+        var vmCounts = await owners.GroupBy(o => o.StorageDomainId)
+            .Select(g => new { g.Key, Vms = g.Select(o => o.VmId).Distinct().Count() }).ToListAsync(ct);
         var rows = new List<StorageDomainRow>();
         foreach (var d in domains)
         {
             var m = memory.FirstOrDefault(x => x.Key == d.Id);
-            var vms = users.Where(u => u.StorageDomainId == d.Id).Select(u => u.Name).Order(StringComparer.OrdinalIgnoreCase).ToList();
+            var vmCount = vmCounts.FirstOrDefault(x => x.Key == d.Id)?.Vms ?? 0;
+            var vms = vmCount == 0 ? [] : await owners.Where(o => o.StorageDomainId == d.Id).Select(o => o.Name).Distinct()
+                .OrderBy(n => n).Take(MemoryVmNamesShown).ToListAsync(ct);
             try
             {
                 var pool = await hypervisor.GetPoolAsync(d.PoolName, ct);
                 rows.Add(new(d.Id, d.Name, d.Kind, d.Role, d.PoolName, pool.CapacityBytes, pool.AvailableBytes, m?.Count ?? 0, m?.Bytes ?? 0,
-                    pool.Active ? null : "The libvirt pool is not running.", pool.Type, d.PoolCreatedByPortal, vms));
+                    pool.Active ? null : "The libvirt pool is not running.", pool.Type, d.PoolCreatedByPortal, vms, vmCount));
             }
             catch (Hypervisor.HypervisorException ex)
             {
-                rows.Add(new(d.Id, d.Name, d.Kind, d.Role, d.PoolName, null, null, m?.Count ?? 0, m?.Bytes ?? 0, ex.LibvirtMessage, null, d.PoolCreatedByPortal, vms));
+                rows.Add(new(d.Id, d.Name, d.Kind, d.Role, d.PoolName, null, null, m?.Count ?? 0, m?.Bytes ?? 0, ex.LibvirtMessage, null, d.PoolCreatedByPortal, vms, vmCount));
             }
         }
         return rows;
