@@ -68,9 +68,12 @@ public sealed record SnapshotRow(Guid Id, Guid VmId, string Description, DateTim
 /// <param name="PoolType">libvirt's pool type (<c>dir</c>, <c>disk</c>, <c>logical</c>…), null when the host cannot say.</param>
 /// <param name="MemoryOfVms">The first <see cref="PortalQueries.MemoryVmNamesShown"/> VMs, by name, whose snapshots keep memory on the domain.</param>
 /// <param name="MemoryVmCount">How many VMs keep memory on the domain (thousands, in a data center).</param>
+/// <param name="MemoryVolumes">The memory volumes the host has; <paramref name="MemoryBytes"/> their size.</param>
+/// <param name="MissingMemoryVolumes">Memory volumes whose dump the host lost: kept as records, taking no space.</param>
 public sealed record StorageDomainRow(Guid Id, string Name, StorageKind Kind, StorageRole Role, string PoolName,
     long? CapacityBytes, long? FreeBytes, int MemoryVolumes, long MemoryBytes, string? Error,
-    string? PoolType = null, bool PoolCreatedByPortal = false, IReadOnlyList<string>? MemoryOfVms = null, int MemoryVmCount = 0);
+    string? PoolType = null, bool PoolCreatedByPortal = false, IReadOnlyList<string>? MemoryOfVms = null, int MemoryVmCount = 0,
+    int MissingMemoryVolumes = 0);
 
 /// <summary>The read side: plain projections, one context per query, statuses from the monitor.</summary>
 
@@ -86,7 +89,11 @@ public sealed partial class PortalQueries(IDbContextFactory<PortalDbContext> dbF
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var domains = await db.StorageDomains.AsNoTracking().OrderBy(d => d.Name).ToListAsync(ct);
         var memory = await db.MemoryVolumes.AsNoTracking().GroupBy(m => m.StorageDomainId)
-            .Select(g => new { g.Key, Count = g.Count(), Bytes = g.Sum(m => m.SizeBytes) }).ToListAsync(ct);
+            .Select(g => new
+            {
+                g.Key, Count = g.Count(m => !m.IsMissingOnHost), Bytes = g.Sum(m => m.IsMissingOnHost ? 0 : m.SizeBytes),
+                Missing = g.Count(m => m.IsMissingOnHost),
+            }).ToListAsync(ct);
         // Counted and named in the database: a domain may keep the memory of thousands of VMs.
         var owners = from x in db.Snapshots
                      join m in db.MemoryVolumes on x.MemoryVolumeId equals m.Id
@@ -105,11 +112,11 @@ public sealed partial class PortalQueries(IDbContextFactory<PortalDbContext> dbF
             {
                 var pool = await hypervisor.GetPoolAsync(d.PoolName, ct);
                 rows.Add(new(d.Id, d.Name, d.Kind, d.Role, d.PoolName, pool.CapacityBytes, pool.AvailableBytes, m?.Count ?? 0, m?.Bytes ?? 0,
-                    pool.Active ? null : "The libvirt pool is not running.", pool.Type, d.PoolCreatedByPortal, vms, vmCount));
+                    pool.Active ? null : "The libvirt pool is not running.", pool.Type, d.PoolCreatedByPortal, vms, vmCount, m?.Missing ?? 0));
             }
             catch (Hypervisor.HypervisorException ex)
             {
-                rows.Add(new(d.Id, d.Name, d.Kind, d.Role, d.PoolName, null, null, m?.Count ?? 0, m?.Bytes ?? 0, ex.LibvirtMessage, null, d.PoolCreatedByPortal, vms, vmCount));
+                rows.Add(new(d.Id, d.Name, d.Kind, d.Role, d.PoolName, null, null, m?.Count ?? 0, m?.Bytes ?? 0, ex.LibvirtMessage, null, d.PoolCreatedByPortal, vms, vmCount, m?.Missing ?? 0));
             }
         }
         return rows;

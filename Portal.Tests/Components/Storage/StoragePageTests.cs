@@ -23,7 +23,7 @@ public sealed class StoragePageTests : PortalComponentTest
     }
 
     [Fact]
-    public async Task MemoryVolumes_MoreVmsThanTheRowNames_TheFirstByNameAndACount()
+    public async Task MemoryVolumes_MoreVmsThanTheRowNames_TheFirstByNameAndACountAndLostDumpsApart()
     {
         // Every demo VM keeps memory on the data domain (rows made directly: only running VMs of a 3.3+ cluster can
         // save memory, and a data center's thousands are this case at scale).
@@ -38,6 +38,7 @@ public sealed class StoragePageTests : PortalComponentTest
                     {
                         StorageDomainId = domain, DumpPath = $"/x/{snapshot.Id}.dump", ConfPath = $"/x/{snapshot.Id}.conf", SizeBytes = 1L << 20,
                         CreatedAt = snapshot.CreatedAt, DumpVolumeName = $"{snapshot.Id}-dump", ConfVolumeName = $"{snapshot.Id}-conf",
+                        IsMissingOnHost = i == 1, // each VM's second dump lost on the host: a record, no space
                     };
                     db.MemoryVolumes.Add(memory);
                     snapshot.MemoryVolumeId = memory.Id;
@@ -49,8 +50,12 @@ public sealed class StoragePageTests : PortalComponentTest
         var row = (await Get<PortalQueries>().StorageDomainRowsAsync(Ct)).Single(d => d.PoolName == "data-file");
         var cut = Render<StoragePage>();
 
-        Assert.Equal((14, 7, PortalQueries.MemoryVmNamesShown), (row.MemoryVolumes, row.MemoryVmCount, row.MemoryOfVms!.Count));
+        Assert.Equal((7, 7L << 20, 7, 7, PortalQueries.MemoryVmNamesShown),
+            (row.MemoryVolumes, row.MemoryBytes, row.MissingMemoryVolumes, row.MemoryVmCount, row.MemoryOfVms!.Count));
         cut.WaitForAssertion(() => Assert.Equal("of build-agent, db-primary, gpu-render, kiosk-stateless, legacy-erp and 2 more VMs",
             cut.Find("[data-testid=storage-data-file-memory-vms]").TextContent));
+        Assert.Equal("and 7 whose dumps the host lost", cut.Find("[data-testid=storage-data-file-memory-missing]").TextContent);
+        Assert.Equal((7L << 20).ToString(System.Globalization.CultureInfo.InvariantCulture),
+            cut.Find("[data-testid=storage-data-file-usage]").GetAttribute("data-memory-bytes"));
     }
 }
