@@ -36,6 +36,26 @@ public sealed class SnapshotTreeTests : PortalComponentTest
         Assert.Single(cut.FindAll("[data-testid=tree-you-are-here]"));
     }
 
+    [Fact]
+    public async Task Indent_AChainContinuesAtItsLevel_ABranchIndents()
+    {
+        var vm = await VmAsync("build-agent");
+        var first = await SnapshotAsync(vm.Id, "first", saveMemory: false);
+        var second = await SnapshotAsync(vm.Id, "second", saveMemory: false);
+
+        var chain = await RenderTreeAsync(vm.Id);
+
+        Assert.Equal(["continues", "continues"], GroupsUnder(chain, first, second));
+        await AdminRunsAsync(Get<PreviewSnapshotCommand>(), new PreviewSnapshotRequest(vm.Id, first));
+        var branched = await RenderTreeAsync(vm.Id);
+        // first now has two children (second, and the current state previewing it): they indent, as a branch.
+        Assert.Equal("", branched.Find($"[data-testid=tree-{first}] > ul").ClassName ?? "");
+    }
+
+    /// <summary>The classes of the groups holding the children of <paramref name="ids"/>.</summary>
+    private static string[] GroupsUnder(IRenderedComponent<SnapshotTree> cut, params Guid[] ids) =>
+        ids.Select(id => cut.Find($"[data-testid=tree-{id}] > ul").ClassName ?? "").ToArray();
+
     private async Task<IRenderedComponent<SnapshotTree>> RenderTreeAsync(Guid vmId)
     {
         var snapshots = await Get<PortalQueries>().SnapshotsAsync(vmId, Ct);
