@@ -99,6 +99,52 @@ public sealed class StartupReadinessTests
         finally { Delete(dir); }
     }
 
+    [Fact]
+    public async Task Start_TheHostOpenedBesideTheDatabase_IsOpenedOnceAndHandedToStartUp()
+    {
+        var dir = PortalFixture.NewDataDirectory();
+        try
+        {
+            using var host = PortalFixture.BuildHost(dir, injectFaults: true);
+            var hosts = host.Services.GetRequiredService<HostConnections>();
+            var connections = host.Services.GetRequiredService<FaultInjectingConnections>();
+
+            hosts.BeginOpeningPrimary();
+            hosts.BeginOpeningPrimary();
+            await PortalStartup.OpenDatabaseAsync(host.Services, Ct);
+            await PortalStartup.ConnectHostsAsync(host.Services, Ct);
+
+            Assert.True(host.Services.GetRequiredService<PortalReadiness>().IsReady);
+            Assert.Equal(1, connections.Attempts(hosts.PrimaryUri));
+            var primary = hosts.All.Single();
+            Assert.Equal(HostState.Connected, primary.State);
+            Assert.True(primary.Reconciled);
+            Assert.NotNull(await host.Services.GetRequiredService<IHypervisor>().FindDomainAsync(BuildAgent, Ct));
+        }
+        finally { Delete(dir); }
+    }
+
+    [Fact]
+    public async Task Start_TheHostOpenedBesideTheDatabaseCannotBeReached_StartUpStopsWithLibvirtsSentence()
+    {
+        var dir = PortalFixture.NewDataDirectory();
+        try
+        {
+            using var host = PortalFixture.BuildHost(dir, injectFaults: true);
+            var hosts = host.Services.GetRequiredService<HostConnections>();
+            host.Services.GetRequiredService<FaultInjectingConnections>().Refuse(hosts.PrimaryUri, "unable to connect: no route to host");
+
+            hosts.BeginOpeningPrimary();
+            await PortalStartup.OpenDatabaseAsync(host.Services, Ct);
+            var failed = await Assert.ThrowsAsync<PortalStartupException>(() => PortalStartup.ConnectHostsAsync(host.Services, Ct));
+
+            Assert.Contains("no route to host", failed.Message);
+            Assert.Contains("Check Libvirt:Uri", failed.Message);
+            Assert.False(host.Services.GetRequiredService<PortalReadiness>().IsReady);
+        }
+        finally { Delete(dir); }
+    }
+
     /// <summary>A first start on a new folder, stopped keeping its data; with <paramref name="journal"/>, a Run of build-agent interrupted by the stop.</summary>
     private static async Task<string> FirstStartAsync(bool journal)
     {

@@ -10,6 +10,7 @@ using Portal.Consoles;
 using Portal.Observability;
 using Portal.Core;
 using Portal.Core.Auth;
+using Portal.Core.Hosts;
 using Portal.Core.Hypervisor;
 using Portal.Core.Persistence;
 using Portal.Users;
@@ -107,6 +108,8 @@ public static class PortalWebExtensions
     /// </summary>
     public static async Task<int> RunPortalAsync(this WebApplication app)
     {
+        // libvirt's open runs beside the database's and the server's start; its failure is reported by ConnectHostsAsync.
+        app.Services.GetRequiredService<HostConnections>().BeginOpeningPrimary();
         try
         {
             await PortalStartup.OpenDatabaseAsync(app.Services);
@@ -120,8 +123,8 @@ public static class PortalWebExtensions
         var exitCode = 0;
         var stopping = app.Lifetime.ApplicationStopping;
         var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Portal.Startup");
-        // Once Kestrel listens: connecting a host (libvirt parses every domain) would otherwise compete with the
-        // server's own start for the same cores.
+        // Once Kestrel listens: seeding and reconciling the host's VMs. Its connection has been opening since the start
+        // (BeginOpeningPrimary above); this awaits it.
         app.Lifetime.ApplicationStarted.Register(() => _ = Task.Run(async () =>
         {
             try { await PortalStartup.ConnectHostsAsync(app.Services, stopping); }
