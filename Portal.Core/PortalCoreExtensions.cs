@@ -102,6 +102,7 @@ public static class PortalCoreExtensions
         services.AddSingleton<VncViewers>();
         services.AddSingleton<VmConsoles>();
         services.AddSingleton<ExportDomainStore>();
+        services.AddSingleton<StorageOverview>();
         services.AddCommand<ExportVmCommand>();
         services.AddCommand<ImportVmCommand>();
         services.AddCommand<AddHostCommand>();

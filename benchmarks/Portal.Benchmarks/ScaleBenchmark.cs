@@ -84,7 +84,9 @@ internal static class ScaleBenchmark
                 return 0;
             }
 
-            for (var i = 1; i <= 2; i++)
+            var queriesOnly = args.Contains("--queries-only");
+            var storagePages = IntArg(args, "--storage-pages", 0);
+            for (var i = 1; i <= (queriesOnly || storagePages > 0 ? 0 : 2); i++)
             {
                 var (live, ready) = await ColdStartAsync(settings);
                 Console.WriteLine($"Cold start of the portal process on the seeded data (run {i}): first 200 on /healthz {live:F0} ms, on /healthz/ready {ready:F0} ms");
@@ -103,9 +105,15 @@ internal static class ScaleBenchmark
             {
                 // The browser first: the API's 12.5 MiB answers and the caches behind them would otherwise be collected
                 // while the pages are measured, and hide what the circuits hold.
-                await BrowserAsync(app.Services, baseUrl, pageCounts, pushSamples, bigVmSnapshots, circuits, batches, args.Contains("--pin-cpus"), args.Contains("--quiet"));
+                if (storagePages > 0)
+                {
+                    await StorageBurstAsync(app.Services, baseUrl, storagePages, IntArg(args, "--audit-rate", 20));
+                    await app.StopAsync();
+                    return 0;
+                }
+                if (!queriesOnly) await BrowserAsync(app.Services, baseUrl, pageCounts, pushSamples, bigVmSnapshots, circuits, batches, args.Contains("--pin-cpus"), args.Contains("--quiet"));
                 await QueriesAsync(app.Services, bigVmSnapshots);
-                await ApiAsync(baseUrl);
+                if (!queriesOnly) await ApiAsync(baseUrl);
                 await app.StopAsync();
             }
             return 0;
@@ -266,7 +274,54 @@ internal static class ScaleBenchmark
         Row("snapshots tab of a VM", await TimeAsync(20, () => q.SnapshotsAsync(someVm)));
         Row($"snapshots tab of the VM with {bigVmSnapshots} snapshots", await TimeAsync(20, () => q.SnapshotsAsync(bigVm)));
         Row("audit log, first page (200)", await TimeAsync(20, () => q.AuditAsync(200)));
+        Row("storage domains (memory counted, first VM names, each pool asked of libvirt)", await TimeAsync(20, () => q.StorageDomainRowsAsync()));
         Row("every VM row (VmsAsync, unpaged)", await TimeAsync(5, () => q.VmsAsync()));
+    }
+
+    /// <summary>
+    /// <c>--storage-pages N [--audit-rate R]</c>: N signed-in Storage domains pages open while audit entries of an
+    /// operation that touches storage are written R a second for 10 s (as a script's burst of snapshots would), against
+    /// 10 s with the same pages idle. Reports the portal's CPU (this process: the in-process portal and Playwright's
+    /// client; Chromium runs apart) in each window.
+    /// </summary>
+    private static async Task StorageBurstAsync(IServiceProvider services, string baseUrl, int count, int rate)
+    {
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await playwright.Chromium.LaunchAsync(ChromiumOptions());
+        var state = await SignedInStateAsync(browser, baseUrl);
+        var contexts = new List<IBrowserContext>();
+        for (var i = 0; i < count; i++)
+        {
+            var context = await browser.NewContextAsync(new() { BaseURL = baseUrl, StorageState = state });
+            var page = await context.NewPageAsync();
+            await page.GotoAsync("/storage");
+            await page.Locator("#portal-main[data-interactive='true']").WaitForAsync();
+            await page.Locator("[data-testid=storage-grid] tbody tr").First.WaitForAsync();
+            contexts.Add(context);
+        }
+        var audit = services.GetRequiredService<AuditLog>();
+        var self = Process.GetCurrentProcess();
+        async Task<double> WindowAsync(bool burst)
+        {
+            await Task.Delay(2000);
+            self.Refresh();
+            var cpu = self.TotalProcessorTime;
+            var watch = Stopwatch.StartNew();
+            for (var i = 0; i < 10 * rate; i++)
+            {
+                if (burst) await audit.WriteAsync("admin", null, null, "Remove memory volume", AuditOutcome.Success, $"benchmark entry {i}");
+                var due = TimeSpan.FromSeconds((i + 1) / (double)rate) - watch.Elapsed;
+                if (due > TimeSpan.Zero) await Task.Delay(due);
+            }
+            await Task.Delay(2000); // the reloads the last entries started
+            self.Refresh();
+            return (self.TotalProcessorTime - cpu).TotalMilliseconds;
+        }
+        var idle = await WindowAsync(burst: false);
+        var busy = await WindowAsync(burst: true);
+        Console.WriteLine($"{count} Storage domains pages open; 10 s idle + 2 s: portal process CPU {idle:F0} ms; " +
+                          $"10 s of {rate} audit entries a second + 2 s: {busy:F0} ms ({(busy - idle) / (10.0 * rate):F1} ms of CPU per entry)");
+        foreach (var c in contexts) await CloseAsync(c);
     }
 
     private static async Task ApiAsync(string baseUrl)

@@ -1,0 +1,71 @@
+using System.Diagnostics;
+using Portal.Core.Audit;
+using Portal.Core.Snapshots;
+using Portal.Core.Storage;
+using Portal.Tests.Support;
+
+namespace Portal.Tests.Storage;
+
+/// <summary>
+/// The Storage domains page's view is read once per change for every open page, and not at all for audit entries of
+/// operations that cannot touch storage.
+/// </summary>
+public sealed class StorageOverviewTests : PortalTest
+{
+    private StorageOverview Overview => Portal.Get<StorageOverview>();
+
+    [Fact]
+    public async Task CurrentAsync_ManyPagesAskAfterASnapshotWithMemory_OneReadShowsItToAll()
+    {
+        var before = await Overview.CurrentAsync(Ct);
+        var changes = 0;
+        Overview.Changed += () => Interlocked.Increment(ref changes);
+
+        var web = await Portal.VmIdAsync("web-frontend");
+        await PortalFixture.Succeeds(Portal.Command<CreateSnapshotCommand>().ExecuteAsync(new CreateSnapshotRequest(web, "before upgrade", true), PortalFixture.Alice, Ct));
+        var views = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => Overview.CurrentAsync(Ct)));
+
+        Assert.True(changes > 0);
+        Assert.All(views, v => Assert.Same(views[0], v));
+        Assert.NotSame(before, views[0]);
+        var domain = (await Portal.MemoryVolumesAsync()).Single().StorageDomainId;
+        Assert.Equal(0, before.Domains.Single(d => d.Id == domain).MemoryVolumes);
+        Assert.Equal(1, views[0].Domains.Single(d => d.Id == domain).MemoryVolumes);
+        Assert.Equal(["web-frontend"], views[0].Domains.Single(d => d.Id == domain).MemoryOfVms);
+    }
+
+    [Fact]
+    public async Task AuditEntry_OfAnOperationThatCannotTouchStorage_KeepsTheView()
+    {
+        var audit = Portal.Get<AuditLog>();
+        var first = await Overview.CurrentAsync(Ct);
+        var changes = 0;
+        Overview.Changed += () => Interlocked.Increment(ref changes);
+
+        await audit.WriteAsync("alice", null, null, "Sign in", AuditOutcome.Success, "alice signed in.");
+        await audit.WriteAsync("alice", await Portal.VmIdAsync("web-frontend"), "web-frontend", "Open serial console", AuditOutcome.Success, "opened");
+
+        Assert.Equal(0, changes);
+        Assert.Same(first, await Overview.CurrentAsync(Ct));
+
+        await audit.WriteAsync("alice", null, null, "Remove memory volume", AuditOutcome.Success, "removed");
+
+        Assert.Equal(1, changes);
+        Assert.NotSame(first, await Overview.CurrentAsync(Ct));
+    }
+
+    [Fact]
+    public async Task CurrentAsync_ChangesOneAfterAnother_ReadsStartAtLeastTheIntervalApart()
+    {
+        var audit = Portal.Get<AuditLog>();
+        await audit.WriteAsync("alice", null, null, "Remove memory volume", AuditOutcome.Success, "one");
+        var watch = Stopwatch.StartNew();
+        var first = await Overview.CurrentAsync(Ct);   // started now, or within the interval of an earlier read
+
+        await audit.WriteAsync("alice", null, null, "Remove memory volume", AuditOutcome.Success, "two");
+        var second = await Overview.CurrentAsync(Ct);
+
+        Assert.NotSame(first, second);
+        Assert.True(watch.Elapsed >= StorageOverview.MinInterval, $"the second read was done {watch.Elapsed.TotalMilliseconds:F0} ms after the first began");
+    }
+}
