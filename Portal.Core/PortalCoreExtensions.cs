@@ -103,6 +103,7 @@ public static class PortalCoreExtensions
         services.AddSingleton<VmConsoles>();
         services.AddSingleton<ExportDomainStore>();
         services.AddSingleton<StorageOverview>();
+        services.AddSingleton<HostsOverview>();
         services.AddCommand<ExportVmCommand>();
         services.AddCommand<ImportVmCommand>();
         services.AddCommand<AddHostCommand>();

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Portal.Core;
 using Portal.Core.Audit;
 using Portal.Core.Snapshots;
 using Portal.Core.Storage;
@@ -66,6 +67,6 @@ public sealed class StorageOverviewTests : PortalTest
         var second = await Overview.CurrentAsync(Ct);
 
         Assert.NotSame(first, second);
-        Assert.True(watch.Elapsed >= StorageOverview.MinInterval, $"the second read was done {watch.Elapsed.TotalMilliseconds:F0} ms after the first began");
+        Assert.True(watch.Elapsed >= SharedView.MinInterval, $"the second read was done {watch.Elapsed.TotalMilliseconds:F0} ms after the first began");
     }
 }

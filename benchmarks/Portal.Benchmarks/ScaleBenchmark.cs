@@ -86,7 +86,8 @@ internal static class ScaleBenchmark
 
             var queriesOnly = args.Contains("--queries-only");
             var storagePages = IntArg(args, "--storage-pages", 0);
-            for (var i = 1; i <= (queriesOnly || storagePages > 0 ? 0 : 2); i++)
+            var hostsPages = IntArg(args, "--hosts-pages", 0);
+            for (var i = 1; i <= (queriesOnly || storagePages > 0 || hostsPages > 0 ? 0 : 2); i++)
             {
                 var (live, ready) = await ColdStartAsync(settings);
                 Console.WriteLine($"Cold start of the portal process on the seeded data (run {i}): first 200 on /healthz {live:F0} ms, on /healthz/ready {ready:F0} ms");
@@ -105,9 +106,11 @@ internal static class ScaleBenchmark
             {
                 // The browser first: the API's 12.5 MiB answers and the caches behind them would otherwise be collected
                 // while the pages are measured, and hide what the circuits hold.
-                if (storagePages > 0)
+                if (storagePages > 0 || hostsPages > 0)
                 {
-                    await StorageBurstAsync(app.Services, baseUrl, storagePages, IntArg(args, "--audit-rate", 20));
+                    await PagesUnderBurstAsync(app.Services, baseUrl, storagePages > 0 ? "/storage" : "/hosts",
+                        storagePages > 0 ? "[data-testid=storage-grid] tbody tr" : "[data-testid=hosts-grid] tbody tr", Math.Max(storagePages, hostsPages),
+                        IntArg(args, "--rate", 20));
                     await app.StopAsync();
                     return 0;
                 }
@@ -275,16 +278,18 @@ internal static class ScaleBenchmark
         Row($"snapshots tab of the VM with {bigVmSnapshots} snapshots", await TimeAsync(20, () => q.SnapshotsAsync(bigVm)));
         Row("audit log, first page (200)", await TimeAsync(20, () => q.AuditAsync(200)));
         Row("storage domains (memory counted, first VM names, each pool asked of libvirt)", await TimeAsync(20, () => q.StorageDomainRowsAsync()));
+        Row("hosts (VMs and running VMs counted per host)", await TimeAsync(20, () => q.HostRowsAsync()));
         Row("every VM row (VmsAsync, unpaged)", await TimeAsync(5, () => q.VmsAsync()));
     }
 
     /// <summary>
-    /// <c>--storage-pages N [--audit-rate R]</c>: N signed-in Storage domains pages open while audit entries of an
-    /// operation that touches storage are written R a second for 10 s (as a script's burst of snapshots would), against
-    /// 10 s with the same pages idle. Reports the portal's CPU (this process: the in-process portal and Playwright's
-    /// client; Chromium runs apart) in each window.
+    /// <c>--storage-pages N [--rate R]</c>: N signed-in Storage domains pages open while audit entries of an
+    /// operation that touches storage are written R a second for 10 s (as a script's burst of snapshots would).
+    /// <c>--hosts-pages N [--rate R]</c>: N Hosts pages open while R running VMs a second are stopped on the
+    /// host (libvirt's events, as a script's would). Each against 10 s with the same pages idle; reports the portal's
+    /// CPU (this process: the in-process portal and Playwright's client; Chromium runs apart) in each window.
     /// </summary>
-    private static async Task StorageBurstAsync(IServiceProvider services, string baseUrl, int count, int rate)
+    private static async Task PagesUnderBurstAsync(IServiceProvider services, string baseUrl, string path, string shown, int count, int rate)
     {
         using var playwright = await Playwright.CreateAsync();
         await using var browser = await playwright.Chromium.LaunchAsync(ChromiumOptions());
@@ -294,14 +299,18 @@ internal static class ScaleBenchmark
         {
             var context = await browser.NewContextAsync(new() { BaseURL = baseUrl, StorageState = state });
             var page = await context.NewPageAsync();
-            await page.GotoAsync("/storage");
+            await page.GotoAsync(path);
             await page.Locator("#portal-main[data-interactive='true']").WaitForAsync();
-            await page.Locator("[data-testid=storage-grid] tbody tr").First.WaitForAsync();
+            await page.Locator(shown).First.WaitForAsync();
             contexts.Add(context);
         }
         var audit = services.GetRequiredService<AuditLog>();
+        var hypervisor = services.GetRequiredService<IHypervisor>();
+        // Generated VMs that run (every second one): each is stopped, then started again.
+        var vms = (await hypervisor.ListDomainsAsync()).Where(d => d.Name.StartsWith("vm-", StringComparison.Ordinal) && d.State == DomainRunState.Running)
+            .Select(d => d.Id).Take(10 * rate).ToList();
         var self = Process.GetCurrentProcess();
-        async Task<double> WindowAsync(bool burst)
+        async Task<double> WindowAsync(Func<int, Task>? step)
         {
             await Task.Delay(2000);
             self.Refresh();
@@ -309,18 +318,22 @@ internal static class ScaleBenchmark
             var watch = Stopwatch.StartNew();
             for (var i = 0; i < 10 * rate; i++)
             {
-                if (burst) await audit.WriteAsync("admin", null, null, "Remove memory volume", AuditOutcome.Success, $"benchmark entry {i}");
+                if (step is not null) await step(i);
                 var due = TimeSpan.FromSeconds((i + 1) / (double)rate) - watch.Elapsed;
                 if (due > TimeSpan.Zero) await Task.Delay(due);
             }
-            await Task.Delay(2000); // the reloads the last entries started
+            await Task.Delay(2000); // the reloads the last changes started
             self.Refresh();
             return (self.TotalProcessorTime - cpu).TotalMilliseconds;
         }
-        var idle = await WindowAsync(burst: false);
-        var busy = await WindowAsync(burst: true);
-        Console.WriteLine($"{count} Storage domains pages open; 10 s idle + 2 s: portal process CPU {idle:F0} ms; " +
-                          $"10 s of {rate} audit entries a second + 2 s: {busy:F0} ms ({(busy - idle) / (10.0 * rate):F1} ms of CPU per entry)");
+        Func<int, Task> burst = path == "/storage"
+            ? i => audit.WriteAsync("admin", null, null, "Remove memory volume", AuditOutcome.Success, $"benchmark entry {i}")
+            : i => hypervisor.DestroyAsync(vms[i % vms.Count]);
+        var idle = await WindowAsync(null);
+        var busy = await WindowAsync(burst);
+        if (path != "/storage") foreach (var vm in vms) await hypervisor.StartAsync(vm);
+        Console.WriteLine($"{count} pages on {path}; 10 s idle + 2 s: portal process CPU {idle:F0} ms; " +
+                          $"10 s of {rate} changes a second + 2 s: {busy:F0} ms ({(busy - idle) / (10.0 * rate):F1} ms of CPU per change)");
         foreach (var c in contexts) await CloseAsync(c);
     }
 

@@ -1,0 +1,63 @@
+namespace Portal.Core;
+
+/// <summary>
+/// What a page shows that is the same for everyone who opens it (the storage domains, the hosts), read once per change
+/// for every open page instead of once per page and change: with tens of pages open and operations coming in bursts,
+/// reading it per page spent more than the portal's cores (benchmarks/README.md, "Storage domains pages during a
+/// burst of operations").
+/// </summary>
+/// <remarks>
+/// <see cref="MarkStale"/> records a change and raises <see cref="Changed"/>; the next <see cref="CurrentAsync"/>
+/// reads again, and every caller meanwhile shares that read. Reads start at least <see cref="SharedView.MinInterval"/> apart, so
+/// a burst of changes is folded into the read after it and a page is never more than that interval and one read
+/// behind. A read that failed is not kept: the next caller tries again.
+/// </remarks>
+public sealed class SharedView<T>(Func<Task<T>> read, TimeProvider clock)
+{
+    private readonly Lock _gate = new();
+    private long _version;
+    private (long Version, Task<T> Read)? _current;
+    private DateTimeOffset _nextStart = DateTimeOffset.MinValue;
+
+    /// <summary>Raised on the thread of <see cref="MarkStale"/>; hand work off, as for <see cref="Vms.PortalNotifier"/>.</summary>
+    public event Action? Changed;
+
+    public void MarkStale()
+    {
+        Interlocked.Increment(ref _version);
+        Changed?.Invoke();
+    }
+
+    /// <summary>The view as of the last change, shared with every caller until the next one.</summary>
+    public Task<T> CurrentAsync(CancellationToken ct = default)
+    {
+        Task<T> current;
+        lock (_gate)
+        {
+            var version = Interlocked.Read(ref _version);
+            if (_current is not { } c || c.Version != version || c.Read.IsFaulted || c.Read.IsCanceled)
+            {
+                var now = clock.GetUtcNow();
+                var start = now > _nextStart ? now : _nextStart;
+                _nextStart = start + SharedView.MinInterval;
+                _current = (version, ReadAsync(start - now));
+            }
+            current = _current.Value.Read;
+        }
+        return current.WaitAsync(ct);
+    }
+
+    // Shared by every caller, so no one caller's cancellation stops it.
+    private async Task<T> ReadAsync(TimeSpan wait)
+    {
+        if (wait > TimeSpan.Zero) await Task.Delay(wait, clock);
+        else await Task.Yield();
+        return await read();
+    }
+}
+
+public static class SharedView
+{
+    /// <summary>The shortest time between the starts of two reads of a <see cref="SharedView{T}"/>.</summary>
+    public static readonly TimeSpan MinInterval = TimeSpan.FromMilliseconds(500);
+}
