@@ -25,7 +25,15 @@ public sealed class SharedView<T>(Func<Task<T>> read, TimeProvider clock)
     public void MarkStale()
     {
         Interlocked.Increment(ref _version);
-        Changed?.Invoke();
+        if (Changed is not { } changed) return;
+        // Every page is told even when one handler throws; the first failure is then thrown for the publisher to log.
+        Exception? failed = null;
+        foreach (var handler in changed.GetInvocationList().Cast<Action>())
+        {
+            try { handler(); }
+            catch (Exception ex) { failed ??= ex; }
+        }
+        if (failed is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failed);
     }
 
     /// <summary>The view as of the last change, shared with every caller until the next one.</summary>

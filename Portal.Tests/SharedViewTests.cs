@@ -1,0 +1,37 @@
+using Portal.Core;
+
+namespace Portal.Tests;
+
+public sealed class SharedViewTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public void MarkStale_OneHandlerThrows_EveryOtherPageIsStillToldAndTheFailureSurfaces()
+    {
+        var view = new SharedView<int>(() => Task.FromResult(1), TimeProvider.System);
+        var told = 0;
+        view.Changed += () => throw new InvalidOperationException("a closed page");
+        view.Changed += () => told++;
+
+        var thrown = Assert.Throws<InvalidOperationException>(view.MarkStale);
+
+        Assert.Equal("a closed page", thrown.Message);
+        Assert.Equal(1, told);
+    }
+
+    [Fact]
+    public async Task CurrentAsync_AReadFailed_TheNextCallerReadsAgainInsteadOfGettingTheFailure()
+    {
+        var reads = 0;
+        var view = new SharedView<int>(() => ++reads == 1 ? throw new TimeoutException("the database did not answer") : Task.FromResult(reads), TimeProvider.System);
+
+        await Assert.ThrowsAsync<TimeoutException>(() => view.CurrentAsync(Ct));
+        var second = await view.CurrentAsync(Ct);
+        var third = await view.CurrentAsync(Ct);
+
+        Assert.Equal(2, second);
+        Assert.Equal(2, third);
+        Assert.Equal(2, reads);
+    }
+}
