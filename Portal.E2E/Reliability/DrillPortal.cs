@@ -41,6 +41,9 @@ public sealed class DrillPortal(PortalProcess process)
         try { return await process.Http.SendAsync(request); }
         catch (HttpRequestException) { return null; }
         catch (TaskCanceledException) { return null; }
+        // HttpClient sends an idempotent request again on a new connection when the reused one was reset before any
+        // reply; a process that is dying can accept that connection and drop it, which .NET reports unwrapped.
+        catch (System.Net.Sockets.SocketException) { return null; }
     }
 
     /// <summary>Sends a request that must succeed; returns the reply's JSON (null for an empty body).</summary>
