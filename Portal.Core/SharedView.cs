@@ -3,14 +3,14 @@ namespace Portal.Core;
 /// <summary>
 /// What a page shows that is the same for everyone who opens it (the storage domains, the hosts), read once per change
 /// for every open page instead of once per page and change: with tens of pages open and operations coming in bursts,
-/// reading it per page spent more than the portal's cores (benchmarks/README.md, "Storage domains pages during a
-/// burst of operations").
+/// reading it per page spent more than the portal's cores (benchmarks/README.md, "Storage domains and Hosts pages
+/// during a burst of operations").
 /// </summary>
 /// <remarks>
 /// <see cref="MarkStale"/> records a change and raises <see cref="Changed"/>; the next <see cref="CurrentAsync"/>
-/// reads again, and every caller meanwhile shares that read. Reads start at least <see cref="SharedView.MinInterval"/> apart, so
-/// a burst of changes is folded into the read after it and a page is never more than that interval and one read
-/// behind. A read that failed is not kept: the next caller tries again.
+/// reads again, and every caller meanwhile shares that read. Reads start at least <see cref="SharedView.MinInterval"/>
+/// apart, so a burst of changes is folded into the read after it and a page is never more than that interval and one
+/// read behind. A read that failed is not kept: the next caller tries again.
 /// </remarks>
 public sealed class SharedView<T>(Func<Task<T>> read, TimeProvider clock)
 {
