@@ -48,7 +48,10 @@ public sealed class SharedView<T>(Func<Task<T>> read, TimeProvider clock)
                 var now = clock.GetUtcNow();
                 var start = now > _nextStart ? now : _nextStart;
                 _nextStart = start + SharedView.MinInterval;
-                _current = (version, ReadAsync(start - now));
+                // On the thread pool: not on the first caller's circuit, whose dispatcher would otherwise run the
+                // read (libvirt calls, OVF files) for every page.
+                var wait = start - now;
+                _current = (version, Task.Run(() => ReadAsync(wait)));
             }
             current = _current.Value.Read;
         }
@@ -59,7 +62,6 @@ public sealed class SharedView<T>(Func<Task<T>> read, TimeProvider clock)
     private async Task<T> ReadAsync(TimeSpan wait)
     {
         if (wait > TimeSpan.Zero) await Task.Delay(wait, clock);
-        else await Task.Yield();
         return await read();
     }
 }
