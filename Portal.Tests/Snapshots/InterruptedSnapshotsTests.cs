@@ -47,8 +47,11 @@ public sealed class InterruptedSnapshotsTests : PortalTest
         var audit = (await Portal.AuditAsync(web)).Last();
         Assert.Equal((AuditOutcome.Failure, "Snapshot 'before upgrade' creation for VM web-frontend was interrupted when the portal stopped, before the host finished it; it was removed, and its memory volume goes with it."),
             (audit.Outcome, audit.Message));
-        Assert.Equal(1, await Portal.Get<OrphanVolumeCollector>().CollectAsync(Ct));
+        // The next collection: this one, or the portal's own first pass, which starts with the portal and may come later.
+        await Portal.Get<OrphanVolumeCollector>().CollectAsync(Ct);
         Assert.Equal((false, false), await Portal.VolumesExistAsync(mv));
+        await using (var db = await Portal.Get<IDbContextFactory<Portal.Core.Persistence.PortalDbContext>>().CreateDbContextAsync(Ct))
+            Assert.Single(await db.AuditEntries.Where(a => a.Operation == "Remove memory volume" && a.Message.StartsWith($"Memory volume {mv.Id} ")).ToListAsync(Ct));
         await Portal.AssertNothingHalfDoneAsync(web);
     }
 
