@@ -182,9 +182,12 @@ public sealed partial class MemoryVolumeStore(IHypervisor hypervisor, TimeProvid
     /// </summary>
     public async Task<bool> ReconcileAsync(PortalDbContext db, CancellationToken ct)
     {
-        var volumes = await db.MemoryVolumes.Include(m => m.StorageDomain).ToListAsync(ct);
-        var changed = false;
-        foreach (var pool in volumes.GroupBy(m => m.StorageDomain!.PoolName))
+        // A projection, and one update per direction for what changed: read as entities, 5,000 volumes cost ~200 ms.
+        var volumes = await db.MemoryVolumes.AsNoTracking()
+            .Select(m => new { m.Id, m.DumpVolumeName, m.IsMissingOnHost, m.StorageDomain!.PoolName }).ToListAsync(ct);
+        var lost = new List<Guid>();
+        var back = new List<Guid>();
+        foreach (var pool in volumes.GroupBy(m => m.PoolName))
         {
             HashSet<string> names;
             try { names = (await hypervisor.ListVolumeNamesAsync(pool.Key, ct)).ToHashSet(); }
@@ -197,13 +200,13 @@ public sealed partial class MemoryVolumeStore(IHypervisor hypervisor, TimeProvid
             {
                 var missing = !names.Contains(mv.DumpVolumeName);
                 if (missing == mv.IsMissingOnHost) continue;
-                mv.IsMissingOnHost = missing;
-                changed = true;
+                (missing ? lost : back).Add(mv.Id);
                 if (missing) LogMissing(log, mv.Id, mv.DumpVolumeName, pool.Key);
             }
         }
-        if (changed) await db.SaveChangesAsync(ct);
-        return changed;
+        if (lost.Count > 0) await db.MemoryVolumes.Where(m => lost.Contains(m.Id)).ExecuteUpdateAsync(u => u.SetProperty(m => m.IsMissingOnHost, true), ct);
+        if (back.Count > 0) await db.MemoryVolumes.Where(m => back.Contains(m.Id)).ExecuteUpdateAsync(u => u.SetProperty(m => m.IsMissingOnHost, false), ct);
+        return lost.Count + back.Count > 0;
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Memory volume {MemoryVolumeId}: the host's pool {Pool} no longer has its dump {Volume}; it is marked missing")]

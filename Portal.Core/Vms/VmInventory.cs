@@ -80,19 +80,40 @@ public sealed partial class VmInventory(HostConnections hosts, IDbContextFactory
     private static string Shorten(string reason) => reason.Length <= 500 ? reason : reason[..499] + "…";
 
     /// <summary>Whether a VM row is this host's: its own, or (from before hosts were recorded) without a host, on the primary.</summary>
-    private static bool OnHost(Vm vm, HostConnectionInfo host) => vm.HostId == host.HostId || (vm.HostId is null && host.IsPrimary);
+    private static bool OnHost(Guid? vmHost, HostConnectionInfo host) => vmHost == host.HostId || (vmHost is null && host.IsPrimary);
 
+    /// <summary>What the reconcile reads of a VM row (not the entity: at 5,000 VMs tracking every row cost more than the rest).</summary>
+    private sealed class KnownVm(Guid id, string name, Guid? hostId, bool isMissingOnHost, VmStatus status)
+    {
+        public Guid Id { get; } = id;
+        public string Name { get; } = name;
+        public Guid? HostId { get; set; } = hostId;
+        public bool IsMissingOnHost { get; set; } = isMissingOnHost;
+        public VmStatus Status { get; } = status;
+    }
+
+    /// <summary>
+    /// Reads the VM rows as a projection, adds the new domains as entities and writes what changed on known rows as one
+    /// update per kind of change, all in one transaction. With nothing changed (the usual case: every inventory change
+    /// reconciles), the database work is one query.
+    /// </summary>
     private async Task<bool> ReconcileHostAsync(HostConnectionInfo host, IHypervisor connection, CancellationToken ct)
     {
         var domains = await connection.ListDomainsAsync(ct);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var hostRow = await db.Hosts.FirstOrDefaultAsync(h => h.Id == host.HostId, ct);
+        var hostRow = await db.Hosts.AsNoTracking().FirstOrDefaultAsync(h => h.Id == host.HostId, ct);
         if (hostRow is null) return false; // removed while this ran
-        var clusters = await db.Clusters.ToListAsync(ct);
-        // The VM rows only: their snapshots (and the snapshots' XML) are read below only where the host lacks one.
-        var vms = await db.Vms.ToDictionaryAsync(v => v.Id, ct);
+        var clusters = await db.Clusters.AsNoTracking().ToListAsync(ct);
+        var vms = await db.Vms.AsNoTracking().Select(v => new KnownVm(v.Id, v.Name, v.HostId, v.IsMissingOnHost, v.Status)).ToDictionaryAsync(v => v.Id, ct);
+        var names = vms.Values.Select(v => v.Name).ToHashSet();
         var now = clock.GetUtcNow().UtcDateTime;
-        var changed = false;
+        var added = new List<Vm>();
+        var placed = new List<Guid>();   // HostId set to this host
+        var found = new List<Guid>();    // no longer missing
+        var lost = new List<Guid>();     // missing on the host now
+        // Snapshot records are given back where the host may have lost them: on its first reconcile since it connected
+        // (the test driver starts from its node file; a restarted libvirtd reconnects) and for VMs it has again.
+        var again = new HashSet<Guid>();
         var mine = new List<DomainInfo>();
 
         foreach (var d in domains)
@@ -106,23 +127,24 @@ public sealed partial class VmInventory(HostConnections hosts, IDbContextFactory
                 var doc = DomainXml.Parse(xml);
                 var cluster = ClusterFor(doc, clusters, hostRow.ClusterId);
                 if (cluster is null) { LogNoCluster(log, d.Name); continue; }
-                vm = new Vm
+                var row = new Vm
                 {
-                    Id = d.Id, Name = UniqueName(d.Name, vms.Values), ClusterId = cluster.Id, HostId = host.HostId,
+                    Id = d.Id, Name = UniqueName(d.Name, names), ClusterId = cluster.Id, HostId = host.HostId,
                     MemoryMiB = DomainXml.MemoryMiB(doc), VideoRamKiB = DomainXml.VideoRamKiB(doc),
                     IsStateless = DomainXml.MetadataValue(doc, "stateless") == "true", Status = VmStatus.Down, StatusSince = now,
                 };
-                vm.Snapshots.Add(new Snapshot
+                row.Snapshots.Add(new Snapshot
                 {
-                    VmId = vm.Id, Description = Snapshot.ActiveDescription, CreatedAt = now, Type = SnapshotType.Active,
+                    VmId = row.Id, Description = Snapshot.ActiveDescription, CreatedAt = now, Type = SnapshotType.Active,
                     Status = SnapshotStatus.Ok, ConfigurationXml = xml,
                 });
-                db.Vms.Add(vm);
-                vms[vm.Id] = vm;
-                changed = true;
-                LogAdded(log, vm.Name, host.Name, cluster.Name);
+                added.Add(row);
+                names.Add(row.Name);
+                vms[row.Id] = vm = new KnownVm(row.Id, row.Name, row.HostId, false, row.Status);
+                again.Add(vm.Id);
+                LogAdded(log, row.Name, host.Name, cluster.Name);
             }
-            else if (!OnHost(vm, host))
+            else if (!OnHost(vm.HostId, host))
             {
                 // The same UUID on two hosts. A VM gone from its own host has moved here (migrated, or defined again);
                 // otherwise it is a copy, and the portal keeps the VM it knows.
@@ -133,13 +155,15 @@ public sealed partial class VmInventory(HostConnections hosts, IDbContextFactory
                 }
                 vm.HostId = host.HostId;
                 vm.IsMissingOnHost = false;
-                changed = true;
+                placed.Add(vm.Id);
+                found.Add(vm.Id);
+                again.Add(vm.Id);
                 LogMoved(log, vm.Name, host.Name);
             }
             else
             {
-                if (vm.HostId is null) { vm.HostId = host.HostId; changed = true; }
-                if (vm.IsMissingOnHost) { vm.IsMissingOnHost = false; changed = true; }
+                if (vm.HostId is null) { vm.HostId = host.HostId; placed.Add(vm.Id); }
+                if (vm.IsMissingOnHost) { vm.IsMissingOnHost = false; found.Add(vm.Id); again.Add(vm.Id); }
             }
             hosts.Place(d.Id, host.HostId);
             mine.Add(d);
@@ -147,7 +171,7 @@ public sealed partial class VmInventory(HostConnections hosts, IDbContextFactory
         }
         var onHost = mine.Select(d => d.Id).ToHashSet();
         // A domain an operation is removing right now (Remove VM) is that operation's to record, as for one being created.
-        var absent = vms.Values.Where(v => OnHost(v, host) && !onHost.Contains(v.Id) && !v.IsMissingOnHost && locks.HeldBy(v.Id) is null).ToList();
+        var absent = vms.Values.Where(v => OnHost(v.HostId, host) && !onHost.Contains(v.Id) && !v.IsMissingOnHost && locks.HeldBy(v.Id) is null).ToList();
         if (absent.Count > 0)
         {
             // The host was listed before the VM rows were read: a VM an operation defined and recorded in between (an
@@ -157,16 +181,32 @@ public sealed partial class VmInventory(HostConnections hosts, IDbContextFactory
             foreach (var vm in absent.Where(v => !listedNow.Contains(v.Id)))
             {
                 vm.IsMissingOnHost = true;
-                changed = true;
+                lost.Add(vm.Id);
             }
         }
-        await db.SaveChangesAsync(ct);
+        var changed = added.Count + placed.Count + found.Count + lost.Count > 0;
+        if (changed)
+        {
+            await using var tx = await db.Database.BeginTransactionAsync(ct);
+            var hostId = host.HostId;
+            if (placed.Count > 0) await db.Vms.Where(v => placed.Contains(v.Id)).ExecuteUpdateAsync(u => u.SetProperty(v => v.HostId, hostId), ct);
+            if (found.Count > 0) await db.Vms.Where(v => found.Contains(v.Id)).ExecuteUpdateAsync(u => u.SetProperty(v => v.IsMissingOnHost, false), ct);
+            if (lost.Count > 0) await db.Vms.Where(v => lost.Contains(v.Id)).ExecuteUpdateAsync(u => u.SetProperty(v => v.IsMissingOnHost, true), ct);
+            db.Vms.AddRange(added);
+            await db.SaveChangesAsync(ct);
+            await tx.CommitAsync(ct);
+        }
 
-        var records = (await db.Snapshots.AsNoTracking().Where(s => s.HypervisorName != null && s.HypervisorXml != null)
-                .Select(s => new SnapshotRecord(s.Id, s.VmId, s.HypervisorName!, s.Description, s.CreatedAt)).ToListAsync(ct))
-            .ToLookup(r => r.VmId);
-        foreach (var d in mine.Where(d => locks.HeldBy(d.Id) is null && records.Contains(d.Id)))
-            await RestoreSnapshotRecordsAsync(db, connection, vms[d.Id], records[d.Id], ct);
+        var restore = mine.Where(d => locks.HeldBy(d.Id) is null && (!host.Reconciled || again.Contains(d.Id))).Select(d => d.Id).ToList();
+        if (restore.Count > 0)
+        {
+            var recorded = db.Snapshots.AsNoTracking().Where(s => s.HypervisorName != null && s.HypervisorXml != null);
+            if (host.Reconciled) recorded = recorded.Where(s => restore.Contains(s.VmId));
+            var records = (await recorded.Select(s => new SnapshotRecord(s.Id, s.VmId, s.HypervisorName!, s.Description, s.CreatedAt)).ToListAsync(ct))
+                .ToLookup(r => r.VmId);
+            foreach (var id in restore.Where(records.Contains))
+                await RestoreSnapshotRecordsAsync(db, connection, vms[id].Name, id, records[id], ct);
+        }
 
         // Ask the host again rather than apply the list read above: a domain may have changed since, and its event
         // has already been handled by the monitor. A VM an operation holds has its status set by that operation.
@@ -177,7 +217,7 @@ public sealed partial class VmInventory(HostConnections hosts, IDbContextFactory
             "reconciled with the host", ct);
         // The statuses are the host's now: commands on its VMs may run (they were refused until here).
         hosts.MarkReconciled(host.HostId, connection);
-        await monitor.SetStatusesAsync(vms.Values.Where(v => v.IsMissingOnHost && OnHost(v, host)).Select(v => (v.Id, VmStatus.Down)).ToList(),
+        await monitor.SetStatusesAsync(vms.Values.Where(v => v.IsMissingOnHost && OnHost(v.HostId, host)).Select(v => (v.Id, VmStatus.Down)).ToList(),
             "the host no longer has this VM", ct);
         return changed;
     }
@@ -188,21 +228,21 @@ public sealed partial class VmInventory(HostConnections hosts, IDbContextFactory
     /// Gives the host back the snapshot records it lost (the embedded test driver starts from its node file on every
     /// start), so memory saved before a restart can still be restored.
     /// </summary>
-    private async Task RestoreSnapshotRecordsAsync(PortalDbContext db, IHypervisor hypervisor, Vm vm, IEnumerable<SnapshotRecord> records, CancellationToken ct)
+    private async Task RestoreSnapshotRecordsAsync(PortalDbContext db, IHypervisor hypervisor, string vmName, Guid vmId, IEnumerable<SnapshotRecord> records, CancellationToken ct)
     {
         var wanted = records.OrderBy(s => s.CreatedAt).ToList();
         if (wanted.Count == 0) return;
-        var present = (await hypervisor.ListSnapshotNamesAsync(vm.Id, ct)).ToHashSet();
+        var present = (await hypervisor.ListSnapshotNamesAsync(vmId, ct)).ToHashSet();
         foreach (var s in wanted.Where(s => !present.Contains(s.HypervisorName)))
         {
             try
             {
                 var xml = await db.Snapshots.Where(x => x.Id == s.Id).Select(x => x.HypervisorXml).FirstOrDefaultAsync(ct);
                 if (xml is null) continue;
-                await hypervisor.RedefineSnapshotAsync(vm.Id, xml, ct);
-                LogRedefined(log, s.Description, vm.Name);
+                await hypervisor.RedefineSnapshotAsync(vmId, xml, ct);
+                LogRedefined(log, s.Description, vmName);
             }
-            catch (HypervisorException ex) { LogRedefineFailed(log, s.Description, vm.Name, ex.LibvirtMessage); }
+            catch (HypervisorException ex) { LogRedefineFailed(log, s.Description, vmName, ex.LibvirtMessage); }
         }
     }
 
@@ -218,9 +258,8 @@ public sealed partial class VmInventory(HostConnections hosts, IDbContextFactory
         return clusters.FirstOrDefault(c => c.Name == named) ?? clusters.FirstOrDefault(c => c.Id == hostCluster) ?? clusters.FirstOrDefault();
     }
 
-    private static string UniqueName(string name, IEnumerable<Vm> existing)
+    private static string UniqueName(string name, HashSet<string> taken)
     {
-        var taken = existing.Select(v => v.Name).ToHashSet();
         var candidate = name;
         for (var i = 2; taken.Contains(candidate); i++) candidate = $"{name}-{i}";
         return candidate;

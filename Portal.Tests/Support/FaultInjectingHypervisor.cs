@@ -75,6 +75,9 @@ public sealed class FaultInjectingHypervisor(IHypervisor inner) : IHypervisor, I
     /// <summary>The host answers again (libvirtd restarted).</summary>
     public void ComeBack() => _offline = false;
 
+    /// <summary>How many calls of <paramref name="method"/> (for <paramref name="vmId"/> when given) reached this hypervisor so far.</summary>
+    public int Calls(string method, Guid? vmId = null) => _calls.GetValueOrDefault(Key(method, vmId));
+
     private static string Key(string method, Guid? vmId) => vmId is { } id ? $"{method}/{id}" : method;
 
     private volatile string? _dropped;

@@ -1,10 +1,11 @@
+using Portal.Core.Hypervisor;
 using Portal.Core.Vms;
 using Portal.Tests.Support;
 
 namespace Portal.Tests.Vms;
 
 /// <summary>Domains defined or removed by another client of the host are reconciled into the inventory.</summary>
-public sealed class VmInventoryTests : PortalTest
+public sealed class VmInventoryTests() : PortalTest(injectFaults: true)
 {
     private const string NewDomainXml = """
         <domain type='test'>
@@ -38,5 +39,36 @@ public sealed class VmInventoryTests : PortalTest
 
         await Wait.UntilAsync(() => Portal.Queries.VmAsync(reports, Ct), r => r!.IsMissingOnHost, "legacy-reports is marked missing");
         Assert.StartsWith("The VM no longer exists on its host.", Portal.Get<RunVmCommand>().WhyRefused((await Portal.Queries.VmAsync(reports, Ct))!.Facts)?.Reason);
+    }
+
+    [Fact]
+    public async Task Reconcile_AfterTheHostsFirst_DoesNotAskForTheSnapshotsOfVmsItAlreadyHad()
+    {
+        var (web, s1) = await Portal.WebFrontendStoppedWithMemorySnapshotAsync();
+        var asked = Portal.Faults.Calls(nameof(IHypervisor.ListSnapshotNamesAsync), web);
+        var lists = Portal.Faults.Calls(nameof(IHypervisor.ListDomainsAsync));
+
+        await Portal.Hypervisor.DefineDomainAsync(NewDomainXml, Ct); // an inventory change: the host is reconciled again
+        await Wait.UntilAsync(() => Portal.Queries.VmAsync(Guid.Parse("6b2f1d63-1e4c-4b6f-8d62-3f1b8c2f0001"), Ct), r => r is not null, "the new domain is in the inventory");
+        // The reconcile lists the host first and again last, after the snapshot records.
+        await Wait.UntilAsync(() => Portal.Faults.Calls(nameof(IHypervisor.ListDomainsAsync)) >= lists + 2, "the reconcile has ended");
+
+        // At 5,000 VMs that was a libvirt call per VM with snapshots on every inventory change.
+        Assert.Equal(asked, Portal.Faults.Calls(nameof(IHypervisor.ListSnapshotNamesAsync), web));
+        Assert.Contains(s1.ToString(), await Portal.Hypervisor.ListSnapshotNamesAsync(web, Ct));
+    }
+
+    [Fact]
+    public async Task Reconcile_VmDefinedAgainWithoutItsSnapshotRecords_GetsThemBack()
+    {
+        var (web, s1) = await Portal.WebFrontendStoppedWithMemorySnapshotAsync();
+        var xml = await Portal.Hypervisor.GetDomainXmlAsync(web, inactive: true, Ct);
+        await Portal.Hypervisor.UndefineDomainAsync(web, Ct); // another client: the domain and its snapshot records go
+        await Wait.UntilAsync(() => Portal.Queries.VmAsync(web, Ct), r => r!.IsMissingOnHost, "web-frontend is marked missing");
+
+        await Portal.Hypervisor.DefineDomainAsync(xml, Ct);
+
+        await Wait.UntilAsync(() => Portal.Queries.VmAsync(web, Ct), r => !r!.IsMissingOnHost, "web-frontend is found again");
+        await Wait.UntilAsync(() => Portal.Hypervisor.ListSnapshotNamesAsync(web, Ct), names => names.Contains(s1.ToString()), "its snapshot is on the host again");
     }
 }
