@@ -21,5 +21,8 @@ internal sealed class SnapshotConfiguration : IEntityTypeConfiguration<Snapshot>
         // reading the snapshot rows, whose configuration XML would otherwise be walked past to reach a later column.
         b.HasIndex(x => new { x.VmId, x.Type, x.MemoryVolumeId });
         b.HasIndex(x => new { x.VmId, x.Status });
+        // Start-up looks for Locked snapshots of every VM (InterruptedSnapshots): without it, a walk over every snapshot
+        // row (85 ms at 50,070 snapshots on SQLite).
+        b.HasIndex(x => x.Status);
     }
 }

@@ -457,6 +457,8 @@ namespace Portal.Core.Persistence.Migrations
 
                     b.HasIndex("MemoryVolumeId");
 
+                    b.HasIndex("Status");
+
                     b.HasIndex("VmId", "Status");
 
                     b.HasIndex("VmId", "Type", "MemoryVolumeId");

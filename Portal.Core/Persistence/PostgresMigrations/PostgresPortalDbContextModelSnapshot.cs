@@ -468,6 +468,8 @@ namespace Portal.Core.Persistence.PostgresMigrations
 
                     b.HasIndex("MemoryVolumeId");
 
+                    b.HasIndex("Status");
+
                     b.HasIndex("VmId", "Status");
 
                     b.HasIndex("VmId", "Type", "MemoryVolumeId");
