@@ -88,10 +88,14 @@ internal static class ScaleBenchmark
             var storagePages = IntArg(args, "--storage-pages", 0);
             var hostsPages = IntArg(args, "--hosts-pages", 0);
             var auditPages = IntArg(args, "--audit-pages", 0);
+            var vmsPages = IntArg(args, "--vms-pages", 0);
+            var blankPages = IntArg(args, "--blank-pages", 0);
             (string Path, string Shown, int Count)? burstPages =
                 storagePages > 0 ? ("/storage", "[data-testid=storage-grid] tbody tr", storagePages)
                 : hostsPages > 0 ? ("/hosts", "[data-testid=hosts-grid] tbody tr", hostsPages)
                 : auditPages > 0 ? ("/audit", "[data-testid=audit-row]", auditPages)
+                : vmsPages > 0 ? ("/vms", "tr.vm-row", vmsPages)
+                : blankPages > 0 ? ("about:blank", "", blankPages)
                 : null;
             for (var i = 1; i <= (queriesOnly || burstPages is not null ? 0 : 2); i++)
             {
@@ -114,7 +118,7 @@ internal static class ScaleBenchmark
                 // while the pages are measured, and hide what the circuits hold.
                 if (burstPages is { } b)
                 {
-                    await PagesUnderBurstAsync(app.Services, baseUrl, b.Path, b.Shown, b.Count, IntArg(args, "--rate", 20));
+                    await PagesUnderBurstAsync(app.Services, baseUrl, b.Path, b.Shown, b.Count, IntArg(args, "--rate", 20), args.Contains("--warm-up"));
                     await app.StopAsync();
                     return 0;
                 }
@@ -291,10 +295,12 @@ internal static class ScaleBenchmark
     /// operation that touches storage are written R a second for 10 s (as a script's burst of snapshots would).
     /// <c>--hosts-pages N [--rate R]</c>: N Hosts pages open while R running VMs a second are stopped on the
     /// host (libvirt's events, as a script's would). <c>--audit-pages N</c>: N Audit log pages during the audit entries
-    /// burst. Each against 10 s with the same pages idle; reports the CPU of the portal (this process: the in-process
+    /// burst. <c>--vms-pages N</c>: N VMs pages while <c>build-agent</c>, a row on their first page, is stopped and started
+    /// R times a second; <c>--blank-pages N</c>: the same changes with N about:blank pages (Chromium's own cost, and the
+    /// portal's for a change no page shows). <c>--warm-up</c>: one burst before the measured windows. Each against 10 s with the same pages idle; reports the CPU of the portal (this process: the in-process
     /// portal and Playwright's client) and of Chromium's processes in each window.
     /// </summary>
-    private static async Task PagesUnderBurstAsync(IServiceProvider services, string baseUrl, string path, string shown, int count, int rate)
+    private static async Task PagesUnderBurstAsync(IServiceProvider services, string baseUrl, string path, string shown, int count, int rate, bool warmUp)
     {
         using var playwright = await Playwright.CreateAsync();
         await using var browser = await playwright.Chromium.LaunchAsync(ChromiumOptions());
@@ -305,8 +311,11 @@ internal static class ScaleBenchmark
             var context = await browser.NewContextAsync(new() { BaseURL = baseUrl, StorageState = state });
             var page = await context.NewPageAsync();
             await page.GotoAsync(path);
-            await page.Locator("#portal-main[data-interactive='true']").WaitForAsync();
-            await page.Locator(shown).First.WaitForAsync();
+            if (shown.Length > 0)
+            {
+                await page.Locator("#portal-main[data-interactive='true']").WaitForAsync();
+                await page.Locator(shown).First.WaitForAsync();
+            }
             contexts.Add(context);
         }
         var audit = services.GetRequiredService<AuditLog>();
@@ -329,9 +338,14 @@ internal static class ScaleBenchmark
             var after = CpuMsByGroup();
             return (after["portal"] - before["portal"], after["chromium"] - before["chromium"]);
         }
-        Func<int, Task> burst = path == "/hosts"
+        var agentDomain = (await hypervisor.ListDomainsAsync()).Single(d => d.Name == "build-agent");
+        var (agent, agentUp) = (agentDomain.Id, agentDomain.State == DomainRunState.Running ? 0 : 1);
+        Func<int, Task> burst = path is "/vms" or "about:blank" ? i => i % 2 == agentUp ? hypervisor.DestroyAsync(agent) : hypervisor.StartAsync(agent)
+            : path is "/hosts"
             ? i => hypervisor.DestroyAsync(vms[i % vms.Count])
             : i => audit.WriteAsync("admin", null, null, "Remove memory volume", AuditOutcome.Success, $"benchmark entry {i}");
+        // --warm-up: one burst first, so that the JIT's tier-up of the paths a change takes is not counted in the burst.
+        if (warmUp) await WindowAsync(burst);
         var idle = await WindowAsync(null);
         var busy = await WindowAsync(burst);
         if (path == "/hosts") foreach (var vm in vms) await hypervisor.StartAsync(vm);
