@@ -297,8 +297,9 @@ internal static class ScaleBenchmark
     /// host (libvirt's events, as a script's would). <c>--audit-pages N</c>: N Audit log pages during the audit entries
     /// burst. <c>--vms-pages N</c>: N VMs pages while <c>build-agent</c>, a row on their first page, is stopped and started
     /// R times a second; <c>--blank-pages N</c>: the same changes with N about:blank pages (Chromium's own cost, and the
-    /// portal's for a change no page shows). <c>--warm-up</c>: one burst before the measured windows. Each against 10 s with the same pages idle; reports the CPU of the portal (this process: the in-process
-    /// portal and Playwright's client) and of Chromium's processes in each window.
+    /// portal's for a change no page shows). <c>--warm-up</c>: one burst before the measured windows. Each against 10 s
+    /// with the same pages idle; reports the CPU of the portal (this process: the in-process portal and Playwright's
+    /// client) and of Chromium's processes in each window.
     /// </summary>
     private static async Task PagesUnderBurstAsync(IServiceProvider services, string baseUrl, string path, string shown, int count, int rate, bool warmUp)
     {
