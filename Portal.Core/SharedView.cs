@@ -71,3 +71,44 @@ public static class SharedView
     /// <summary>The shortest time between the starts of two reads of a <see cref="SharedView{T}"/>.</summary>
     public static readonly TimeSpan MinInterval = TimeSpan.FromMilliseconds(500);
 }
+
+/// <summary>
+/// A <see cref="SharedView{T}"/> of what a page shows, made stale by the portal events <see cref="IsStaleAfter"/> picks:
+/// one read per change for every open page (the Storage domains and Hosts pages).
+/// </summary>
+public abstract class PortalOverview<T> : IDisposable
+{
+    private readonly SharedView<T> _view;
+    private readonly IDisposable _subscription;
+
+    protected PortalOverview(Vms.PortalNotifier notifier, TimeProvider clock)
+    {
+        _view = new SharedView<T>(ReadAsync, clock);
+        _subscription = notifier.Subscribe(e =>
+        {
+            if (IsStaleAfter(e)) _view.MarkStale();
+        });
+    }
+
+    /// <summary>Whether what the page shows may have changed with this event.</summary>
+    protected abstract bool IsStaleAfter(Vms.PortalEvent e);
+
+    /// <summary>Reads what the page shows.</summary>
+    protected abstract Task<T> ReadAsync();
+
+    /// <inheritdoc cref="SharedView{T}.Changed"/>
+    public event Action? Changed
+    {
+        add => _view.Changed += value;
+        remove => _view.Changed -= value;
+    }
+
+    /// <inheritdoc cref="SharedView{T}.CurrentAsync"/>
+    public Task<T> CurrentAsync(CancellationToken ct = default) => _view.CurrentAsync(ct);
+
+    public void Dispose()
+    {
+        _subscription.Dispose();
+        GC.SuppressFinalize(this);
+    }
+}

@@ -5,38 +5,18 @@ namespace Portal.Core.Hosts;
 /// <summary>
 /// What the Hosts page shows: each host's connection and how many VMs it has and runs. Counting them reads every VM's
 /// row (7 ms at 5,000 VMs), and every open Hosts page did so on every status change of any VM; it is now one
-/// <see cref="SharedView{T}"/> for every open page, made stale only by what changes a row: a host's connection or
+/// <see cref="PortalOverview{T}"/> for every open page, made stale only by what changes a row: a host's connection or
 /// reconcile, the hosts, the inventory, and a VM starting or stopping (not its other status changes).
 /// </summary>
-public sealed class HostsOverview : IDisposable
+public sealed class HostsOverview(PortalQueries queries, PortalNotifier notifier, TimeProvider clock)
+    : PortalOverview<IReadOnlyList<HostRow>>(notifier, clock)
 {
-    private readonly SharedView<IReadOnlyList<HostRow>> _view;
-    private readonly IDisposable _subscription;
-
-    public HostsOverview(PortalQueries queries, PortalNotifier notifier, TimeProvider clock)
+    protected override bool IsStaleAfter(PortalEvent e) => e switch
     {
-        _view = new SharedView<IReadOnlyList<HostRow>>(() => queries.HostRowsAsync(), clock);
-        _subscription = notifier.Subscribe(e =>
-        {
-            var stale = e switch
-            {
-                HostStateChanged or HostReconciled or HostsChanged or VmInventoryChanged => true,
-                VmStatusChanged s => Vm.IsRunning(s.From) != Vm.IsRunning(s.To),
-                _ => false,
-            };
-            if (stale) _view.MarkStale();
-        });
-    }
+        HostStateChanged or HostReconciled or HostsChanged or VmInventoryChanged => true,
+        VmStatusChanged s => Vm.IsRunning(s.From) != Vm.IsRunning(s.To),
+        _ => false,
+    };
 
-    /// <inheritdoc cref="SharedView{T}.Changed"/>
-    public event Action? Changed
-    {
-        add => _view.Changed += value;
-        remove => _view.Changed -= value;
-    }
-
-    /// <inheritdoc cref="SharedView{T}.CurrentAsync"/>
-    public Task<IReadOnlyList<HostRow>> CurrentAsync(CancellationToken ct = default) => _view.CurrentAsync(ct);
-
-    public void Dispose() => _subscription.Dispose();
+    protected override Task<IReadOnlyList<HostRow>> ReadAsync() => queries.HostRowsAsync();
 }
