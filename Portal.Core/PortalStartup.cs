@@ -93,6 +93,14 @@ public static class PortalStartup
             var hosts = services.GetRequiredService<HostConnections>();
             IHypervisor hypervisor;
             readiness.Enter($"connecting to {connection.LibvirtUri}");
+            // While libvirt opens the host (the embedded one parses every domain file: 2.3 s at 5,000 VMs, one core's
+            // work), the memory-volume check's read runs once: its first run costs ~0.17 s at 5,000 volumes, later
+            // ones ~0.02 s.
+            var prepared = Task.Run(async () =>
+            {
+                await using var db = await services.GetRequiredService<IDbContextFactory<PortalDbContext>>().CreateDbContextAsync(ct);
+                await MemoryVolumeStore.PrepareAsync(db, ct);
+            }, ct);
             try { hypervisor = await hosts.OpenPrimaryAsync(ct); }
             catch (LibvirtUnavailableException ex) { throw new PortalStartupException(ex.Message, ex); }
             catch (HypervisorException ex)
@@ -100,6 +108,7 @@ public static class PortalStartup
                 throw new PortalStartupException($"libvirt could not open '{connection.LibvirtUri}': {ex.LibvirtMessage} Check Libvirt:Uri and that libvirtd is running there.", ex);
             }
 
+            await prepared;
             await SeedAsync(services, hypervisor, ct);
             // The other hosts are connected by the running HostConnections service; their VMs join the inventory then.
             await hosts.LoadAsync(ct);

@@ -183,8 +183,7 @@ public sealed partial class MemoryVolumeStore(IHypervisor hypervisor, TimeProvid
     public async Task<bool> ReconcileAsync(PortalDbContext db, CancellationToken ct)
     {
         // A projection, and one update per direction for what changed: read as entities, 5,000 volumes cost ~200 ms.
-        var volumes = await db.MemoryVolumes.AsNoTracking()
-            .Select(m => new { m.Id, m.DumpVolumeName, m.IsMissingOnHost, m.StorageDomain!.PoolName }).ToListAsync(ct);
+        var volumes = await RecordedVolumesAsync(db, ct);
         var lost = new List<Guid>();
         var back = new List<Guid>();
         foreach (var pool in volumes.GroupBy(m => m.PoolName))
@@ -208,6 +207,17 @@ public sealed partial class MemoryVolumeStore(IHypervisor hypervisor, TimeProvid
         if (back.Count > 0) await db.MemoryVolumes.Where(m => back.Contains(m.Id)).ExecuteUpdateAsync(u => u.SetProperty(m => m.IsMissingOnHost, false), ct);
         return lost.Count + back.Count > 0;
     }
+
+    private sealed record RecordedVolume(Guid Id, string DumpVolumeName, bool IsMissingOnHost, string PoolName);
+
+    private static Task<List<RecordedVolume>> RecordedVolumesAsync(PortalDbContext db, CancellationToken ct) =>
+        db.MemoryVolumes.AsNoTracking().Select(m => new RecordedVolume(m.Id, m.DumpVolumeName, m.IsMissingOnHost, m.StorageDomain!.PoolName)).ToListAsync(ct);
+
+    /// <summary>
+    /// Runs <see cref="ReconcileAsync"/>'s read of the database once, for start-up to call while libvirt opens the host:
+    /// at 5,000 volumes its first run in a process costs ~0.17 s, a second ~0.02 s. Nothing read here is kept.
+    /// </summary>
+    public static async Task PrepareAsync(PortalDbContext db, CancellationToken ct) => await RecordedVolumesAsync(db, ct);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Memory volume {MemoryVolumeId}: the host's pool {Pool} no longer has its dump {Volume}; it is marked missing")]
     private static partial void LogMissing(ILogger log, Guid memoryVolumeId, string volume, string pool);
