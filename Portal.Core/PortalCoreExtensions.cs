@@ -77,6 +77,7 @@ public static class PortalCoreExtensions
         services.AddSingleton<OrphanVolumeCollector>();
         services.AddHostedService(sp => sp.GetRequiredService<OrphanVolumeCollector>());
         services.AddSingleton<InterruptedSnapshots>();
+        services.AddSingleton<SnapshotRecordRestorer>();
         services.AddSingleton<CommandServices>();
         services.AddSingleton<PortalQueries>();
         services.AddSingleton<UserPreferences>();

@@ -1,4 +1,5 @@
 using Portal.Core.Hypervisor;
+using Portal.Core.Snapshots;
 using Portal.Core.Vms;
 
 namespace Portal.Core.Hosts;
@@ -12,10 +13,12 @@ namespace Portal.Core.Hosts;
 /// first (a clone goes where its source VM is);</item>
 /// <item>storage calls go to the primary host: storage domains are its pools, seen by the other hosts as shared storage
 /// at the same paths, as the hosts of an oVirt data center share its storage domains;</item>
-/// <item>lifecycle events come from every connected host, each carrying its host.</item>
+/// <item>lifecycle events come from every connected host, each carrying its host;</item>
+/// <item>a call about a domain's snapshots (or its removal) waits until the portal has given its host back the
+/// snapshot records it may have lost (<see cref="SnapshotRecordRestorer"/>).</item>
 /// </list>
 /// </summary>
-public sealed class RoutingHypervisor(HostConnections hosts) : IHypervisor
+public sealed class RoutingHypervisor(HostConnections hosts, SnapshotRecordRestorer records) : IHypervisor
 {
     /// <summary>The primary host's URI.</summary>
     public string Uri => hosts.PrimaryUri;
@@ -37,6 +40,13 @@ public sealed class RoutingHypervisor(HostConnections hosts) : IHypervisor
     }
 
     private Task<IHypervisor> On(Guid domainId, CancellationToken ct) => hosts.ForDomainAsync(domainId, ct);
+
+    /// <summary>As <see cref="On"/>, for a call about the domain's snapshots: the records its host may have lost first.</summary>
+    private async Task<IHypervisor> WithRecords(Guid domainId, CancellationToken ct)
+    {
+        await records.EnsureAsync(domainId, ct);
+        return await hosts.ForDomainAsync(domainId, ct);
+    }
     private IHypervisor Storage => hosts.PrimaryConnection();
 
     /// <summary>Whether the primary host's connection answers; false (not an exception) while it is disconnected.</summary>
@@ -68,18 +78,18 @@ public sealed class RoutingHypervisor(HostConnections hosts) : IHypervisor
         return info;
     }
 
-    public async Task UndefineDomainAsync(Guid id, CancellationToken ct = default) => await (await On(id, ct)).UndefineDomainAsync(id, ct);
+    public async Task UndefineDomainAsync(Guid id, CancellationToken ct = default) => await (await WithRecords(id, ct)).UndefineDomainAsync(id, ct);
     public async Task StartAsync(Guid id, CancellationToken ct = default) => await (await On(id, ct)).StartAsync(id, ct);
     public async Task DestroyAsync(Guid id, CancellationToken ct = default) => await (await On(id, ct)).DestroyAsync(id, ct);
     public async Task ShutdownAsync(Guid id, CancellationToken ct = default) => await (await On(id, ct)).ShutdownAsync(id, ct);
     public async Task SuspendAsync(Guid id, CancellationToken ct = default) => await (await On(id, ct)).SuspendAsync(id, ct);
     public async Task ResumeAsync(Guid id, CancellationToken ct = default) => await (await On(id, ct)).ResumeAsync(id, ct);
-    public async Task<SnapshotTaken> CreateSnapshotAsync(Guid id, SnapshotRequest request, CancellationToken ct = default) => await (await On(id, ct)).CreateSnapshotAsync(id, request, ct);
-    public async Task DeleteSnapshotAsync(Guid id, string name, CancellationToken ct = default) => await (await On(id, ct)).DeleteSnapshotAsync(id, name, ct);
-    public async Task RedefineSnapshotAsync(Guid id, string snapshotXml, CancellationToken ct = default) => await (await On(id, ct)).RedefineSnapshotAsync(id, snapshotXml, ct);
-    public async Task<IReadOnlyList<string>> ListSnapshotNamesAsync(Guid id, CancellationToken ct = default) => await (await On(id, ct)).ListSnapshotNamesAsync(id, ct);
+    public async Task<SnapshotTaken> CreateSnapshotAsync(Guid id, SnapshotRequest request, CancellationToken ct = default) => await (await WithRecords(id, ct)).CreateSnapshotAsync(id, request, ct);
+    public async Task DeleteSnapshotAsync(Guid id, string name, CancellationToken ct = default) => await (await WithRecords(id, ct)).DeleteSnapshotAsync(id, name, ct);
+    public async Task RedefineSnapshotAsync(Guid id, string snapshotXml, CancellationToken ct = default) => await (await WithRecords(id, ct)).RedefineSnapshotAsync(id, snapshotXml, ct);
+    public async Task<IReadOnlyList<string>> ListSnapshotNamesAsync(Guid id, CancellationToken ct = default) => await (await WithRecords(id, ct)).ListSnapshotNamesAsync(id, ct);
     public async Task WaitForJobAsync(Guid id, CancellationToken ct = default) => await (await On(id, ct)).WaitForJobAsync(id, ct);
-    public async Task<string?> GetSnapshotXmlAsync(Guid id, string name, CancellationToken ct = default) => await (await On(id, ct)).GetSnapshotXmlAsync(id, name, ct);
+    public async Task<string?> GetSnapshotXmlAsync(Guid id, string name, CancellationToken ct = default) => await (await WithRecords(id, ct)).GetSnapshotXmlAsync(id, name, ct);
     public async Task RestoreFromMemoryAsync(Guid id, MemoryRestoreRequest request, CancellationToken ct = default) => await (await On(id, ct)).RestoreFromMemoryAsync(id, request, ct);
 
     /// <summary>The overlays are made in the pools of the host that will run the configuration.</summary>

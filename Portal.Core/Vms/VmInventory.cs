@@ -15,7 +15,7 @@ namespace Portal.Core.Vms;
 /// is not connected are left as they are in the database, NotResponding (<see cref="HostLostAsync"/>).
 /// </summary>
 public sealed partial class VmInventory(HostConnections hosts, IDbContextFactory<PortalDbContext> dbFactory, VmMonitor monitor,
-    VmLocks locks, PortalNotifier notifier, TimeProvider clock, ILogger<VmInventory> log)
+    VmLocks locks, PortalNotifier notifier, SnapshotRecordRestorer records, TimeProvider clock, ILogger<VmInventory> log)
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
 
@@ -197,16 +197,9 @@ public sealed partial class VmInventory(HostConnections hosts, IDbContextFactory
             await tx.CommitAsync(ct);
         }
 
-        var restore = mine.Where(d => locks.HeldBy(d.Id) is null && (!host.Reconciled || again.Contains(d.Id))).Select(d => d.Id).ToList();
-        if (restore.Count > 0)
-        {
-            var recorded = db.Snapshots.AsNoTracking().Where(s => s.HypervisorName != null && s.HypervisorXml != null);
-            if (host.Reconciled) recorded = recorded.Where(s => restore.Contains(s.VmId));
-            var records = (await recorded.Select(s => new SnapshotRecord(s.Id, s.VmId, s.HypervisorName!, s.Description, s.CreatedAt)).ToListAsync(ct))
-                .ToLookup(r => r.VmId);
-            foreach (var id in restore.Where(records.Contains))
-                await RestoreSnapshotRecordsAsync(db, connection, vms[id].Name, id, records[id], ct);
-        }
+        // Checked in the background (a query and a libvirt call per VM with snapshots); a snapshot call about one of
+        // these VMs waits for its own check. Handed over before the host counts as reconciled, so no command comes first.
+        records.Pend(connection, mine.Where(d => locks.HeldBy(d.Id) is null && (!host.Reconciled || again.Contains(d.Id))).Select(d => d.Id).ToList());
 
         // Ask the host again rather than apply the list read above: a domain may have changed since, and its event
         // has already been handled by the monitor. A VM an operation holds has its status set by that operation.
@@ -221,36 +214,6 @@ public sealed partial class VmInventory(HostConnections hosts, IDbContextFactory
             "the host no longer has this VM", ct);
         return changed;
     }
-
-    private sealed record SnapshotRecord(Guid Id, Guid VmId, string HypervisorName, string Description, DateTime CreatedAt);
-
-    /// <summary>
-    /// Gives the host back the snapshot records it lost (the embedded test driver starts from its node file on every
-    /// start), so memory saved before a restart can still be restored.
-    /// </summary>
-    private async Task RestoreSnapshotRecordsAsync(PortalDbContext db, IHypervisor hypervisor, string vmName, Guid vmId, IEnumerable<SnapshotRecord> records, CancellationToken ct)
-    {
-        var wanted = records.OrderBy(s => s.CreatedAt).ToList();
-        if (wanted.Count == 0) return;
-        var present = (await hypervisor.ListSnapshotNamesAsync(vmId, ct)).ToHashSet();
-        foreach (var s in wanted.Where(s => !present.Contains(s.HypervisorName)))
-        {
-            try
-            {
-                var xml = await db.Snapshots.Where(x => x.Id == s.Id).Select(x => x.HypervisorXml).FirstOrDefaultAsync(ct);
-                if (xml is null) continue;
-                await hypervisor.RedefineSnapshotAsync(vmId, xml, ct);
-                LogRedefined(log, s.Description, vmName);
-            }
-            catch (HypervisorException ex) { LogRedefineFailed(log, s.Description, vmName, ex.LibvirtMessage); }
-        }
-    }
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Snapshot '{Snapshot}' of {VmName} re-created on the host")]
-    private static partial void LogRedefined(ILogger log, string snapshot, string vmName);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Snapshot '{Snapshot}' of {VmName} could not be re-created on the host: {Error}")]
-    private static partial void LogRedefineFailed(ILogger log, string snapshot, string vmName, string error);
 
     private static Cluster? ClusterFor(System.Xml.Linq.XDocument doc, List<Cluster> clusters, Guid? hostCluster)
     {

@@ -95,6 +95,8 @@ public sealed class PortalFixture : IAsyncDisposable
         {
             await PortalStartup.InitializeAsync(host.Services, TestContext.Current.CancellationToken);
             await host.StartAsync(TestContext.Current.CancellationToken);
+            // The start's background check of snapshot records is over before a test arms a fault or counts calls.
+            await host.Services.GetRequiredService<SnapshotRecordRestorer>().WhenIdleAsync().WaitAsync(TestContext.Current.CancellationToken);
         }
         catch
         {
