@@ -29,7 +29,7 @@ public sealed partial class SnapshotRecordRestorer(IDbContextFactory<PortalDbCon
     private readonly CancellationTokenSource _stopping = new();
     private Task _draining = Task.CompletedTask;
 
-    /// <summary>How many VMs are still to be checked.</summary>
+    /// <summary>How many VMs are still to be checked (or to be found to have no snapshot with a host record).</summary>
     public int PendingCount => _pending.Count;
 
     /// <summary>
@@ -65,9 +65,17 @@ public sealed partial class SnapshotRecordRestorer(IDbContextFactory<PortalDbCon
         var checkedVms = 0;
         while (true)
         {
+            // Most VMs have no snapshot with a host record: one walk of the snapshot table finds those that have (at
+            // 5,000 VMs, a query per VM on the thread pool slowed the rest of the start by ~0.1 s).
+            var withRecords = await VmsWithRecordsAsync();
             foreach (var (vm, pending) in _pending.ToArray())
             {
                 if (_stopping.IsCancellationRequested) return;
+                if (withRecords?.Contains(vm) == false)
+                {
+                    _pending.TryRemove(KeyValuePair.Create(vm, pending));
+                    continue;
+                }
                 await CheckAsync(vm, pending);
                 checkedVms++;
             }
@@ -80,6 +88,23 @@ public sealed partial class SnapshotRecordRestorer(IDbContextFactory<PortalDbCon
                     return;
                 }
             }
+        }
+    }
+
+    /// <summary>The VMs with a snapshot that has a host record; null when the database could not say (each VM is checked).</summary>
+    private async Task<HashSet<Guid>?> VmsWithRecordsAsync()
+    {
+        try
+        {
+            await using var db = await dbFactory.CreateDbContextAsync(_stopping.Token);
+            return (await db.Snapshots.Where(s => s.HypervisorName != null && s.HypervisorXml != null).Select(s => s.VmId).Distinct()
+                .ToListAsync(_stopping.Token)).ToHashSet();
+        }
+        catch (OperationCanceledException) when (_stopping.IsCancellationRequested) { return null; }
+        catch (Exception ex)
+        {
+            LogRecordsUnreadable(log, ex.Message);
+            return null;
         }
     }
 
@@ -132,6 +157,9 @@ public sealed partial class SnapshotRecordRestorer(IDbContextFactory<PortalDbCon
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The snapshot records of VM {VmId} could not be checked on its host: {Error}")]
     private static partial void LogCheckFailed(ILogger log, Guid vmId, string error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Which VMs have snapshot records could not be read ({Error}); each VM waiting is checked")]
+    private static partial void LogRecordsUnreadable(ILogger log, string error);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Snapshot records of {Count} VMs checked with their hosts in {Ms} ms")]
     private static partial void LogDrained(ILogger log, int count, long ms);
