@@ -72,7 +72,7 @@ internal static class ScaleBenchmark
                 (app, _) = await InProcessPortal.StartAsync(settings);
                 Console.WriteLine($"First start adding {vmCount} new domains (migrations, seeding, reconcile): {watch.ElapsedMilliseconds} ms");
                 watch.Restart();
-                await SeedAsync(app.Services, perVm, auditCount, bigVmSnapshots);
+                await SeedAsync(app.Services, perVm, auditCount, bigVmSnapshots, args.Contains("--host-records"));
                 Console.WriteLine($"Seeded the snapshots and audit entries in {watch.ElapsedMilliseconds} ms");
                 await app.StopAsync();
                 await app.DisposeAsync();
@@ -158,17 +158,24 @@ internal static class ScaleBenchmark
     /// <summary>The VM that gets <c>--big-vm-snapshots</c> snapshots instead of <c>--snapshots-per-vm</c>.</summary>
     private const string BigVm = "vm-00001";
 
-    /// <summary>Snapshots with the VM's real configuration XML (about 2 KB), every tenth with a memory volume row; audit entries.</summary>
-    private static async Task SeedAsync(IServiceProvider services, int perVm, int auditCount, int bigVmSnapshots)
+    /// <summary>
+    /// Snapshots with the VM's real configuration XML (about 2 KB), every tenth with a memory volume row; audit entries.
+    /// <paramref name="hostRecords"/> (<c>--host-records</c>): each snapshot also has the record the host keeps of it
+    /// (its libvirt name and a snapshot XML holding its VM's own domain, ~2 KB), as the portal's snapshots have; the
+    /// host (the embedded one starts from its node file) has none of them, so the next start gives them back.
+    /// </summary>
+    private static async Task SeedAsync(IServiceProvider services, int perVm, int auditCount, int bigVmSnapshots, bool hostRecords)
     {
         var factory = services.GetRequiredService<IDbContextFactory<PortalDbContext>>();
         List<(Guid Id, string Name)> vms;
         string conf;
         Guid domain;
+        Dictionary<Guid, string> own;
         await using (var db = await factory.CreateDbContextAsync())
         {
             vms = (await db.Vms.Select(v => new { v.Id, v.Name }).ToListAsync()).Select(v => (v.Id, v.Name)).ToList();
             conf = await db.Snapshots.Where(s => s.Type == SnapshotType.Active).Select(s => s.ConfigurationXml).FirstAsync();
+            own = hostRecords ? await db.Snapshots.Where(s => s.Type == SnapshotType.Active).ToDictionaryAsync(s => s.VmId, s => s.ConfigurationXml!) : [];
             domain = await db.StorageDomains.Where(d => d.Role == StorageRole.Data).Select(d => d.Id).FirstAsync();
         }
         var now = DateTime.UtcNow;
@@ -187,6 +194,13 @@ internal static class ScaleBenchmark
                         VmId = vm.Id, Description = $"nightly {j + 1}", CreatedAt = now.AddHours(j - count), Type = SnapshotType.Regular,
                         Status = SnapshotStatus.Ok, ConfigurationXml = conf,
                     };
+                    if (hostRecords)
+                    {
+                        s.HypervisorName = s.Id.ToString();
+                        s.HypervisorXml = new XElement("domainsnapshot", new XElement("name", s.HypervisorName), new XElement("description", s.Description),
+                            new XElement("state", "shutoff"), new XElement("creationTime", new DateTimeOffset(s.CreatedAt).ToUnixTimeSeconds()),
+                            XElement.Parse(own[vm.Id])).ToString(SaveOptions.DisableFormatting);
+                    }
                     if (n++ % 10 == 0)
                     {
                         var mv = new MemoryVolume
