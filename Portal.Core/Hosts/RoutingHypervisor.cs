@@ -47,6 +47,7 @@ public sealed class RoutingHypervisor(HostConnections hosts, SnapshotRecordResto
         await records.EnsureAsync(domainId, ct);
         return await hosts.ForDomainAsync(domainId, ct);
     }
+
     private IHypervisor Storage => hosts.PrimaryConnection();
 
     /// <summary>Whether the primary host's connection answers; false (not an exception) while it is disconnected.</summary>
