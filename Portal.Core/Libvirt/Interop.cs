@@ -24,6 +24,9 @@ internal static unsafe partial class Interop
     [LibraryImport(Lib)] internal static partial int virConnectIsAlive(ConnectHandle conn);
     [LibraryImport(Lib)] internal static partial IntPtr virConnectGetType(ConnectHandle conn);
     [LibraryImport(Lib)] internal static partial int virConnectListAllDomains(ConnectHandle conn, out IntPtr domains, uint flags);
+    [LibraryImport(Lib)] internal static partial int virConnectGetAllDomainStats(ConnectHandle conn, uint stats, out IntPtr records, uint flags);
+    [LibraryImport(Lib)] internal static partial void virDomainStatsRecordListFree(IntPtr records);
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)] internal static partial int virTypedParamsGetInt(IntPtr pars, int npars, string name, out int value);
     [LibraryImport(Lib)] internal static partial int virConnectDomainEventRegisterAny(ConnectHandle conn, IntPtr dom, int eventId,
         delegate* unmanaged[Cdecl]<IntPtr, IntPtr, int, int, IntPtr, int> cb, IntPtr opaque, IntPtr freecb);
     [LibraryImport(Lib)] internal static partial int virConnectDomainEventDeregisterAny(ConnectHandle conn, int callbackId);
@@ -37,6 +40,7 @@ internal static unsafe partial class Interop
     [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)] internal static partial DomainHandle virDomainDefineXML(ConnectHandle conn, string xml);
     [LibraryImport(Lib)] internal static partial int virDomainUndefineFlags(DomainHandle dom, uint flags);
     [LibraryImport(Lib)] internal static partial int virDomainFree(IntPtr dom);
+    [LibraryImport(Lib)] internal static partial int virDomainRef(IntPtr dom);
     [LibraryImport(Lib)] internal static partial IntPtr virDomainGetName(DomainHandle dom);
     [LibraryImport(Lib)] internal static partial int virDomainGetUUIDString(DomainHandle dom, byte* buf);
     [LibraryImport(Lib)] internal static partial int virDomainGetState(DomainHandle dom, out int state, out int reason, uint flags);

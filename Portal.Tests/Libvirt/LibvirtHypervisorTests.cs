@@ -48,6 +48,24 @@ public sealed class LibvirtHypervisorTests : IDisposable
     }
 
     [Fact]
+    public async Task ListDomains_StatesAndReasonsOfTheWholeList_AreThoseEachDomainReportsAlone()
+    {
+        // The list reads every state in one call to the host; a domain asked alone reads its own (virDomainGetState).
+        await _hv.SuspendAsync((await DomainAsync("gpu-render")).Id, Ct);
+        await _hv.DestroyAsync((await DomainAsync("legacy-erp")).Id, Ct);
+
+        var listed = await _hv.ListDomainsAsync(Ct);
+
+        var alone = new List<DomainInfo>();
+        foreach (var d in listed) alone.Add((await _hv.FindDomainAsync(d.Id, Ct))!);
+        Assert.Equal(alone, listed);
+        Assert.Equal(7, listed.Select(d => d.Id).Distinct().Count());
+        Assert.Equal(DomainRunState.Paused, listed.Single(d => d.Name == "gpu-render").State);
+        Assert.Equal(DomainRunState.ShutOff, listed.Single(d => d.Name == "legacy-erp").State);
+        Assert.Contains(listed, d => d.Reason != 0);
+    }
+
+    [Fact]
     public async Task StartAndDestroy_DownDomain_ChangesItsState()
     {
         var agent = await DomainAsync("build-agent");
