@@ -40,9 +40,11 @@ internal static unsafe partial class Interop
     [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)] internal static partial DomainHandle virDomainDefineXML(ConnectHandle conn, string xml);
     [LibraryImport(Lib)] internal static partial int virDomainUndefineFlags(DomainHandle dom, uint flags);
     [LibraryImport(Lib)] internal static partial int virDomainFree(IntPtr dom);
-    [LibraryImport(Lib)] internal static partial int virDomainRef(IntPtr dom);
     [LibraryImport(Lib)] internal static partial IntPtr virDomainGetName(DomainHandle dom);
     [LibraryImport(Lib)] internal static partial int virDomainGetUUIDString(DomainHandle dom, byte* buf);
+    // The same two on a domain the caller does not own (a stats record's): no reference taken and dropped for each.
+    [LibraryImport(Lib)] internal static partial IntPtr virDomainGetName(IntPtr dom);
+    [LibraryImport(Lib)] internal static partial int virDomainGetUUIDString(IntPtr dom, byte* buf);
     [LibraryImport(Lib)] internal static partial int virDomainGetState(DomainHandle dom, out int state, out int reason, uint flags);
     [LibraryImport(Lib)] internal static partial IntPtr virDomainGetXMLDesc(DomainHandle dom, uint flags);
     [LibraryImport(Lib)] internal static partial int virDomainCreate(DomainHandle dom);

@@ -220,25 +220,19 @@ public sealed unsafe partial class LibvirtHypervisor : IHypervisor, IDisposable
 
     private static DomainInfo Describe(DomainHandle d)
     {
-        Check(Interop.virDomainGetState(d, out var state, out var reason, 0), $"Reading the state of {Name(d)}");
-        return Identify(d, state, reason);
-    }
-
-    private static string Name(DomainHandle d) => Interop.Borrowed(Interop.virDomainGetName(d)) ?? "";
-
-    /// <summary>The domain's id and name (both known to the connection: no call to the host) with the state given.</summary>
-    private static DomainInfo Identify(DomainHandle d, int state, int reason)
-    {
+        var name = Interop.Borrowed(Interop.virDomainGetName(d)) ?? "";
+        Check(Interop.virDomainGetState(d, out var state, out var reason, 0), $"Reading the state of {name}");
         var buf = stackalloc byte[40];
         Interop.virDomainGetUUIDString(d, buf);
-        return new DomainInfo(Guid.Parse(Marshal.PtrToStringUTF8((IntPtr)buf)!), Name(d), (DomainRunState)state, reason);
+        return new DomainInfo(Guid.Parse(Marshal.PtrToStringUTF8((IntPtr)buf)!), name, (DomainRunState)state, reason);
     }
 
     public Task<bool> IsAliveAsync(CancellationToken ct = default) => Native(() => Interop.virConnectIsAlive(_conn) == 1, ct);
 
     /// <summary>
     /// Every domain with its state, in one call to the host: asked one domain at a time (a call each), libvirtd answered
-    /// 5,000 domains in ~0.7 s, and the reconcile asks twice. A driver without that call is asked one domain at a time.
+    /// 5,000 domains in ~0.7 s, and a reconcile lists two or three times. A driver without that call (or a record
+    /// without the state) is asked one domain at a time.
     /// </summary>
     public Task<IReadOnlyList<DomainInfo>> ListDomainsAsync(CancellationToken ct = default) => Native<IReadOnlyList<DomainInfo>>(() =>
         ListWithStates() ?? ListOneByOne(), ct);
@@ -252,20 +246,19 @@ public sealed unsafe partial class LibvirtHypervisor : IHypervisor, IDisposable
         try
         {
             var result = new List<DomainInfo>(n);
+            var buf = stackalloc byte[40];
             for (var i = 0; i < n; i++)
             {
-                // virDomainStatsRecord: the domain, its typed parameters and their count. The domain belongs to the list:
-                // a reference of our own keeps it through the handle.
+                // virDomainStatsRecord: the domain, its typed parameters and their count, all freed with the list.
                 var record = Marshal.ReadIntPtr(records, i * IntPtr.Size);
                 var dom = Marshal.ReadIntPtr(record);
                 var pars = Marshal.ReadIntPtr(record, IntPtr.Size);
                 var count = Marshal.ReadInt32(record, 2 * IntPtr.Size);
-                Check(Interop.virDomainRef(dom), "Listing domains");
-                using var d = DomainHandle.FromOwned(dom);
-                result.Add(Interop.virTypedParamsGetInt(pars, count, "state.state", out var state) == 1
-                           && Interop.virTypedParamsGetInt(pars, count, "state.reason", out var reason) == 1
-                    ? Identify(d, state, reason)
-                    : Describe(d));
+                if (Interop.virTypedParamsGetInt(pars, count, "state.state", out var state) != 1
+                    || Interop.virTypedParamsGetInt(pars, count, "state.reason", out var reason) != 1) return null;
+                Check(Interop.virDomainGetUUIDString(dom, buf), "Listing domains");
+                result.Add(new DomainInfo(Guid.Parse(Marshal.PtrToStringUTF8((IntPtr)buf)!), Interop.Borrowed(Interop.virDomainGetName(dom)) ?? "",
+                    (DomainRunState)state, reason));
             }
             return result;
         }
