@@ -24,6 +24,9 @@ public sealed partial class SnapshotRecordRestorer(IDbContextFactory<PortalDbCon
         public Task? Check { get; set; }
     }
 
+    /// <summary>Above this many VMs to check, one walk of the snapshot table finds those with host records.</summary>
+    internal const int WalkAbove = 32;
+
     private readonly ConcurrentDictionary<Guid, Pending> _pending = new();
     private readonly Lock _gate = new();
     private readonly CancellationTokenSource _stopping = new();
@@ -66,8 +69,9 @@ public sealed partial class SnapshotRecordRestorer(IDbContextFactory<PortalDbCon
         while (true)
         {
             // Most VMs have no snapshot with a host record: one walk of the snapshot table finds those that have (at
-            // 5,000 VMs, a query per VM on the thread pool slowed the rest of the start by ~0.1 s).
-            var withRecords = await VmsWithRecordsAsync();
+            // 5,000 VMs, a query per VM on the thread pool slowed the rest of the start by ~0.1 s). A few VMs (one
+            // defined again by another client) are each asked for their own: the walk reads every snapshot row.
+            var withRecords = _pending.Count > WalkAbove ? await VmsWithRecordsAsync() : null;
             foreach (var (vm, pending) in _pending.ToArray())
             {
                 if (_stopping.IsCancellationRequested) return;
