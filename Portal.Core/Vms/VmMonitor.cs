@@ -35,7 +35,8 @@ public sealed partial class VmMonitor(
             var at = clock.GetUtcNow().UtcDateTime;
             await using var db = await dbFactory.CreateDbContextAsync(ct);
             var vm = await db.Vms.FirstOrDefaultAsync(v => v.Id == vmId, ct);
-            if (vm is null) return;
+            if (vm is null || Unchanged(vm, to)) return;
+            from = From(vm);
             vm.Status = to;
             vm.StatusSince = at;
             db.VmStatusTransitions.Add(new VmStatusTransition { VmId = vmId, From = from, To = to, At = at, Reason = reason });
@@ -66,8 +67,8 @@ public sealed partial class VmMonitor(
                 var done = new List<VmStatusChanged>();
                 foreach (var (id, to) in chunk)
                 {
-                    if (!vms.TryGetValue(id, out var vm)) continue;
-                    var from = StatusOf(id);
+                    if (!vms.TryGetValue(id, out var vm) || Unchanged(vm, to)) continue;
+                    var from = From(vm);
                     vm.Status = to;
                     vm.StatusSince = at;
                     db.VmStatusTransitions.Add(new VmStatusTransition { VmId = id, From = from, To = to, At = at, Reason = reason });
@@ -105,6 +106,20 @@ public sealed partial class VmMonitor(
     /// follows keeps its status: the database row read by a later reconcile may be older than the last event.
     /// </summary>
     public void Prime(Guid vmId, VmStatus status) => _status.TryAdd(vmId, status);
+
+    /// <summary>The status a transition starts from: the one followed, or for a VM not followed yet its row's.</summary>
+    private VmStatus From(Vm vm) => _status.TryGetValue(vm.Id, out var s) ? s : vm.Status;
+
+    /// <summary>
+    /// A VM the monitor was not following yet (a VM missing on its host, never primed) whose row already has the status:
+    /// it is followed from now on and no transition is recorded (each start recorded a "Down -> Down" for every such VM).
+    /// </summary>
+    private bool Unchanged(Vm vm, VmStatus to)
+    {
+        if (vm.Status != to || _status.ContainsKey(vm.Id)) return false;
+        _status[vm.Id] = to;
+        return true;
+    }
 
     /// <summary>Stops following a VM the portal forgot (removed, or an import that was undone).</summary>
     public void Forget(Guid vmId) => _status.TryRemove(vmId, out _);

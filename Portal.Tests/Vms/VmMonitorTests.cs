@@ -40,6 +40,30 @@ public sealed class VmMonitorTests : PortalTest
     }
 
     [Fact]
+    public async Task SetStatuses_VmNotFollowedYet_NoTransitionToTheStatusItsRowHas_AChangeStartsFromTheRow()
+    {
+        // A VM missing on its host is never primed: at each start the reconcile set it Down again.
+        var web = await Portal.VmIdAsync("web-frontend");
+        var reports = await Portal.VmIdAsync("legacy-reports");
+        Portal.Monitor.Forget(web);
+        Portal.Monitor.Forget(reports);
+        var webBefore = await Portal.LastTransitionIdAsync(web);
+        var reportsBefore = await Portal.LastTransitionIdAsync(reports);
+
+        await Portal.Monitor.SetStatusesAsync([(web, VmStatus.Down), (reports, VmStatus.Down)], "test", Ct);
+
+        await using var db = await Portal.DbAsync();
+        Assert.False(await db.VmStatusTransitions.AnyAsync(t => t.VmId == reports && t.Id > reportsBefore, Ct));
+        var t = await db.VmStatusTransitions.SingleAsync(t => t.VmId == web && t.Id > webBefore, Ct);
+        Assert.Equal((VmStatus.Up, VmStatus.Down), (t.From, t.To));
+        Assert.Equal(VmStatus.Down, Portal.Monitor.StatusOf(reports));
+
+        Portal.Monitor.Forget(reports);
+        await Portal.Monitor.SetStatusAsync(reports, VmStatus.Down, "test", Ct);
+        Assert.False(await db.VmStatusTransitions.AnyAsync(t => t.VmId == reports && t.Id > reportsBefore, Ct));
+    }
+
+    [Fact]
     public async Task StatusOf_DomainPausedAndResumedByAnotherClient_FollowsBoth()
     {
         var web = await Portal.VmIdAsync("web-frontend");
