@@ -115,6 +115,12 @@ public sealed partial class VmInventory(HostConnections hosts, IDbContextFactory
         // (the test driver starts from its node file; a restarted libvirtd reconnects) and for VMs it has again.
         var again = new HashSet<Guid>();
         var mine = new List<DomainInfo>();
+        // The configurations of the domains new to the portal, four at a time: a host added with 5,000 VMs read them one
+        // after the other (~5 s on qemu:///system here; ~3 s this way).
+        var configs = new System.Collections.Concurrent.ConcurrentDictionary<Guid, string>();
+        await Parallel.ForEachAsync(domains.Where(d => !vms.ContainsKey(d.Id) && locks.HeldBy(d.Id) is null),
+            new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = ct },
+            async (d, c) => configs[d.Id] = await connection.GetDomainXmlAsync(d.Id, inactive: true, c));
 
         foreach (var d in domains)
         {
@@ -123,7 +129,8 @@ public sealed partial class VmInventory(HostConnections hosts, IDbContextFactory
             if (locks.HeldBy(d.Id) is not null) continue;
             if (!vms.TryGetValue(d.Id, out var vm))
             {
-                var xml = await connection.GetDomainXmlAsync(d.Id, inactive: true, ct);
+                // Held when the configurations were read and let go since: read now.
+                var xml = configs.TryGetValue(d.Id, out var read) ? read : await connection.GetDomainXmlAsync(d.Id, inactive: true, ct);
                 var doc = DomainXml.Parse(xml);
                 var cluster = ClusterFor(doc, clusters, hostRow.ClusterId);
                 if (cluster is null) { LogNoCluster(log, d.Name); continue; }
