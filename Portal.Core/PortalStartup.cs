@@ -133,7 +133,7 @@ public static class PortalStartup
     {
         await using var db = await services.GetRequiredService<IDbContextFactory<PortalDbContext>>().CreateDbContextAsync(ct);
         if (await services.GetRequiredService<MemoryVolumeStore>().ReconcileAsync(db, ct))
-            services.GetRequiredService<PortalNotifier>().Publish(new VmInventoryChanged());
+            services.GetRequiredService<PortalNotifier>().Publish(new VmInventoryChanged(Reconciled: true));
     }
 
     /// <summary>The first start: clusters, the host and its storage domains.</summary>

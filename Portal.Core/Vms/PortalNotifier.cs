@@ -10,7 +10,12 @@ public sealed record VmStatusChanged(Guid VmId, string VmName, VmStatus From, Vm
 /// <summary>Created, Locked, Ok, Removed, MemoryCleared, InPreview, Committed, Undone.</summary>
 public sealed record SnapshotChanged(Guid VmId, Guid SnapshotId, string Change) : PortalEvent(VmId);
 
-public sealed record VmInventoryChanged() : PortalEvent((Guid?)null);
+/// <summary>
+/// VMs were added, removed or changed in the portal's inventory. <paramref name="Reconciled"/>: published by the
+/// inventory's reconcile itself (or by a change that only the database saw), so the hosts need not be reconciled again
+/// for it; pages refresh either way.
+/// </summary>
+public sealed record VmInventoryChanged(bool Reconciled = false) : PortalEvent((Guid?)null);
 
 public sealed record AuditAdded(AuditEntry Entry) : PortalEvent(Entry.VmId);
 

@@ -31,7 +31,8 @@ public sealed partial class VmBackgroundProcessor(PortalNotifier notifier, VmLoc
             // failed Run…), which did its own down processing: queueing it would only take the VM's lock behind
             // the operation's back and refuse the user's next click with "'Process VM down' is in progress".
             if (e is VmStatusChanged { To: VmStatus.Down } down && locks.HeldBy(down.VmId) is not null) return;
-            if (e is VmStatusChanged { To: VmStatus.Down } or VmInventoryChanged or HostStateChanged { State: not HostState.Connecting })
+            // The reconcile's own VmInventoryChanged would only start another reconcile that finds nothing to do.
+            if (e is VmStatusChanged { To: VmStatus.Down } or VmInventoryChanged { Reconciled: false } or HostStateChanged { State: not HostState.Connecting })
                 _work.Writer.TryWrite(e);
         });
         return base.StartAsync(cancellationToken);
@@ -70,6 +71,9 @@ public sealed partial class VmBackgroundProcessor(PortalNotifier notifier, VmLoc
                             await PortalStartup.ReconcileMemoryVolumesAsync(services, stoppingToken);
                             break;
                         case VmInventoryChanged:
+                            // One reconcile covers every inventory change queued before it lists the hosts: a burst of
+                            // defines (a script cloning VMs) is not a reconcile per domain.
+                            while (_work.Reader.TryPeek(out var next) && next is VmInventoryChanged) _work.Reader.TryRead(out _);
                             await services.GetRequiredService<VmInventory>().ReconcileAsync(stoppingToken);
                             break;
                         case HostStateChanged { State: HostState.Disconnected } lost:

@@ -34,7 +34,7 @@ public sealed partial class VmInventory(HostConnections hosts, IDbContextFactory
                     LogHostFailed(log, host.Name, ex.LibvirtMessage);
                 }
             }
-            if (changed) notifier.Publish(new VmInventoryChanged());
+            if (changed) notifier.Publish(new VmInventoryChanged(Reconciled: true));
         }
         finally { _gate.Release(); }
     }

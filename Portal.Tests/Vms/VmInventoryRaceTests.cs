@@ -58,9 +58,9 @@ public sealed class VmInventoryRaceTests() : PortalTest(injectFaults: true)
         var xml = await Portal.Faults.Inner.GetDomainXmlAsync(agent, inactive: true, Ct);
         var import = Portal.Get<VmLocks>().TryAcquire(agent, "Import VM", out _)!;
         await Portal.Faults.Inner.UndefineDomainAsync(agent, Ct);
-        // A VM marked missing by mistake is put right by the next reconcile, which that change itself brings on: the
-        // flag is read whenever an inventory change is published (the reconcile publishes while it still holds the
-        // inventory, so no later reconcile has run yet).
+        // A VM marked missing by mistake would stay so until the host's inventory changes again (the reconcile's own
+        // change starts no other reconcile): the flag is read whenever an inventory change is published (the reconcile
+        // publishes while it still holds the inventory, so no later reconcile has run yet).
         var seenMissing = new System.Collections.Concurrent.ConcurrentQueue<bool>();
         using var subscription = Portal.Notifier.Subscribe(e =>
         {

@@ -92,4 +92,42 @@ public sealed class VmInventoryTests() : PortalTest(injectFaults: true)
         release.SetResult();
         Assert.Contains(s1.ToString(), await names);
     }
+
+    [Fact]
+    public async Task Reconcile_ItsOwnInventoryChange_StartsNoOtherReconcile()
+    {
+        // Armed while the reconcile still publishes (subscribers run in Publish), so no later reconcile lists before it.
+        var armed = new TaskCompletionSource<(Task Reached, TaskCompletionSource Release)>(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var subscription = Portal.Notifier.Subscribe(e =>
+        {
+            if (e is VmInventoryChanged { Reconciled: true } && !armed.Task.IsCompleted) armed.TrySetResult(Portal.Faults.HoldOn(nameof(IHypervisor.ListDomainsAsync)));
+        });
+
+        await Portal.Hypervisor.DefineDomainAsync(NewDomainXml, Ct); // another client: one inventory change
+
+        var (listed, release) = await armed.Task.WaitAsync(Wait.DefaultTimeout, Ct);
+        try
+        {
+            // Nothing lists the host again (bounded: a second reconcile of 7 VMs would list within milliseconds).
+            Assert.NotSame(listed, await Task.WhenAny(listed, Task.Delay(1000, Ct)));
+        }
+        finally { release.SetResult(); }
+    }
+    [Fact]
+    public async Task Reconcile_InventoryChangesQueuedWhileOneRuns_AreReconciledTogether()
+    {
+        var (listed, release) = Portal.Faults.HoldOn(nameof(IHypervisor.ListDomainsAsync));
+        Portal.Notifier.Publish(new VmInventoryChanged());
+        await listed.WaitAsync(Wait.DefaultTimeout, Ct);
+        for (var i = 0; i < 5; i++) Portal.Notifier.Publish(new VmInventoryChanged()); // a burst of defines, say
+        var before = Portal.Faults.Calls(nameof(IHypervisor.ListDomainsAsync));
+
+        release.SetResult();
+
+        // The held reconcile lists once more (the statuses), then one reconcile for the five lists twice; one each
+        // would list ten times.
+        await Wait.UntilAsync(() => Task.FromResult(Portal.Faults.Calls(nameof(IHypervisor.ListDomainsAsync))), n => n >= before + 3, "the queued changes are reconciled");
+        await Task.Delay(1000, Ct); // bounded: further reconciles of 7 VMs would list within milliseconds
+        Assert.InRange(Portal.Faults.Calls(nameof(IHypervisor.ListDomainsAsync)) - before, 3, 5);
+    }
 }
