@@ -101,11 +101,22 @@ public static class PortalStartup
                 await using var db = await services.GetRequiredService<IDbContextFactory<PortalDbContext>>().CreateDbContextAsync(ct);
                 await MemoryVolumeStore.PrepareAsync(db, ct);
             }, ct);
-            try { hypervisor = await hosts.OpenPrimaryAsync(ct); }
+            var opened = false;
+            try
+            {
+                hypervisor = await hosts.OpenPrimaryAsync(ct);
+                opened = true;
+            }
             catch (LibvirtUnavailableException ex) { throw new PortalStartupException(ex.Message, ex); }
             catch (HypervisorException ex)
             {
                 throw new PortalStartupException($"libvirt could not open '{connection.LibvirtUri}': {ex.LibvirtMessage} Check Libvirt:Uri and that libvirtd is running there.", ex);
+            }
+            finally
+            {
+                // A start that fails here reports it only once the read beside it has ended: nothing touches the
+                // database after start-up gave up (a caller may dispose the services or remove the folder next).
+                if (!opened) await prepared.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
             }
 
             await prepared;
