@@ -53,7 +53,7 @@ public sealed class CollapseSnapshotsTests(PortalFixture portal) : PortalTest(po
         var audit = await Db.AuditMarkAsync();
 
         await import.Storage.ImportButton(vm).ClickAsync();
-        if (collapseOnImport) await import.Dialog.Collapse.CheckAsync();
+        if (collapseOnImport) await Checkbox.SetAsync(import.Dialog.Collapse, true);
         await import.ImportAsync();
 
         await Expect(steps.Snapshots.Rows).ToHaveCountAsync(1);

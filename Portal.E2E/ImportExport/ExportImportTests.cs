@@ -66,7 +66,7 @@ public sealed class ExportImportTests(PortalFixture portal) : PortalTest(portal)
 
         await import.Storage.ImportButton(vm).ClickAsync();
         await Expect(import.Dialog.CloneMemoryWarning).ToHaveCountAsync(0);
-        await import.Dialog.AsClone.CheckAsync();
+        await Checkbox.SetAsync(import.Dialog.AsClone, true);
         await Expect(import.Dialog.CloneMemoryWarning).ToHaveTextAsync(ImportVmCommand.CloneMemoryWarning);
         await Expect(import.Dialog.Collapse).ToBeDisabledAsync();
         await import.Dialog.Name.FillAsync(clone);

@@ -94,7 +94,7 @@ public sealed class RealHostSteps(IPage page, PortalDatabase db)
         await page.GetByTestId($"snapshot-{snapshotId}-preview").ClickAsync();
         var restore = page.GetByTestId("preview-restore-memory");
         await Expect(restore).ToBeCheckedAsync();
-        if (!restoreMemory) await restore.UncheckAsync();
+        if (!restoreMemory) await Checkbox.SetAsync(restore, false);
         await page.GetByTestId("preview-ok").ClickAsync();
         await Expect(page.GetByTestId("vm-in-preview")).ToBeVisibleAsync(new() { Timeout = SlowMs });
         await Expect(page.GetByTestId("vm-locked-by")).ToHaveCountAsync(0, new() { Timeout = SlowMs });

@@ -65,7 +65,7 @@ public sealed class CreateSnapshotTests(PortalFixture portal) : PortalTest(porta
 
         await steps.Snapshots.CreateButton.ClickAsync();
         await Expect(dialog.SaveMemory).ToBeCheckedAsync();
-        await dialog.SaveMemory.UncheckAsync();
+        await Checkbox.SetAsync(dialog.SaveMemory, false);
         await Expect(dialog.PauseWarning).ToBeHiddenAsync();
         await dialog.Description.FillAsync("Disks only");
         await dialog.Create.ClickAsync();

@@ -58,7 +58,7 @@ public sealed class PreviewSnapshotTests(PortalFixture portal) : PortalTest(port
 
         await steps.Snapshots.PreviewButton("Nightly").ClickAsync();
         await Expect(dialog.RestoreMemory).ToBeCheckedAsync();
-        await dialog.RestoreMemory.UncheckAsync();
+        await Checkbox.SetAsync(dialog.RestoreMemory, false);
         await dialog.Preview.ClickAsync();
 
         await Expect(dialog.Dialog).ToBeHiddenAsync();

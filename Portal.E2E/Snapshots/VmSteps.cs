@@ -26,7 +26,7 @@ public sealed class VmSteps(IPage page, PortalDatabase db, string vm)
         await Snapshots.CreateButton.ClickAsync();
         var dialog = new CreateSnapshotDialog(page);
         await dialog.Description.FillAsync(description);
-        if (saveMemory is { } save) await dialog.SaveMemory.SetCheckedAsync(save);
+        if (saveMemory is { } save) await Checkbox.SetAsync(dialog.SaveMemory, save);
         await dialog.Create.ClickAsync();
         await Expect(dialog.Dialog).ToBeHiddenAsync();
         await Expect(SnapshotsTab.Status(Snapshots.Row(description))).ToHaveAttributeAsync("data-status", "Ok");
@@ -62,7 +62,7 @@ public sealed class VmSteps(IPage page, PortalDatabase db, string vm)
         var audit = await db.AuditMarkAsync();
         await Snapshots.PreviewButton(description).ClickAsync();
         var dialog = new PreviewSnapshotDialog(page);
-        await dialog.RestoreMemory.SetCheckedAsync(restoreMemory);
+        await Checkbox.SetAsync(dialog.RestoreMemory, restoreMemory);
         await dialog.Preview.ClickAsync();
         await Expect(dialog.Dialog).ToBeHiddenAsync();
         await Expect(SnapshotsTab.Status(Snapshots.Row(description))).ToHaveAttributeAsync("data-status", "InPreview");
@@ -98,7 +98,8 @@ public sealed class VmSteps(IPage page, PortalDatabase db, string vm)
         var audit = await db.AuditMarkAsync();
         await Details.ExportButton.ClickAsync();
         var dialog = new ExportVmDialog(page);
-        await dialog.Collapse.SetCheckedAsync(collapse);
+        await Expect(dialog.Export).ToBeEnabledAsync();
+        await Checkbox.SetAsync(dialog.Collapse, collapse);
         await dialog.Export.ClickAsync();
         await Expect(dialog.Dialog).ToBeHiddenAsync();
         await WaitForAsync(audit, "Export VM");

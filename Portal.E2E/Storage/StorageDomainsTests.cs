@@ -75,7 +75,7 @@ public sealed class StorageDomainsTests(PortalFixture portal) : PortalTest(porta
         var audit = await Db.AuditMarkAsync();
         await storage.RemoveButton("scratch-block").ClickAsync();
         var empty = new RemoveStorageDomainDialog(Page, "scratch-block");
-        await empty.RemovePool.CheckAsync();
+        await Checkbox.SetAsync(empty.RemovePool, true);
         await empty.Remove.ClickAsync();
 
         await Expect(empty.Dialog).ToBeHiddenAsync();
