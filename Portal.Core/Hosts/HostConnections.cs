@@ -296,7 +296,15 @@ public sealed partial class HostConnections(
                 _placement.TryAdd(ev.DomainId, e.Id);
                 LifecycleEvent?.Invoke(ev with { HostId = e.Id });
             };
-            e.OnClosed = reason => _ = Task.Run(() => Lost(e, connection, reason));
+            var closedBy = new ClosedReason();
+            e.OnClosed = reason =>
+            {
+                // Kept at once, on libvirt's thread: the alive check may see the dead connection before Lost runs,
+                // and then reports libvirt's reason too, not only that the connection is gone.
+                closedBy.Reason = reason;
+                _ = Task.Run(() => Lost(e, connection, reason));
+            };
+            e.ClosedBy = closedBy;
             connection.LifecycleEvent += e.OnEvent;
             connection.ConnectionClosed += e.OnClosed;
             e.Connection = connection;
@@ -400,23 +408,25 @@ public sealed partial class HostConnections(
         foreach (var e in _hosts.Values)
         {
             IHypervisor? connection;
+            ClosedReason? closedBy;
             bool due;
             lock (e.Gate)
             {
                 connection = e.Connection;
+                closedBy = e.ClosedBy;
                 due = connection is null && !e.Removed && e.Opening is not { IsCompleted: false } && Now >= e.NextAttempt;
             }
-            if (connection is not null) await CheckAliveAsync(e, connection, ct);
+            if (connection is not null) await CheckAliveAsync(e, connection, closedBy, ct);
             else if (due) _ = ConnectWithTimeoutAsync(e);
         }
     }
 
-    private async Task CheckAliveAsync(Entry e, IHypervisor connection, CancellationToken ct)
+    private async Task CheckAliveAsync(Entry e, IHypervisor connection, ClosedReason? closedBy, CancellationToken ct)
     {
         try
         {
             if (await connection.IsAliveAsync(ct).WaitAsync(O.ConnectTimeout, ct)) return;
-            Lost(e, connection, "the connection to the host is no longer alive");
+            Lost(e, connection, closedBy?.Reason ?? "the connection to the host is no longer alive");
         }
         catch (TimeoutException)
         {
@@ -473,6 +483,14 @@ public sealed partial class HostConnections(
         public bool Removed { get; set; }
         public Action<DomainLifecycleEvent>? OnEvent { get; set; }
         public Action<string>? OnClosed { get; set; }
+        public ClosedReason? ClosedBy { get; set; }
+    }
+
+    /// <summary>What libvirt's close callback said about one connection, written on libvirt's thread without a lock.</summary>
+    private sealed class ClosedReason
+    {
+        private volatile string? _reason;
+        public string? Reason { get => _reason; set => _reason = value; }
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Host {Host} ({Uri}) connected")]
