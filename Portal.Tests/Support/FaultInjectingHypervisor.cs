@@ -90,8 +90,8 @@ public sealed class FaultInjectingHypervisor(IHypervisor inner) : IHypervisor, I
     /// </summary>
     public void Drop(string reason = "Cannot recv data: Connection reset by peer", bool closedByLibvirt = true)
     {
-        // libvirt's close callback first, as a real connection reports it: otherwise the host watch's liveness
-        // check may see the dropped connection before the callback and report "no longer alive" instead.
+        // libvirt's close callback first, as a real connection reports it: the host watch's liveness check that sees
+        // the dropped connection before the portal has handled the close then reports libvirt's reason too.
         if (closedByLibvirt) _closed?.Invoke(reason);
         _dropped = reason;
     }
