@@ -96,8 +96,8 @@ public sealed class VmSteps(IPage page, PortalDatabase db, string vm)
     public async Task ExportAsync(bool collapse)
     {
         var audit = await db.AuditMarkAsync();
-        await Details.ExportButton.ClickAsync();
         var dialog = new ExportVmDialog(page);
+        await DialogOpener.OpenAsync(Details.ExportButton, dialog.Dialog);
         await Expect(dialog.Export).ToBeEnabledAsync();
         await Checkbox.SetAsync(dialog.Collapse, collapse);
         await dialog.Export.ClickAsync();

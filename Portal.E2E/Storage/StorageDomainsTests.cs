@@ -32,6 +32,7 @@ public sealed class StorageDomainsTests(PortalFixture portal) : PortalTest(porta
         await (kind.StartsWith("Block") ? dialog.Device : dialog.Directory).FillAsync(location);
         await dialog.Add.ClickAsync();
         await Expect(dialog.Dialog).ToBeHiddenAsync();
+        await Expect(storage.Row(name)).ToBeVisibleAsync();
     }
 
     private async Task<StorageDomain?> DomainAsync(string name)
@@ -65,16 +66,16 @@ public sealed class StorageDomainsTests(PortalFixture portal) : PortalTest(porta
         await AddAsync(storage, "scratch-block", "Block: a partitioned device (disk pool)", "/dev/sdy");
 
         // The demo data domain holds the VMs' disk images: the dialog says so and offers no Remove.
-        await storage.RemoveButton("data-file").ClickAsync();
         var inUse = new RemoveStorageDomainDialog(Page, "data-file");
+        await DialogOpener.OpenAsync(storage.RemoveButton("data-file"), inUse.Dialog);
         await Expect(inUse.Blocked).ToContainTextAsync("data-file holds the disk images of VM build-agent");
         await Expect(inUse.Remove).ToBeDisabledAsync();
         await Page.Keyboard.PressAsync("Escape");
         await Expect(inUse.Dialog).ToBeHiddenAsync();
 
         var audit = await Db.AuditMarkAsync();
-        await storage.RemoveButton("scratch-block").ClickAsync();
         var empty = new RemoveStorageDomainDialog(Page, "scratch-block");
+        await DialogOpener.OpenAsync(storage.RemoveButton("scratch-block"), empty.Dialog);
         await Checkbox.SetAsync(empty.RemovePool, true);
         await empty.Remove.ClickAsync();
 

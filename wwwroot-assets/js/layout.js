@@ -25,6 +25,19 @@
   document.addEventListener('keydown', e => {
     if (e.key === 'Escape' && !wide.matches && root.classList.contains('portal-nav-open')) closeOver();
   });
+  // Escape cancels the topmost dialog, as its Cancel button does (every dialog has one, its test id ending in
+  // "-cancel"). Only a key really pressed does it: MudBlazor's own Escape handling (a key interceptor per dialog) was
+  // measured cancelling a dialog opened just after another closed, with no key pressed. An open list (a select in the
+  // dialog) takes the Escape first and closes itself.
+  document.addEventListener('keydown', e => {
+    if (e.key !== 'Escape' || e.defaultPrevented || document.querySelector('.mud-popover-open .mud-list')) return;
+    const dialogs = document.querySelectorAll('.mud-dialog-container .mud-dialog');
+    const cancel = dialogs[dialogs.length - 1]?.querySelector('.mud-dialog-actions [data-testid$="-cancel"]');
+    if (cancel && !cancel.disabled) {
+      e.preventDefault();
+      cancel.click();
+    }
+  });
   wide.addEventListener('change', closeOver);
   // The circuit's first render replaces the prerendered toggle: keep its aria-expanded true to what is shown.
   new MutationObserver(() => { if (document.getElementById('portal-nav-toggle') !== toggle) sync(); })
