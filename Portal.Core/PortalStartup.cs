@@ -116,7 +116,7 @@ public static class PortalStartup
             {
                 // A start that fails here reports it only once the read beside it has ended: nothing touches the
                 // database after start-up gave up (a caller may dispose the services or remove the folder next).
-                if (!opened) await prepared.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
+                if (!opened) await Task.WhenAny(prepared); // its own outcome is not the failure reported
             }
 
             await prepared;

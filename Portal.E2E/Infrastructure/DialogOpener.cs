@@ -3,8 +3,8 @@ namespace Portal.E2E.Infrastructure;
 /// <summary>
 /// Opens a dialog with a click and waits until it is shown. Measured here (2026-12-05) on the Storage page, a Remove
 /// click made just after the Add storage domain dialog closed went unanswered 1 time in 14–21: the browser sent the
-/// click to the server and no handler ran (MudBlazor's overlay of the closing dialog was still being torn down). A
-/// user clicks again; so does this, once, after 5 s without the dialog.
+/// click to the server and no handler ran; why was not found (MudBlazor's teardown of the closing dialog, or Blazor's
+/// event dispatch). A user clicks again; so does this, once, after 5 s without the dialog.
 /// </summary>
 public static class DialogOpener
 {
