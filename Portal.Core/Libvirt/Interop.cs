@@ -13,6 +13,7 @@ internal static unsafe partial class Interop
 
     // ---- errors and event loop ----
     [LibraryImport(Lib)] internal static partial IntPtr virGetLastErrorMessage();
+    [LibraryImport(Lib)] internal static partial int virGetLastErrorCode();
     [LibraryImport(Lib)] internal static partial void virSetErrorFunc(IntPtr userData, delegate* unmanaged[Cdecl]<IntPtr, IntPtr, void> handler);
     [LibraryImport(Lib)] internal static partial int virEventRegisterDefaultImpl();
     [LibraryImport(Lib)] internal static partial int virEventRunDefaultImpl();

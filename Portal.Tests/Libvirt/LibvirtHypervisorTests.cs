@@ -66,6 +66,22 @@ public sealed class LibvirtHypervisorTests : IDisposable
     }
 
     [Fact]
+    public async Task ListOneByOne_ADomainRemovedBetweenTheListAndItsState_IsLeftOut()
+    {
+        // The fallback for a driver without the one-call list: a domain removed by another client after the list and
+        // before its state is read must not fail the whole list (and with it the reconcile).
+        var reports = await DomainAsync("legacy-reports");
+        var web = await DomainAsync("web-frontend");
+
+        var listed = _hv.ListOneByOne(() => _hv.UndefineDomainAsync(reports.Id, Ct).GetAwaiter().GetResult());
+
+        Assert.Equal(6, listed.Count);
+        Assert.DoesNotContain(listed, d => d.Id == reports.Id);
+        Assert.Equal(web, listed.Single(d => d.Id == web.Id));
+        Assert.Equal(await _hv.ListDomainsAsync(Ct), listed);
+    }
+
+    [Fact]
     public async Task StartAndDestroy_DownDomain_ChangesItsState()
     {
         var agent = await DomainAsync("build-agent");
