@@ -4,6 +4,8 @@
 #   run-from-memory through the portal (REST start after preview)        / virsh restore --xml --paused + resume
 # plus the time the portal shows the VM SavingState. ROUNDS (default 3) rounds each, after one warm-up of each side is
 # part of the rounds (the median drops it): the first define or restore after libvirtd starts probes QEMU's capabilities.
+# The two sides take turns round by round, the portal running throughout (it sees virsh's changes as it would any
+# other client's); each round's two snapshots are also compared as a pair.
 # SNAPSHOT_ONLY=1 measures the snapshot ratio only (the restores take a minute or more each on this machine).
 set -euo pipefail
 ROOT=/var/lib/portal-real
@@ -34,10 +36,13 @@ stop() { curl -sf "${A[@]}" -d '<action/>' "$B/vms/$VM/stop" >/dev/null; }
 
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 ROUNDS=${ROUNDS:-3}
+# QEMU of the previous round has let go of the disk
+qemu_gone() { for _ in $(seq 100); do pgrep -f "guest=tiny," >/dev/null || break; sleep 0.1; done; }
 
-# --- portal: snapshot with memory, end to end (Expect: 201-created waits for the end); ROUNDS rounds, the median ---
+# --- portal: snapshot with memory, end to end (Expect: 201-created waits for the end) ---
 ps=(); pr=()
-for round in $(seq "$ROUNDS"); do
+portal_round() {
+  local round=$1 sid t0 t1
   boot
   sync # both sides start each round with no dirty pages of earlier rounds waiting to be written
   t0=$(now); sid=$(curl -sf "${A[@]}" -H 'Expect: 201-created' -d "<snapshot><description>bench $round</description><persist_memorystate>true</persist_memorystate></snapshot>" "$B/vms/$VM/snapshots" | grep -oP '<snapshot [^>]*id="\K[^"]+' | head -1); t1=$(now)
@@ -53,26 +58,15 @@ for round in $(seq "$ROUNDS"); do
     pr+=(0)
   fi
   curl -sf "${A[@]}" -X DELETE "$B/vms/$VM/snapshots/$sid" >/dev/null || true
-done
-portal_snap=$(printf '%s\n' "${ps[@]}" | median); portal_restore=$(printf '%s\n' "${pr[@]}" | median)
-saving=$(python3 - "$data/portal.db" <<'PY'
-import sqlite3, sys, datetime
-c = sqlite3.connect(sys.argv[1]); rows = c.execute("select [To], At from VmStatusTransitions order by Id").fetchall()
-t = lambda s: datetime.datetime.fromisoformat(s[:26])
-start = next(t(a) for s, a in rows if s == 'SavingState'); end = next(t(a) for s, a in rows if s == 'Up' and t(a) > start)
-print(round((end - start).total_seconds() * 1000))
-PY
-)
-kill $portal; wait $portal 2>/dev/null || true
-breakdown=$(grep -oE "checks [0-9.]+ ms, records and volumes [0-9.]+ ms, libvirt [0-9.]+ ms, completion [0-9.]+ ms" "$data/portal.log" | paste -sd';' || true)
-command_ms=$(grep -oE "Create snapshot ended Ok for [^ ]+ in [0-9]+ ms" "$data/portal.log" | grep -oE "[0-9]+ ms" | paste -sd' ' || true)
-server_ms=$(grep -E "Request finished HTTP/[0-9.]+ POST .*/vms/$VM/snapshots " "$data/portal.log" | grep -oE "[0-9.]+ms$" | paste -sd' ' || true)
+  qemu_gone
+}
 
-# --- virsh on the same guest, the same rounds (once the portal's last QEMU has let go of the disk) ---
-for _ in $(seq 100); do pgrep -f "guest=tiny," >/dev/null || break; sleep 0.1; done
-disk=$($V domblklist tiny | awk '$1=="vda"{print $2}')
+# --- virsh on the same guest (the portal keeps running and sees it, as it would see any other client) ---
 vs=(); vr=(); vcall=()
-for round in $(seq "$ROUNDS"); do
+virsh_round() {
+  local round=$1 out t0 t1 disk
+  # the top of the guest's chain: the portal's removal of its snapshot leaves the VM on that snapshot's overlay
+  disk=$($V domblklist tiny | awk '$1=="vda"{print $2}')
   $V start tiny >/dev/null; : > "$ROOT/console/tiny.log"; until grep -aq "COUNTER 3 " "$ROOT/console/tiny.log"; do sleep 0.5; done
   sync
   # --timing: virsh's own figure for the command (the lookup and the libvirt call, without its start and connection)
@@ -97,13 +91,35 @@ print(E.tostring(d, encoding="unicode"))' > "$ROOT/run/tiny-again.xml"
   $V define "$ROOT/run/tiny-again.xml" >/dev/null
   # as the portal's snapshot removal deletes its memory volume each round
   rm -f "$ROOT/data/virsh-bench-$round.mem" "$ROOT/data/tiny.virsh-bench-$round.qcow2" "$ROOT/data/tiny.virsh-restore-$round.qcow2"
+  qemu_gone
+}
+
+# The two sides take turns, each first in every other round: a machine whose speed drifts during a run (page cache,
+# another load) weighs on both alike. Each side's first round is its warm-up (the medians drop it).
+for round in $(seq "$ROUNDS"); do
+  if [ $((round % 2)) = 1 ]; then portal_round "$round"; virsh_round "$round"; else virsh_round "$round"; portal_round "$round"; fi
 done
+portal_snap=$(printf '%s\n' "${ps[@]}" | median); portal_restore=$(printf '%s\n' "${pr[@]}" | median)
+saving=$(python3 - "$data/portal.db" <<'PY'
+import sqlite3, sys, datetime
+c = sqlite3.connect(sys.argv[1]); rows = c.execute("select [To], At from VmStatusTransitions order by Id").fetchall()
+t = lambda s: datetime.datetime.fromisoformat(s[:26])
+start = next(t(a) for s, a in rows if s == 'SavingState'); end = next(t(a) for s, a in rows if s == 'Up' and t(a) > start)
+print(round((end - start).total_seconds() * 1000))
+PY
+)
+kill $portal; wait $portal 2>/dev/null || true
+breakdown=$(grep -oE "checks [0-9.]+ ms, records and volumes [0-9.]+ ms, libvirt [0-9.]+ ms, completion [0-9.]+ ms" "$data/portal.log" | paste -sd';' || true)
+command_ms=$(grep -oE "Create snapshot ended Ok for [^ ]+ in [0-9]+ ms" "$data/portal.log" | grep -oE "[0-9]+ ms" | paste -sd' ' || true)
+server_ms=$(grep -E "Request finished HTTP/[0-9.]+ POST .*/vms/$VM/snapshots " "$data/portal.log" | grep -oE "[0-9.]+ms$" | paste -sd' ' || true)
+
 virsh_snap=$(printf '%s\n' "${vs[@]}" | median); virsh_restore=$(printf '%s\n' "${vr[@]}" | median)
 echo "rounds: portal snapshot ${ps[*]} ms, virsh snapshot ${vs[*]} ms$([ "${SNAPSHOT_ONLY:-0}" = 1 ] || echo "; portal restore ${pr[*]} ms, virsh restore ${vr[*]} ms")"
 
 echo "create snapshot with memory: portal ${portal_snap} ms, virsh ${virsh_snap} ms, ratio $(echo "$portal_snap / $virsh_snap" | bc -l | xargs printf '%.2f')"
 [ "${SNAPSHOT_ONLY:-0}" = 1 ] ||
   echo "run from memory:             portal ${portal_restore} ms, virsh ${virsh_restore} ms, ratio $(echo "$portal_restore / $virsh_restore" | bc -l | xargs printf '%.2f')"
+echo "round by round (warm rounds): ratio median $(python3 -c 'import sys, statistics; p, v = sys.argv[1].split(), sys.argv[2].split(); print("%.2f" % statistics.median([int(a) / int(b) for a, b in zip(p[1:], v[1:])] or [int(p[0]) / int(v[0])]))' "${ps[*]}" "${vs[*]}")"
 echo "portal's SavingState time:   ${saving} ms"
 echo "portal's own breakdown:      ${breakdown:-not logged}"
 echo "command total per round:     ${command_ms:-not logged}"
