@@ -382,7 +382,15 @@ public sealed unsafe partial class LibvirtHypervisor : IHypervisor, IDisposable
         Interop.Owned(Interop.virDomainGetXMLDesc(d, XmlSecure | XmlInactive)) ?? throw new HypervisorException("Reading the domain XML", LastError()),
         Describe(d).State, memorySaved);
 
-    /// <summary>Reports the running dump's progress from libvirt's job info until disposed.</summary>
+    /// <summary>When the first look at a dump's job info comes, and how often the next ones.</summary>
+    private static readonly TimeSpan DumpProgressAfter = TimeSpan.FromSeconds(1), DumpProgressEvery = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>
+    /// Reports the running dump's progress from libvirt's job info until disposed. A dump that ends within
+    /// <see cref="DumpProgressAfter"/> is not looked at (the VM shows Saving State meanwhile), and a longer one twice a
+    /// second: each look is a query to QEMU in the dump's way. virsh's own snapshot of the 128 MiB guest took a median
+    /// 27 ms longer (~300 ms, 8 alternated rounds) while another client asked for the job info every 100 ms.
+    /// </summary>
     private IDisposable WatchDumpProgress(Guid id, IProgress<double> progress)
     {
         var cts = new CancellationTokenSource();
@@ -392,6 +400,7 @@ public sealed unsafe partial class LibvirtHypervisor : IHypervisor, IDisposable
             // Progress is a nicety: nothing here may take the process down (an unhandled exception on a thread does).
             try
             {
+                if (token.WaitHandle.WaitOne(DumpProgressAfter)) return;
                 var conn = JobConnection();
                 if (conn is null) return;
                 using var d = Interop.virDomainLookupByUUIDString(conn, id.ToString());
@@ -404,7 +413,7 @@ public sealed unsafe partial class LibvirtHypervisor : IHypervisor, IDisposable
                         var done = job.MemTotal > 0 ? job.MemProcessed : job.DataProcessed;
                         if (total > 0) progress.Report(Math.Clamp(done / (double)total, 0, 1));
                     }
-                    token.WaitHandle.WaitOne(100);
+                    token.WaitHandle.WaitOne(DumpProgressEvery);
                 }
             }
             catch (Exception ex) { LogProgressFailed(_log, id, ex.Message); }
