@@ -108,8 +108,8 @@ public sealed partial class CreateSnapshotCommand(CommandServices s, ILogger<Cre
         await run.SaveAsync("snapshot-recorded", ct);
         S.Notifier.Publish(new SnapshotChanged(vm.Id, snapshot.Id, "Locked"));
         run.MarkStarted(snapshot.Id);
-        // The host starts on the dump's volume first; the audit entry and the SavingState status are written meanwhile.
-        var volume = planned is not null ? S.Memory.CreateDumpAsync(run.Domain!, planned, ct) : null;
+        // The host starts on the volumes first; the audit entry and the SavingState status are written meanwhile.
+        var volume = planned is not null ? CreateVolumesAsync(run.Domain!, planned, ct) : null;
         var initiated = S.Audit.WriteAsync(run.Actor.UserName, vm.Id, vm.Name, Operation, AuditOutcome.Success,
             $"Snapshot '{snapshot.Description}' creation for VM {vm.Name} was initiated by {run.Actor.UserName}.");
 
@@ -124,29 +124,14 @@ public sealed partial class CreateSnapshotCommand(CommandServices s, ILogger<Cre
         await run.SaveAsync("dumping", ct);
         await initiated;
         var beforeDump = Stopwatch.GetElapsedTime(run.StartedAt);
-        // On a file domain the configuration's volume is made while libvirt dumps: it gets the name journaled with the
-        // plan, so whenever the portal dies, recovery knows what to look for or delete. A block domain names its
-        // partitions itself (two asked for at once could be given the same one): there it is made after the dump.
-        var conf = run.Memory is { } early && run.Domain!.Kind == StorageKind.File ? CreateConfVolumeAsync(run, early, ct) : null;
-        SnapshotTaken taken;
-        try
-        {
-            taken = await S.Hypervisor.CreateSnapshotAsync(vm.Id, new SnapshotRequest(snapshot.HypervisorName, snapshot.Description, run.Memory?.DumpPath, progress, config), ct);
-        }
-        catch when (conf is not null)
-        {
-            // The undo deletes the volume by its planned name: let its creation end first, however it ends.
-            await conf.ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-            throw;
-        }
+        var taken = await S.Hypervisor.CreateSnapshotAsync(vm.Id, new SnapshotRequest(snapshot.HypervisorName, snapshot.Description, run.Memory?.DumpPath, progress, config), ct);
 
         var dumped = Stopwatch.GetElapsedTime(run.StartedAt);
         if (run.Memory is { } dump && taken.MemorySaved) S.Metrics.MemoryDumped(dump.SizeBytes, dumped - beforeDump, run.Domain!.Kind.ToString());
         Complete(vm, snapshot, taken.SnapshotXml, taken.InactiveXml);
-        if (conf is not null) await conf;
         // The guest stopped between the last check and libvirt's call: the host took the disks only (rule 5).
         if (run.Memory is { } unwritten && !taken.MemorySaved) await DropMemoryAsync(run, unwritten, ct);
-        else if (conf is null && run.Memory is { } mv) await CreateConfVolumeAsync(run, mv, ct);
+        else if (run.Memory is { ConfPath: "" } mv) await CreateConfVolumeAsync(run, mv, ct);
         run.NotifyAfterSave(new SnapshotChanged(vm.Id, snapshot.Id, "Ok"));
         run.Commit();
         if (live || save) await S.Monitor.SetStatusAsync(vm.Id, VmMonitor.FromRunState(taken.State), "snapshot taken", ct);
@@ -158,7 +143,22 @@ public sealed partial class CreateSnapshotCommand(CommandServices s, ILogger<Cre
     }
 
     /// <summary>
-    /// Waits for the dump's volume (the VM shows SavingState meanwhile), records it, then checks that the VM still runs.
+    /// The dump's volume, and on a file domain the configuration's beside it, both under the names journaled with the
+    /// plan, so whenever the portal dies, recovery knows what to look for or delete. The configuration's is not made
+    /// while libvirt dumps: a volume made in the same pool meanwhile (libvirtd fsyncs a new volume) made the dump
+    /// of the 128 MiB guest a median 17 ms longer (~290 ms, 8 alternated rounds). A block domain names its partitions
+    /// itself (two asked for at once could be given the same one): there the configuration's is made after the dump.
+    /// </summary>
+    private async Task CreateVolumesAsync(StorageDomain domain, MemoryVolume planned, CancellationToken ct)
+    {
+        var dump = S.Memory.CreateDumpAsync(domain, planned, ct);
+        // Both end, however either ends, before the undo deletes them by their planned names.
+        if (domain.Kind == StorageKind.File) await Task.WhenAll(dump, S.Memory.CreateConfAsync(domain, planned, ct));
+        else await dump;
+    }
+
+    /// <summary>
+    /// Waits for the memory's volumes (the VM shows SavingState meanwhile), records it, then checks that the VM still runs.
     /// Returns false when it went down since validation (rule 5): the snapshot is then kept without memory.
     /// </summary>
     private async Task<bool> CreateDumpVolumeAsync(Run run, MemoryVolume planned, Task volume, CancellationToken ct)

@@ -41,8 +41,8 @@ public sealed class CreateSnapshotHostFailureTests() : PortalTest(injectFaults: 
         Assert.Contains("Undoing it also failed", audit.Message);
         Assert.Contains("delete memory volume", audit.Message);
         Assert.Contains("What is left is undone as soon as the host answers again.", audit.Message);
-        // The database still knows the half-written dump, held by no snapshot, and the host still has it (the
-        // configuration volume, made while libvirt dumps, may be there too, depending on when the host died).
+        // The database still knows the half-written dump, held by no snapshot, and the host still has it (and the
+        // configuration volume, made beside the dump's before the dump).
         var orphan = Assert.Single(await Portal.MemoryVolumesAsync());
         Assert.True(await DumpOnInnerHostAsync(orphan));
 
