@@ -283,12 +283,7 @@ public sealed unsafe partial class LibvirtHypervisor : IHypervisor, IDisposable
         var n = Interop.virConnectListAllDomains(_conn, out var array, 0);
         Check(n, "Listing domains");
         var handles = LibvirtLists.Take(array, n, DomainHandle.FromOwned);
-        try { listed?.Invoke(); }
-        catch
-        {
-            foreach (var h in handles) h.Dispose();
-            throw;
-        }
+        listed?.Invoke();
         return LibvirtLists.Map(handles, h => Describe(h, removedIsNull: true)).OfType<DomainInfo>().ToList();
     }
 
