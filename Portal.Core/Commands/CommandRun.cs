@@ -18,7 +18,7 @@ public abstract class CommandRun
 {
     private readonly List<CompensationStep> _undo = [];
     private readonly List<CompensationStep> _forward = [];
-    private readonly List<Vms.PortalEvent> _events = [];
+    private readonly List<Action> _afterSave = [];
     private readonly List<IDisposable> _held = [];
     private CommandServices? _services;
     private PortalDbContext? _db;
@@ -105,12 +105,18 @@ public abstract class CommandRun
     }
 
     /// <summary>An event about rows this run changed, published once its changes are saved (a page that re-reads must find them).</summary>
-    public void NotifyAfterSave(Vms.PortalEvent e) => _events.Add(e);
+    public void NotifyAfterSave(Vms.PortalEvent e) => _afterSave.Add(() => S.Notifier.Publish(e));
+
+    /// <summary>
+    /// Runs <paramref name="action"/> once the next save has succeeded: what follows a change staged in this run's
+    /// context by another service (a VM status, an audit entry), so that it shares the run's commit.
+    /// </summary>
+    public void AfterSave(Action action) => _afterSave.Add(action);
 
     private void Flush()
     {
-        foreach (var e in _events) S.Notifier.Publish(e);
-        _events.Clear();
+        foreach (var a in _afterSave) a();
+        _afterSave.Clear();
     }
 
     /// <summary>

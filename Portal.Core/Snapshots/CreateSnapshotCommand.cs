@@ -18,10 +18,11 @@ public sealed record CreateSnapshotRequest(Guid VmId, string Description, bool S
 /// new snapshot's id; the row is Locked while the hypervisor works and Ok when done.
 /// </summary>
 /// <remarks>
-/// Journal steps: <c>snapshot-recorded</c> (the Locked row), <c>memory-planned</c> and <c>memory-created</c> (the
-/// memory volume, journaled before the host makes it), <c>dumping</c> (the libvirt snapshot is being taken), then the
-/// commit. Interrupted before the commit, the snapshot is kept when the host has it (libvirtd finishes a dump whose
-/// client died) and undone otherwise.
+/// Journal steps: <c>dumping</c> (the Locked row, the memory volume under the names the host is asked for, and how to
+/// undo both: saved before the host makes the volumes and takes the snapshot), then the commit. On a block domain the
+/// row is saved first as <c>snapshot-recorded</c>, and <c>dumping</c> follows once the pool has named the dump's volume.
+/// Interrupted before the commit, the snapshot is kept when the host has it (libvirtd finishes a dump whose client died)
+/// and undone otherwise.
 /// </remarks>
 public sealed partial class CreateSnapshotCommand(CommandServices s, ILogger<CreateSnapshotCommand> log)
     : VmCommand<CreateSnapshotRequest, CreateSnapshotCommand.Run>(s)
@@ -91,50 +92,68 @@ public sealed partial class CreateSnapshotCommand(CommandServices s, ILogger<Cre
         var live = run.Status is VmStatus.Up or VmStatus.Paused;
         var active = run.Active;
 
-        var config = await S.Hypervisor.GetDomainXmlAsync(vm.Id, inactive: true, ct);
+        // The configuration is the portal's copy until the host's, read beside the volumes, replaces it below.
         var snapshot = run.Snapshot = new Snapshot
         {
             VmId = vm.Id, Description = run.Request.Description.Trim(), CreatedAt = S.Now, Type = SnapshotType.Regular,
-            Status = SnapshotStatus.Locked, ConfigurationXml = config, ParentId = active.ParentId,
+            Status = SnapshotStatus.Locked, ConfigurationXml = active.ConfigurationXml, ParentId = active.ParentId,
         };
         snapshot.HypervisorName = snapshot.Id.ToString();
         vm.Snapshots.Add(snapshot);
         run.Remember(new Journal(snapshot.Id, snapshot.HypervisorName, live));
         run.OnUndo(new DiscardSnapshotRowStep(vm.Id, snapshot.Id, active.ParentId));
-        // The memory volume is planned, and journaled with how to delete it, in the same transaction as the row: a crash
-        // never leaves a volume the database does not know.
-        var planned = save ? MemoryVolumeStore.Plan(run.Domain!, MemoryVolumeStore.EstimateBytes(vm), S.Now) : null;
-        if (planned is not null) run.OnUndo(new DiscardMemoryVolumeStep(planned.Id, run.Domain!.PoolName, planned.DumpVolumeName, planned.ConfVolumeName));
-        await run.SaveAsync("snapshot-recorded", ct);
-        S.Notifier.Publish(new SnapshotChanged(vm.Id, snapshot.Id, "Locked"));
-        run.MarkStarted(snapshot.Id);
-        // The host starts on the volumes first; the audit entry and the SavingState status are written meanwhile.
-        var volume = planned is not null ? CreateVolumesAsync(run.Domain!, planned, ct) : null;
-        var initiated = S.Audit.WriteAsync(run.Actor.UserName, vm.Id, vm.Name, Operation, AuditOutcome.Success,
+        if (save)
+        {
+            // The memory volume is journaled with how to delete it, under the names the host is asked for, in the same
+            // transaction as the row: a crash never leaves a volume the database does not know.
+            var memory = run.Memory = MemoryVolumeStore.Plan(run.Domain!, MemoryVolumeStore.EstimateBytes(vm), S.Now);
+            run.OnUndo(new DiscardMemoryVolumeStep(memory.Id, run.Domain!.PoolName, memory.DumpVolumeName, memory.ConfVolumeName));
+            run.Db.MemoryVolumes.Add(memory);
+            snapshot.MemoryVolumeId = memory.Id;
+            if (S.Monitor.Stage(run.Db, vm, VmStatus.SavingState, "saving memory for a snapshot") is { } saving)
+                run.AfterSave(() => S.Monitor.Applied(saving));
+        }
+        // A portal that dies while libvirt dumps leaves a row that says which snapshot to look for, and that a guest the
+        // dump paused must be resumed if the snapshot did not complete. A guest its user had paused stays paused.
+        run.OnUndo(new DeleteHypervisorSnapshotStep(vm.Id, snapshot.HypervisorName));
+        if (save && run.Status == VmStatus.Up) run.OnUndo(new ResumeIfPausedStep(vm.Id));
+        var initiated = S.Audit.Stage(run.Db, run.Actor.UserName, vm.Id, vm.Name, Operation, AuditOutcome.Success,
             $"Snapshot '{snapshot.Description}' creation for VM {vm.Name} was initiated by {run.Actor.UserName}.");
+        run.AfterSave(() => S.Audit.Published(initiated));
+        run.NotifyAfterSave(new SnapshotChanged(vm.Id, snapshot.Id, "Locked"));
+        // One commit before libvirt's call (each costs the dump's wait a few milliseconds): the row, the plan, the status
+        // and the audit entry together. A block domain's pool names its partitions itself: the names it gives are
+        // journaled in a second commit before the dump.
+        var namesKnown = run.Memory is null || run.Domain!.Kind == StorageKind.File;
+        await run.SaveAsync(namesKnown ? "dumping" : "snapshot-recorded", ct);
+        run.MarkStarted(snapshot.Id);
 
-        if (volume is not null) save = await CreateDumpVolumeAsync(run, planned!, volume, ct);
+        var config = S.Hypervisor.GetDomainXmlAsync(vm.Id, inactive: true, ct);
+        await Task.WhenAll(run.Memory is { } planned ? CreateVolumesAsync(run.Domain!, planned, ct) : Task.CompletedTask, config);
+        snapshot.ConfigurationXml = config.Result;
+        if (!namesKnown) await JournalBlockNamesAsync(run, ct);
 
         var progress = new Progress<double>(f => S.Notifier.Publish(new OperationProgress(vm.Id, Operation, f, false)));
-        // Journaled before the call: a portal that dies while libvirt dumps leaves a row that says which snapshot to
-        // look for, and that a guest the dump paused must be resumed if the snapshot did not complete.
-        run.OnUndo(new DeleteHypervisorSnapshotStep(vm.Id, snapshot.HypervisorName));
-        // A guest its user had paused stays paused; one the dump paused is resumed if the snapshot does not complete.
-        if (run.Memory is not null && run.Status == VmStatus.Up) run.OnUndo(new ResumeIfPausedStep(vm.Id));
-        await run.SaveAsync("dumping", ct);
-        await initiated;
         var beforeDump = Stopwatch.GetElapsedTime(run.StartedAt);
-        var taken = await S.Hypervisor.CreateSnapshotAsync(vm.Id, new SnapshotRequest(snapshot.HypervisorName, snapshot.Description, run.Memory?.DumpPath, progress, config), ct);
+        var taken = await S.Hypervisor.CreateSnapshotAsync(vm.Id, new SnapshotRequest(snapshot.HypervisorName, snapshot.Description, run.Memory?.DumpPath, progress, config.Result), ct);
 
         var dumped = Stopwatch.GetElapsedTime(run.StartedAt);
         if (run.Memory is { } dump && taken.MemorySaved) S.Metrics.MemoryDumped(dump.SizeBytes, dumped - beforeDump, run.Domain!.Kind.ToString());
         Complete(vm, snapshot, taken.SnapshotXml, taken.InactiveXml);
-        // The guest stopped between the last check and libvirt's call: the host took the disks only (rule 5).
+        // The guest stopped after the checks, before libvirt's call: the host took the disks only (rule 5).
         if (run.Memory is { } unwritten && !taken.MemorySaved) await DropMemoryAsync(run, unwritten, ct);
-        else if (run.Memory is { ConfPath: "" } mv) await CreateConfVolumeAsync(run, mv, ct);
+        else if (run.Memory is { } mv)
+        {
+            if (mv.ConfPath == "") await CreateConfVolumeAsync(run, mv, ct);
+            // Written whole with the commit: a memory-volume check that ran while the volumes were being made (a host
+            // reconnecting) may have marked the row missing meanwhile.
+            run.Db.Entry(mv).Property(m => m.IsMissingOnHost).IsModified = true;
+        }
         run.NotifyAfterSave(new SnapshotChanged(vm.Id, snapshot.Id, "Ok"));
+        // The status the host gives the VM now is written with the commit.
+        if ((live || save) && S.Monitor.Stage(run.Db, vm, VmMonitor.FromRunState(taken.State), "snapshot taken") is { } after)
+            run.AfterSave(() => S.Monitor.Applied(after));
         run.Commit();
-        if (live || save) await S.Monitor.SetStatusAsync(vm.Id, VmMonitor.FromRunState(taken.State), "snapshot taken", ct);
         LogCreated(log, snapshot.Id, vm.Id, run.Memory is not null, prepared.TotalMilliseconds, (beforeDump - prepared).TotalMilliseconds,
             (dumped - beforeDump).TotalMilliseconds, (Stopwatch.GetElapsedTime(run.StartedAt) - dumped).TotalMilliseconds);
         run.AuditMessage = $"Snapshot '{snapshot.Description}' creation for VM {vm.Name} has been completed" +
@@ -157,28 +176,13 @@ public sealed partial class CreateSnapshotCommand(CommandServices s, ILogger<Cre
         else await dump;
     }
 
-    /// <summary>
-    /// Waits for the memory's volumes (the VM shows SavingState meanwhile), records it, then checks that the VM still runs.
-    /// Returns false when it went down since validation (rule 5): the snapshot is then kept without memory.
-    /// </summary>
-    private async Task<bool> CreateDumpVolumeAsync(Run run, MemoryVolume planned, Task volume, CancellationToken ct)
+    /// <summary>A block domain's pool gave its own name to the dump's volume: journaled (with its path) before the dump.</summary>
+    private static async Task JournalBlockNamesAsync(Run run, CancellationToken ct)
     {
-        var vm = run.Vm;
-        var domain = run.Domain!;
-        var saving = S.Monitor.SetStatusAsync(vm.Id, VmStatus.SavingState, "saving memory for a snapshot", ct);
-        try { await volume; }
-        finally { await saving; }
-        var memory = run.Memory = planned;
-        run.Db.MemoryVolumes.Add(memory);
-        run.Snapshot!.MemoryVolumeId = memory.Id;
-        // A pool that names its volumes itself (a disk pool) gave another name than planned: journal that one too.
+        var memory = run.Memory!;
         if (memory.DumpVolumeName != memory.DumpVolumeId.ToString())
-            run.OnUndo(new DiscardMemoryVolumeStep(memory.Id, domain.PoolName, memory.DumpVolumeName, memory.ConfVolumeName));
-
-        var now = await S.Hypervisor.FindDomainAsync(vm.Id, ct);
-        if (now is not null && VmMonitor.FromRunState(now.State) is VmStatus.Up or VmStatus.Paused) return true;
-        await DropMemoryAsync(run, memory, ct);
-        return false;
+            run.OnUndo(new DiscardMemoryVolumeStep(memory.Id, run.Domain!.PoolName, memory.DumpVolumeName, memory.ConfVolumeName));
+        await run.SaveAsync("dumping", ct);
     }
 
     /// <summary>The VM went down before its memory was written: the snapshot goes on without it, its volumes are deleted, and the user is told.</summary>
@@ -233,11 +237,21 @@ public sealed partial class CreateSnapshotCommand(CommandServices s, ILogger<Cre
         var xml = S.Hypervisor.GetSnapshotXmlAsync(vm.Id, snapshot.HypervisorName!, ct);
         var config = S.Hypervisor.GetDomainXmlAsync(vm.Id, inactive: true, ct);
         Complete(vm, snapshot, await xml, await config);
-        // The portal stopped after the dump, before it made the configuration volume.
-        if (snapshot.MemoryVolumeId is { } id && await db.MemoryVolumes.Include(m => m.StorageDomain).FirstOrDefaultAsync(m => m.Id == id, ct) is { ConfPath: "" } mv)
+        // The volumes' paths are saved with the commit: the portal stopped before it, during or after the dump. The
+        // configuration's volume may not be made yet (a block domain makes it after the dump).
+        if (snapshot.MemoryVolumeId is { } id && await db.MemoryVolumes.Include(m => m.StorageDomain).FirstOrDefaultAsync(m => m.Id == id, ct) is { } mv)
         {
-            if (await S.Hypervisor.FindVolumePathAsync(mv.StorageDomain!.PoolName, mv.ConfVolumeName, ct) is { } path) mv.ConfPath = path;
-            else await S.Memory.CreateConfAsync(mv.StorageDomain, mv, ct);
+            var pool = mv.StorageDomain!.PoolName;
+            if (mv.DumpPath == "")
+            {
+                mv.DumpPath = await S.Hypervisor.FindVolumePathAsync(pool, mv.DumpVolumeName, ct) ?? "";
+                mv.IsMissingOnHost = mv.DumpPath == "";
+            }
+            if (mv.ConfPath == "")
+            {
+                if (await S.Hypervisor.FindVolumePathAsync(pool, mv.ConfVolumeName, ct) is { } path) mv.ConfPath = path;
+                else await S.Memory.CreateConfAsync(mv.StorageDomain, mv, ct);
+            }
         }
         await db.SaveChangesAsync(ct);
         S.Notifier.Publish(new SnapshotChanged(vm.Id, snapshot.Id, "Ok"));

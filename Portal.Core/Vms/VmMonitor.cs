@@ -49,6 +49,31 @@ public sealed partial class VmMonitor(
     }
 
     /// <summary>
+    /// Stages a status change of a VM an operation holds in the operation's own context, so that it is written with the
+    /// operation's next commit instead of in a commit of its own. Returns the change, for <see cref="Applied"/> once that
+    /// commit succeeded; null when the VM already has the status. Only for a VM whose lock the caller holds: while it is
+    /// held nothing else writes the VM's status.
+    /// </summary>
+    public VmStatusChanged? Stage(PortalDbContext db, Vm vm, VmStatus to, string reason)
+    {
+        var from = From(vm);
+        if (from == to && _status.ContainsKey(vm.Id)) return null;
+        var at = clock.GetUtcNow().UtcDateTime;
+        vm.Status = to;
+        vm.StatusSince = at;
+        db.VmStatusTransitions.Add(new VmStatusTransition { VmId = vm.Id, From = from, To = to, At = at, Reason = reason });
+        return new VmStatusChanged(vm.Id, vm.Name, from, to, at, reason);
+    }
+
+    /// <summary>A change from <see cref="Stage"/> has been committed: it is followed from now on, logged and published.</summary>
+    public void Applied(VmStatusChanged e)
+    {
+        _status[e.VmId] = e.To;
+        LogTransition(log, e.VmName, e.From, e.To, e.Reason);
+        notifier.Publish(e);
+    }
+
+    /// <summary>
     /// Sets many VMs' statuses (a host reconciled or lost) in batches: one context and one commit per 500 VMs instead of
     /// one per VM. Each change is recorded and published like <see cref="SetStatusAsync"/>'s.
     /// </summary>

@@ -111,6 +111,8 @@ public sealed class RealQemuKillDrillTests : IAsyncLifetime
             {
                 Assert.Equal(SnapshotStatus.Ok, s1.Status);
                 Assert.NotNull(s1.MemoryVolume);
+                // Its volumes' paths are saved with the commit the kill came before: recovery found them on the host.
+                Assert.Equal((false, true, true), (s1.MemoryVolume.IsMissingOnHost, s1.MemoryVolume.DumpPath.Length > 0, s1.MemoryVolume.ConfPath.Length > 0));
                 Assert.Contains(s1.Id.ToString(), Virsh($"snapshot-list {Vm} --name"));
             }
             else Assert.DoesNotContain(Virsh($"snapshot-list {Vm} --name").Split('\n'), l => l.Trim().Length > 0);
