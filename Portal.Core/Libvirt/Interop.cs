@@ -70,6 +70,7 @@ internal static unsafe partial class Interop
     [LibraryImport(Lib)] internal static partial int virStoragePoolRefresh(StoragePoolHandle pool, uint flags);
     [LibraryImport(Lib)] internal static partial int virConnectListAllStoragePools(ConnectHandle conn, out IntPtr pools, uint flags);
     [LibraryImport(Lib)] internal static partial IntPtr virStoragePoolGetXMLDesc(StoragePoolHandle pool, uint flags);
+    [LibraryImport(Lib)] internal static partial int virStoragePoolGetUUIDString(StoragePoolHandle pool, byte* buf);
     [LibraryImport(Lib)] internal static partial int virStoragePoolFree(IntPtr pool);
     [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)] internal static partial StorageVolHandle virStorageVolCreateXML(StoragePoolHandle pool, string xml, uint flags);
     [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)] internal static partial StorageVolHandle virStorageVolLookupByName(StoragePoolHandle pool, string name);

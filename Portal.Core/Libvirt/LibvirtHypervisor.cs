@@ -642,6 +642,7 @@ public sealed unsafe partial class LibvirtHypervisor : IHypervisor, IDisposable
     public Task<PoolInfo> CreatePoolAsync(string poolXml, bool overwrite, CancellationToken ct = default) => Long(() =>
     {
         const string op = "Creating the storage pool";
+        _poolDescriptions.Clear();
         using var p = Interop.virStoragePoolDefineXML(_conn, poolXml, 0);
         if (p.IsInvalid) throw new HypervisorException(op, LastError());
         var name = Interop.Borrowed(Interop.virStoragePoolGetName(p)) ?? "";
@@ -668,6 +669,7 @@ public sealed unsafe partial class LibvirtHypervisor : IHypervisor, IDisposable
 
     public Task RemovePoolAsync(string pool, CancellationToken ct = default) => Long(() =>
     {
+        _poolDescriptions.Clear();
         using (var p = Pool(pool, "Removing the storage pool"))
         {
             // Destroy only stops the pool (virStoragePoolDelete would delete it); undefine forgets it. No data goes.
@@ -698,9 +700,9 @@ public sealed unsafe partial class LibvirtHypervisor : IHypervisor, IDisposable
     private VolumeRef CreateNamed(StoragePoolHandle pool, string wanted, long bytes, bool preallocate, VolumeFormat format, string op,
         Func<string, StorageVolHandle> create)
     {
-        var d = Description(pool, op);
+        var d = KnownDescription(pool, op);
         string Xml(string name) => StorageVolumeXml.Build(d.Type, name, bytes, preallocate, format);
-        if (d.Type != "disk" || d.Devices.Count == 0) return Made(create(Xml(wanted)), op);
+        if (d.Type != "disk" || d.Devices.Count == 0) return Made(create(Xml(wanted)), op, d);
 
         Interop.virStoragePoolRefresh(pool, 0);
         var name = DiskPartitionNames.Next(d.Devices[0], VolumeNames(pool, op));
@@ -716,14 +718,35 @@ public sealed unsafe partial class LibvirtHypervisor : IHypervisor, IDisposable
         return Made(create(Xml(expected.Groups[1].Value)), op);
     }
 
-    private static VolumeRef Made(StorageVolHandle v, string op)
+    private static VolumeRef Made(StorageVolHandle v, string op, PoolDescription? pool = null)
     {
         using (v)
         {
             if (v.IsInvalid) throw new HypervisorException(op, LastError());
-            return new VolumeRef(Interop.Borrowed(Interop.virStorageVolGetName(v)) ?? "",
-                Interop.Owned(Interop.virStorageVolGetPath(v)) ?? throw new HypervisorException(op, LastError()));
+            var name = Interop.Borrowed(Interop.virStorageVolGetName(v)) ?? "";
+            // A directory's volume is a file named after it in the pool's directory, as libvirt makes it: asking for the
+            // path would be one more round trip to libvirtd before a snapshot's dump.
+            if (pool is { Type: "dir" or "fs" or "netfs", TargetPath: { Length: > 0 } dir } && name.Length > 0)
+                return new VolumeRef(name, dir.TrimEnd('/') + "/" + name);
+            return new VolumeRef(name, Interop.Owned(Interop.virStorageVolGetPath(v)) ?? throw new HypervisorException(op, LastError()));
         }
+    }
+
+    /// <summary>
+    /// Pools' descriptions by pool UUID: what a new volume's XML and path depend on (the pool's type, its directory, a
+    /// disk pool's device) stays as long as the pool does, and reading it again was a round trip to libvirtd for each
+    /// volume a snapshot makes. Forgotten when the portal defines or removes a pool.
+    /// </summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, PoolDescription> _poolDescriptions = new();
+
+    private PoolDescription KnownDescription(StoragePoolHandle p, string op)
+    {
+        var buf = stackalloc byte[37];
+        var uuid = Interop.virStoragePoolGetUUIDString(p, buf) == 0 ? new string((sbyte*)buf) : null;
+        if (uuid is not null && _poolDescriptions.TryGetValue(uuid, out var known)) return known;
+        var d = Description(p, op);
+        if (uuid is not null) _poolDescriptions[uuid] = d;
+        return d;
     }
 
     public Task<VolumeRef> CreateVolumeAsync(string pool, string name, long bytes, bool preallocate, CancellationToken ct = default) => Long(() =>
