@@ -105,7 +105,7 @@ public sealed partial class MemoryVolumeStore(IHypervisor hypervisor, TimeProvid
         if (_space.TryGetValue(domain.PoolName, out var known)) _space.TryUpdate(domain.PoolName, (known.Available - mv.SizeBytes, known.At), known);
     }
 
-    /// <summary>The configuration's volume, which nothing needs during the dump: a snapshot makes it beside the dump's (after the dump on a block domain).</summary>
+    /// <summary>The configuration's volume, which nothing needs during the dump: a snapshot makes it after the dump's volume, before the dump (after the dump on a block domain).</summary>
     public async Task CreateConfAsync(StorageDomain domain, MemoryVolume mv, CancellationToken ct)
     {
         var conf = await hypervisor.CreateVolumeAsync(domain.PoolName, mv.ConfVolumeId.ToString(), ConfigVolumeBytes, domain.Kind == StorageKind.Block, ct);

@@ -36,14 +36,9 @@ public sealed partial class VmMonitor(
             await using var db = await dbFactory.CreateDbContextAsync(ct);
             var vm = await db.Vms.FirstOrDefaultAsync(v => v.Id == vmId, ct);
             if (vm is null || Unchanged(vm, to)) return;
-            from = From(vm);
-            vm.Status = to;
-            vm.StatusSince = at;
-            db.VmStatusTransitions.Add(new VmStatusTransition { VmId = vmId, From = from, To = to, At = at, Reason = reason });
+            var change = Record(db, vm, to, reason, at);
             await db.SaveChangesAsync(ct);
-            _status[vmId] = to;
-            LogTransition(log, vm.Name, from, to, reason);
-            notifier.Publish(new VmStatusChanged(vmId, vm.Name, from, to, at, reason));
+            Applied(change);
         }
         finally { _writeGate.Release(); }
     }
@@ -56,9 +51,14 @@ public sealed partial class VmMonitor(
     /// </summary>
     public VmStatusChanged? Stage(PortalDbContext db, Vm vm, VmStatus to, string reason)
     {
+        if (From(vm) == to && _status.ContainsKey(vm.Id)) return null;
+        return Record(db, vm, to, reason, clock.GetUtcNow().UtcDateTime);
+    }
+
+    /// <summary>The change on the row and its transition, in <paramref name="db"/>; <see cref="Applied"/> follows the save.</summary>
+    private VmStatusChanged Record(PortalDbContext db, Vm vm, VmStatus to, string? reason, DateTime at)
+    {
         var from = From(vm);
-        if (from == to && _status.ContainsKey(vm.Id)) return null;
-        var at = clock.GetUtcNow().UtcDateTime;
         vm.Status = to;
         vm.StatusSince = at;
         db.VmStatusTransitions.Add(new VmStatusTransition { VmId = vm.Id, From = from, To = to, At = at, Reason = reason });
@@ -93,19 +93,10 @@ public sealed partial class VmMonitor(
                 foreach (var (id, to) in chunk)
                 {
                     if (!vms.TryGetValue(id, out var vm) || Unchanged(vm, to)) continue;
-                    var from = From(vm);
-                    vm.Status = to;
-                    vm.StatusSince = at;
-                    db.VmStatusTransitions.Add(new VmStatusTransition { VmId = id, From = from, To = to, At = at, Reason = reason });
-                    done.Add(new VmStatusChanged(id, vm.Name, from, to, at, reason));
+                    done.Add(Record(db, vm, to, reason, at));
                 }
                 await db.SaveChangesAsync(ct);
-                foreach (var e in done)
-                {
-                    _status[e.VmId] = e.To;
-                    LogTransition(log, e.VmName, e.From, e.To, reason);
-                    notifier.Publish(e);
-                }
+                foreach (var e in done) Applied(e);
             }
         }
         finally { _writeGate.Release(); }

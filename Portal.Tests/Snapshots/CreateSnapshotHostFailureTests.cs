@@ -42,7 +42,7 @@ public sealed class CreateSnapshotHostFailureTests() : PortalTest(injectFaults: 
         Assert.Contains("delete memory volume", audit.Message);
         Assert.Contains("What is left is undone as soon as the host answers again.", audit.Message);
         // The database still knows the half-written dump, held by no snapshot, and the host still has it (and the
-        // configuration volume, made beside the dump's before the dump).
+        // configuration volume, made after the dump's volume, before the dump).
         var orphan = Assert.Single(await Portal.MemoryVolumesAsync());
         Assert.True(await DumpOnInnerHostAsync(orphan));
 
