@@ -32,7 +32,8 @@ public sealed record RecoveryOutcome(bool Finished, string Message, IReadOnlyLis
 /// <item>execute: each change journaled with how to undo it (<see cref="CommandRun.WillAsync"/>), each step saved;</item>
 /// <item>end: commit (the last changes and the journal row's removal in one transaction), then the cleanups that
 /// follow the commit; or, on failure, every undo step, newest first, each one tried even when an earlier one failed;</item>
-/// <item>audit: success only after the commit, never on the compensation path; a failure names every step that failed;</item>
+/// <item>audit: success with the commit (or after the cleanups that follow it), never on the compensation path; a
+/// failure names every step that failed;</item>
 /// <item>notify.</item>
 /// </list>
 /// </summary>
@@ -149,9 +150,11 @@ public abstract partial class Command<TRequest, TRun>(CommandServices services) 
     private async Task<CommandResult> ExecuteRunAsync(TRun run, CancellationToken ct)
     {
         object? value;
+        var staged = 0; // the warnings the success entry written with the commit names; -1: none was staged
         try
         {
             value = await ExecuteCoreAsync(run, ct);
+            staged = StageSuccess(run);
             await run.FinishAsync(ct);
         }
         catch (Exception ex) when (!run.IsCommitted)
@@ -181,10 +184,32 @@ public abstract partial class Command<TRequest, TRun>(CommandServices services) 
             run.Warnings.AddRange(failed.Select(f => $"A cleanup after the operation did not finish yet and will be retried: {f}."));
         }
         var (id, name) = Subject(run);
-        await AuditQuietlyAsync(run.Actor.UserName, id, name, run.Warnings.Count == 0 ? AuditOutcome.Success : AuditOutcome.Warning,
-            SuccessMessage(run) + (run.Warnings.Count == 0 || run.AuditMessage is not null ? "" : " " + string.Join(" ", run.Warnings)));
+        if (staged < 0 || !run.IsFinished)
+            await AuditQuietlyAsync(run.Actor.UserName, id, name, SuccessOutcome(run), SuccessText(run));
+        else if (run.Warnings.Count > staged)
+            await AuditQuietlyAsync(run.Actor.UserName, id, name, AuditOutcome.Warning, string.Join(" ", run.Warnings.Skip(staged)));
         return CommandResult.Ok(value, run.AuditMessage, run.Warnings.ToArray());
     }
+
+    /// <summary>
+    /// A run with nothing left to do on the host after its commit has its success entry written with the commit: the
+    /// entry exists exactly when the operation does (a portal killed right after the commit used to lose it), and the
+    /// write costs no transaction of its own. Returns how many warnings the entry names, or -1 when cleanups follow the
+    /// commit (their failures belong in the entry, written after them).
+    /// </summary>
+    private int StageSuccess(TRun run)
+    {
+        if (run.ForwardSteps.Count > 0) return -1;
+        var (id, name) = Subject(run);
+        var entry = S.Audit.Stage(run.Db, run.Actor.UserName, id, name, Operation, SuccessOutcome(run), SuccessText(run));
+        run.AfterSave(() => S.Audit.Published(entry));
+        return run.Warnings.Count;
+    }
+
+    private static AuditOutcome SuccessOutcome(TRun run) => run.Warnings.Count == 0 ? AuditOutcome.Success : AuditOutcome.Warning;
+
+    private string SuccessText(TRun run) =>
+        SuccessMessage(run) + (run.Warnings.Count == 0 || run.AuditMessage is not null ? "" : " " + string.Join(" ", run.Warnings));
 
     /// <summary>
     /// Runs every undo step of a failed run, newest first, each in its own try, in a fresh context (the run's may hold

@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using Microsoft.EntityFrameworkCore;
+using Portal.Core.Audit;
 using Portal.E2E.Infrastructure;
 
 namespace Portal.E2E.Reliability;
@@ -28,14 +30,14 @@ public sealed class KillDrillTests(ITestOutputHelper output)
     public async Task Drill_KilledAtEveryJournalStep_EveryVmUsableAndTheOperationRunsAgain(string name)
     {
         var drill = DrillCases.All.Single(c => c.Name == name);
-        var steps = await StepsAsync(drill);
+        var (steps, entries) = await StepsAsync(drill);
         Assert.NotEmpty(steps);
 
         // Kill points are independent (each has its own data folder and portal): drill as many at once as there are cores.
         var failures = new ConcurrentBag<string>();
         await Parallel.ForEachAsync(steps, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, Environment.ProcessorCount) }, async (step, _) =>
         {
-            var problem = await KillAndRecoverAsync(drill, step);
+            var problem = await KillAndRecoverAsync(drill, step, entries);
             Points[$"{drill.Name} @ {step}"] = problem is null;
             output.WriteLine($"{drill.Kind}:{step} -> {(problem is null ? "recovered" : "FAILED: " + problem)}");
             if (problem is not null) failures.Add($"{step}: {problem}");
@@ -44,32 +46,42 @@ public sealed class KillDrillTests(ITestOutputHelper output)
         Assert.True(failures.Count == 0, $"{drill.Name}: {failures.Count} of {steps.Count} kill points did not recover:\n" + string.Join("\n", failures));
     }
 
-    /// <summary>The journal steps the operation goes through, from a run that is not killed (which must succeed).</summary>
-    private async Task<IReadOnlyList<string>> StepsAsync(DrillCase drill)
+    /// <summary>
+    /// The journal steps the operation goes through, from a run that is not killed (which must succeed), and how many
+    /// audit entries of success that run writes.
+    /// </summary>
+    private async Task<(IReadOnlyList<string> Steps, int Entries)> StepsAsync(DrillCase drill)
     {
         await using var process = await PortalProcess.StartAsync(Options(null, trace: true));
         var p = new DrillPortal(process);
         await drill.Setup(p);
         var mark = process.OutputMark;
+        var before = await CompletedEntriesAsync(p, drill.Kind);
         await drill.Act(p);
+        var entries = await CompletedEntriesAsync(p, drill.Kind) - before;
         var prefix = $"JOURNAL-STEP {drill.Kind}:";
         var steps = process.OutputSince(mark).Where(l => l.StartsWith(prefix, StringComparison.Ordinal))
             .Select(l => l[prefix.Length..]).Distinct().ToList();
         Assert.Empty(await p.SettledViolationsAsync(TimeSpan.FromSeconds(20)));
         output.WriteLine($"{drill.Name}: kill points {string.Join(", ", steps)}");
-        return steps;
+        return (steps, entries);
     }
 
-    /// <summary>Kills the operation at <paramref name="step"/>, restarts, checks. Returns what went wrong, or null.</summary>
-    private async Task<string?> KillAndRecoverAsync(DrillCase drill, string step)
+    /// <summary>
+    /// Kills the operation at <paramref name="step"/>, restarts, checks. Returns what went wrong, or null.
+    /// <paramref name="entries"/>: how many audit entries of success a run that is not killed writes.
+    /// </summary>
+    private async Task<string?> KillAndRecoverAsync(DrillCase drill, string step, int entries)
     {
         var data = Directory.CreateTempSubdirectory("portal-drill-").FullName;
+        var completedBefore = 0;
         try
         {
             await using (var doomed = await PortalProcess.StartAsync(Options(data, trace: false, crashAt: $"{drill.Kind}:{step}")))
             {
                 var p = new DrillPortal(doomed);
                 await drill.Setup(p);
+                completedBefore = await CompletedEntriesAsync(p, drill.Kind);
                 try { await drill.Act(p); }
                 catch (InvalidOperationException) { /* the reply never came: the process died */ }
                 if (!await doomed.WaitForExitAsync(TimeSpan.FromSeconds(60)))
@@ -80,6 +92,10 @@ public sealed class KillDrillTests(ITestOutputHelper output)
             var again = new DrillPortal(restarted);
             var violations = await again.SettledViolationsAsync(TimeSpan.FromSeconds(20));
             if (violations.Count > 0) return "after the restart: " + string.Join(" ", violations) + "\n" + restarted.Dump();
+            // Killed once its commit was saved, the operation happened: the audit log must say so, as it does when the
+            // run is not killed (with the entry written with the commit, or recovery's when cleanups were left).
+            if (step == "finished" && await CompletedEntriesAsync(again, drill.Kind) - completedBefore is var n && n < entries)
+                return $"killed right after its commit, the operation left {n} of the {entries} audit entries of success a run that is not killed writes.";
             try { await drill.Again(again); }
             catch (Exception ex) when (ex is InvalidOperationException or HttpRequestException)
             {
@@ -93,6 +109,13 @@ public sealed class KillDrillTests(ITestOutputHelper output)
             try { Directory.Delete(data, recursive: true); }
             catch (IOException) { }
         }
+    }
+
+    /// <summary>How many audit entries of an operation of <paramref name="kind"/> say it was initiated or completed.</summary>
+    private static async Task<int> CompletedEntriesAsync(DrillPortal p, string kind)
+    {
+        await using var db = p.Db.Open();
+        return await db.AuditEntries.CountAsync(a => a.Operation == kind && (a.Outcome == AuditOutcome.Success || a.Outcome == AuditOutcome.Warning));
     }
 
     private static PortalProcessOptions Options(string? data, bool trace, string? crashAt = null)
