@@ -229,13 +229,21 @@ public sealed partial class PortalQueries(IDbContextFactory<PortalDbContext> dbF
     public async Task<IReadOnlyList<SnapshotRow>> SnapshotsAsync(Guid vmId, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var rows = await db.Snapshots.AsNoTracking().Where(s => s.VmId == vmId)
-            .Select(s => new SnapshotRow(s.Id, s.VmId, s.Description, s.CreatedAt, s.Type, s.Status, s.MemoryVolumeId != null,
-                s.MemoryVolumeId, s.MemoryVolume != null ? s.MemoryVolume.SizeBytes : null,
-                s.MemoryVolume != null ? s.MemoryVolume.StorageDomain!.Name : null, s.ParentId, s.MemoryVolume != null && s.MemoryVolume.IsMissingOnHost))
-            .ToListAsync(ct);
+        var rows = await SnapshotRows(db.Snapshots.AsNoTracking().Where(s => s.VmId == vmId)).ToListAsync(ct);
         return rows.OrderBy(r => r.Type == SnapshotType.Active ? 0 : 1).ThenByDescending(r => r.CreatedAt).ToList();
     }
+
+    /// <summary>One snapshot of the VM, or null: the row alone, whatever the number of its siblings.</summary>
+    public async Task<SnapshotRow?> SnapshotAsync(Guid vmId, Guid snapshotId, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await SnapshotRows(db.Snapshots.AsNoTracking().Where(s => s.Id == snapshotId && s.VmId == vmId)).FirstOrDefaultAsync(ct);
+    }
+
+    private static IQueryable<SnapshotRow> SnapshotRows(IQueryable<Snapshot> snapshots) => snapshots
+        .Select(s => new SnapshotRow(s.Id, s.VmId, s.Description, s.CreatedAt, s.Type, s.Status, s.MemoryVolumeId != null,
+            s.MemoryVolumeId, s.MemoryVolume != null ? s.MemoryVolume.SizeBytes : null,
+            s.MemoryVolume != null ? s.MemoryVolume.StorageDomain!.Name : null, s.ParentId, s.MemoryVolume != null && s.MemoryVolume.IsMissingOnHost));
 
     /// <summary>The VM a snapshot belongs to (snapshot ids are unique across VMs, as in oVirt), or null.</summary>
     public async Task<Guid?> SnapshotOwnerAsync(Guid snapshotId, CancellationToken ct = default)

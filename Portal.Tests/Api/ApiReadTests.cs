@@ -167,6 +167,19 @@ public sealed class ApiReadTests(PortalApiFactory app) : IClassFixture<PortalApi
     }
 
     [Fact]
+    public async Task Snapshot_OfAnotherVm_Answers404FaultAndTheVmsOwnIsFound()
+    {
+        using var client = app.Admin(json: true);
+        var theirs = await (await client.Get($"{Vm(PortalApiFactory.DbPrimary)}/snapshots")).JsonAsync(HttpStatusCode.OK);
+        var id = theirs.GetProperty("snapshot")[0].GetProperty("id").GetString();
+
+        var detail = await (await client.Get($"{Vm(PortalApiFactory.WebFrontend)}/snapshots/{id}")).FaultAsync(HttpStatusCode.NotFound);
+        Assert.Contains($"has no snapshot with id {id}", detail);
+        var own = await (await client.Get($"{Vm(PortalApiFactory.DbPrimary)}/snapshots/{id}")).JsonAsync(HttpStatusCode.OK);
+        Assert.Equal(id, own.GetProperty("id").GetString());
+    }
+
+    [Fact]
     public async Task Snapshots_OfUnknownVm_Answers404Fault()
     {
         using var client = app.Admin(json: true);

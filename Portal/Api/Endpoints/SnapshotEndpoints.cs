@@ -98,7 +98,7 @@ internal static class SnapshotEndpoints
 
         var snapshotId = done is not null ? done.ValueAs<Guid>() : (Guid)started.StartedValue!;
         if (done is null) inFlight.Track(snapshotId, started.Completion);
-        var row = (await q.SnapshotsAsync(vmId)).FirstOrDefault(s => s.Id == snapshotId);
+        var row = await q.SnapshotAsync(vmId, snapshotId);
         if (row is null)
         {
             // It failed in the background before we could read it back, and was rolled back: say why.
@@ -131,7 +131,7 @@ internal static class SnapshotEndpoints
     {
         var vmId = await ExistingVmAsync(q, id, ct);
         var snapshotId = EndpointHelpers.PathId(sid, "snapshot");
-        return (await q.SnapshotsAsync(vmId, ct)).FirstOrDefault(s => s.Id == snapshotId)
+        return await q.SnapshotAsync(vmId, snapshotId, ct)
                ?? throw ApiFault.NotFound($"VM {vmId} has no snapshot with id {snapshotId}.");
     }
 }
