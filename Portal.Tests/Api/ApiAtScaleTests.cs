@@ -71,7 +71,9 @@ public sealed class ApiAtScaleTests(PortalApiFactory app) : IClassFixture<Portal
             using var whole = new MemoryStream();
             OvirtFormat.WriteXml(whole, list);
             using var streamed = new MemoryStream();
-            await OvirtFormat.WriteXmlCollectionAsync(streamed, list, default);
+            var pipe = System.IO.Pipelines.PipeWriter.Create(streamed);
+            await OvirtFormat.WriteXmlCollectionAsync(pipe, list, default);
+            await pipe.CompleteAsync();
             Assert.Equal(Encoding.UTF8.GetString(whole.ToArray()), Encoding.UTF8.GetString(streamed.ToArray()));
         }
         Assert.True(Encoding.UTF8.GetByteCount(Encoding.UTF8.GetString(WholeXml(new VmList { Items = many }))) > 64 * 1024);
