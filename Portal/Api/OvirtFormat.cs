@@ -57,11 +57,12 @@ internal static class OvirtFormat
             await WriteXmlCollectionAsync(response.BodyWriter, collection, context.RequestAborted);
             return;
         }
-        // XmlSerializer writes synchronously; the server allows only asynchronous writes: the bytes go into the
-        // response's own pooled buffers, sent once written.
-        var pipe = new PipeBufferStream(response.BodyWriter);
-        WriteXml(pipe, body);
-        await pipe.SendAsync(context.RequestAborted);
+        // XmlSerializer writes synchronously; the server allows only asynchronous writes, so go through a buffer. (A
+        // single resource is small, and nothing is sent before it is whole: a failure still answers with a fault.)
+        using var buffer = new MemoryStream();
+        WriteXml(buffer, body);
+        buffer.Position = 0;
+        await buffer.CopyToAsync(response.Body, context.RequestAborted);
     }
 
     private static readonly XmlWriterSettings XmlSettings = new() { Encoding = new UTF8Encoding(false), Indent = true };
