@@ -22,7 +22,8 @@ ms() { echo "($2 - $1) * 1000" | bc -l | xargs printf '%.0f'; }
 env Portal__DataDirectory="$data" Portal__AdminPassword="$pass" Libvirt__Uri=qemu:///system \
 Logging__LogLevel__Microsoft.AspNetCore.Hosting.Diagnostics=Information \
 Libvirt__DataPools__0=portal-data Libvirt__ExportPools__0=portal-export \
-  dotnet "$repo/Portal/bin/Release/net10.0/Portal.dll" --urls "http://127.0.0.1:$port" > "$data/portal.log" 2>&1 &
+  dotnet "$repo/Portal/bin/Release/net10.0/Portal.dll" --contentRoot "$repo/Portal/bin/Release/net10.0" \
+  --urls "http://127.0.0.1:$port" > "$data/portal.log" 2>&1 &
 portal=$!
 trap 'kill $portal 2>/dev/null || true; wait $portal 2>/dev/null || true; rm -rf "$data"' EXIT
 for _ in $(seq 300); do curl -sf "http://127.0.0.1:$port/healthz/ready" >/dev/null && break; sleep 0.5; done
