@@ -150,7 +150,7 @@ public abstract partial class Command<TRequest, TRun>(CommandServices services) 
     private async Task<CommandResult> ExecuteRunAsync(TRun run, CancellationToken ct)
     {
         object? value;
-        var staged = 0; // the warnings the success entry written with the commit names; -1: none was staged
+        int? staged = null; // the warnings named by a success entry staged for the commit; null: none was staged
         try
         {
             value = await ExecuteCoreAsync(run, ct);
@@ -184,22 +184,22 @@ public abstract partial class Command<TRequest, TRun>(CommandServices services) 
             run.Warnings.AddRange(failed.Select(f => $"A cleanup after the operation did not finish yet and will be retried: {f}."));
         }
         var (id, name) = Subject(run);
-        if (staged < 0 || !run.IsFinished)
+        if (staged is not { } named || !run.IsFinished)
             await AuditQuietlyAsync(run.Actor.UserName, id, name, SuccessOutcome(run), SuccessText(run));
-        else if (run.Warnings.Count > staged)
-            await AuditQuietlyAsync(run.Actor.UserName, id, name, AuditOutcome.Warning, string.Join(" ", run.Warnings.Skip(staged)));
+        else if (run.Warnings.Count > named)
+            await AuditQuietlyAsync(run.Actor.UserName, id, name, AuditOutcome.Warning, string.Join(" ", run.Warnings.Skip(named)));
         return CommandResult.Ok(value, run.AuditMessage, run.Warnings.ToArray());
     }
 
     /// <summary>
     /// A run with nothing left to do on the host after its commit has its success entry written with the commit: the
     /// entry exists exactly when the operation does (a portal killed right after the commit used to lose it), and the
-    /// write costs no transaction of its own. Returns how many warnings the entry names, or -1 when cleanups follow the
-    /// commit (their failures belong in the entry, written after them).
+    /// write costs no transaction of its own. Returns how many warnings the entry names, or null when cleanups follow
+    /// the commit (their failures belong in the entry, written after them).
     /// </summary>
-    private int StageSuccess(TRun run)
+    private int? StageSuccess(TRun run)
     {
-        if (run.ForwardSteps.Count > 0) return -1;
+        if (run.ForwardSteps.Count > 0) return null;
         var (id, name) = Subject(run);
         var entry = S.Audit.Stage(run.Db, run.Actor.UserName, id, name, Operation, SuccessOutcome(run), SuccessText(run));
         run.AfterSave(() => S.Audit.Published(entry));
