@@ -31,6 +31,9 @@ internal static unsafe partial class Interop
     [LibraryImport(Lib)] internal static partial int virConnectDomainEventRegisterAny(ConnectHandle conn, IntPtr dom, int eventId,
         delegate* unmanaged[Cdecl]<IntPtr, IntPtr, int, int, IntPtr, int> cb, IntPtr opaque, IntPtr freecb);
     [LibraryImport(Lib)] internal static partial int virConnectDomainEventDeregisterAny(ConnectHandle conn, int callbackId);
+    [LibraryImport(Lib)] internal static partial int virConnectStoragePoolEventRegisterAny(ConnectHandle conn, IntPtr pool, int eventId,
+        delegate* unmanaged[Cdecl]<IntPtr, IntPtr, int, int, IntPtr, void> cb, IntPtr opaque, IntPtr freecb);
+    [LibraryImport(Lib)] internal static partial int virConnectStoragePoolEventDeregisterAny(ConnectHandle conn, int callbackId);
     [LibraryImport(Lib)] internal static partial int virConnectRegisterCloseCallback(ConnectHandle conn,
         delegate* unmanaged[Cdecl]<IntPtr, int, IntPtr, void> cb, IntPtr opaque, IntPtr freecb);
     [LibraryImport(Lib)] internal static partial int virConnectUnregisterCloseCallback(ConnectHandle conn, delegate* unmanaged[Cdecl]<IntPtr, int, IntPtr, void> cb);

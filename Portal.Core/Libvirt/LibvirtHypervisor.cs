@@ -22,10 +22,11 @@ public sealed unsafe partial class LibvirtHypervisor : IHypervisor, IDisposable
     private const uint SnapshotDeleteMetadataOnly = 2;
     // virDomainUndefineFlags: also drop snapshot metadata, else libvirt refuses a domain that has snapshots.
     private const uint UndefineSnapshotsMetadata = 2;
-    private const int LifecycleEventId = 0;
+    private const int LifecycleEventId = 0, PoolLifecycleEventId = 0;
 
     private readonly ConnectHandle _conn;
     private readonly int _callbackId;
+    private readonly int _poolCallbackId;
     private readonly TestNodeStore? _store;
     private readonly bool _closeCallback;
     private readonly string _openUri;
@@ -57,6 +58,10 @@ public sealed unsafe partial class LibvirtHypervisor : IHypervisor, IDisposable
             events.Free(); // refused: libvirt never took it
             LogNoEvents(_log, uri, LastError());
         }
+        // Pool events only forget what the portal knows of a pool (PoolChanged); without them nothing is kept.
+        var pools = GCHandle.Alloc(this);
+        _poolCallbackId = Interop.virConnectStoragePoolEventRegisterAny(conn, IntPtr.Zero, PoolLifecycleEventId, &OnPoolLifecycle, GCHandle.ToIntPtr(pools), (IntPtr)(delegate* unmanaged[Cdecl]<IntPtr, void>)&FreeHandle);
+        if (_poolCallbackId < 0) pools.Free();
         // The test driver lives in this process: nothing can close it from the other side, and it has neither call.
         if (IsTestDriver) return;
         // virConnectSetKeepAlive(interval, count): the client sends a keepalive every interval seconds and closes the
@@ -110,6 +115,7 @@ public sealed unsafe partial class LibvirtHypervisor : IHypervisor, IDisposable
     public void Dispose()
     {
         if (_callbackId >= 0) Interop.virConnectDomainEventDeregisterAny(_conn, _callbackId);
+        if (_poolCallbackId >= 0) Interop.virConnectStoragePoolEventDeregisterAny(_conn, _poolCallbackId);
         // Unregistered first: closing the connection ourselves would otherwise report reason CLIENT.
         if (_closeCallback) Interop.virConnectUnregisterCloseCallback(_conn, &OnClosed);
         _conn.Dispose();
@@ -147,6 +153,20 @@ public sealed unsafe partial class LibvirtHypervisor : IHypervisor, IDisposable
             Console.Error.WriteLine($"libvirt lifecycle handler failed: {ex}");
         }
         return 0;
+    }
+
+    /// <summary>A pool was defined, started, stopped or removed, by the portal or by any other client of the host.</summary>
+    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    private static void OnPoolLifecycle(IntPtr conn, IntPtr pool, int evt, int detail, IntPtr opaque)
+    {
+        try
+        {
+            if (GCHandle.FromIntPtr(opaque).Target is LibvirtHypervisor self) self.PoolChanged();
+        }
+        catch (Exception ex)
+        {
+            Console.Error.WriteLine($"libvirt pool event handler failed: {ex}");
+        }
     }
 
     [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
@@ -642,7 +662,7 @@ public sealed unsafe partial class LibvirtHypervisor : IHypervisor, IDisposable
     public Task<PoolInfo> CreatePoolAsync(string poolXml, bool overwrite, CancellationToken ct = default) => Long(() =>
     {
         const string op = "Creating the storage pool";
-        _poolDescriptions.Clear();
+        PoolChanged();
         using var p = Interop.virStoragePoolDefineXML(_conn, poolXml, 0);
         if (p.IsInvalid) throw new HypervisorException(op, LastError());
         var name = Interop.Borrowed(Interop.virStoragePoolGetName(p)) ?? "";
@@ -669,7 +689,7 @@ public sealed unsafe partial class LibvirtHypervisor : IHypervisor, IDisposable
 
     public Task RemovePoolAsync(string pool, CancellationToken ct = default) => Long(() =>
     {
-        _poolDescriptions.Clear();
+        PoolChanged();
         using (var p = Pool(pool, "Removing the storage pool"))
         {
             // Destroy only stops the pool (virStoragePoolDelete would delete it); undefine forgets it. No data goes.
@@ -735,17 +755,37 @@ public sealed unsafe partial class LibvirtHypervisor : IHypervisor, IDisposable
     /// <summary>
     /// Pools' descriptions by pool UUID: what a new volume's XML and path depend on (the pool's type, its directory, a
     /// disk pool's device) stays as long as the pool does, and reading it again was a round trip to libvirtd for each
-    /// volume a snapshot makes. Forgotten when the portal defines or removes a pool.
+    /// volume a snapshot makes. Forgotten at every pool lifecycle event (defined, started, stopped, removed: a pool
+    /// another client defines again under the same UUID with another directory is read again); kept only while
+    /// libvirt sends those events on this connection.
     /// </summary>
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, PoolDescription> _poolDescriptions = new();
+    private readonly Dictionary<string, PoolDescription> _poolDescriptions = [];
+    private readonly Lock _poolGate = new();
+    private long _poolGeneration;
+
+    private void PoolChanged()
+    {
+        lock (_poolGate)
+        {
+            _poolGeneration++;
+            _poolDescriptions.Clear();
+        }
+    }
 
     private PoolDescription KnownDescription(StoragePoolHandle p, string op)
     {
+        if (_poolCallbackId < 0) return Description(p, op);
         var buf = stackalloc byte[37];
         var uuid = Interop.virStoragePoolGetUUIDString(p, buf) == 0 ? new string((sbyte*)buf) : null;
-        if (uuid is not null && _poolDescriptions.TryGetValue(uuid, out var known)) return known;
+        long generation;
+        lock (_poolGate)
+        {
+            if (uuid is not null && _poolDescriptions.TryGetValue(uuid, out var known)) return known;
+            generation = _poolGeneration;
+        }
         var d = Description(p, op);
-        if (uuid is not null) _poolDescriptions[uuid] = d;
+        lock (_poolGate)
+            if (uuid is not null && generation == _poolGeneration) _poolDescriptions[uuid] = d; // no event while it was read
         return d;
     }
 

@@ -22,16 +22,18 @@ namespace Portal.Tests.Api;
 /// </summary>
 public sealed class ApiAtScaleTests(PortalApiFactory app) : IClassFixture<PortalApiFactory>
 {
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
     [Fact]
     public async Task VmResourceRows_OnDemoData_MatchThePagesRowsAndTheClusterAndHostTables()
     {
         var q = app.Services.GetRequiredService<PortalQueries>();
         var search = new CollectionSearch<Core.Vms.Vm>(SearchQuery.Parse(null), PortalSearches.Vms, CaseSensitive: true, Max: null).Validated();
 
-        var rows = await q.SearchVmsAsync(search);
-        var pages = (await q.VmsAsync()).ToDictionary(v => v.Id);
-        var clusters = (await q.ClustersAsync()).ToDictionary(c => c.Name);
-        var hosts = (await q.HostsAsync()).ToDictionary(h => h.Name);
+        var rows = await q.SearchVmsAsync(search, Ct);
+        var pages = (await q.VmsAsync(ct: Ct)).ToDictionary(v => v.Id);
+        var clusters = (await q.ClustersAsync(Ct)).ToDictionary(c => c.Name);
+        var hosts = (await q.HostsAsync(Ct)).ToDictionary(h => h.Name);
 
         Assert.Equal(7, rows.Count);
         Assert.Equal(pages.Values.Select(v => v.Name).Order(StringComparer.Ordinal), rows.Select(r => r.Name));
@@ -44,9 +46,9 @@ public sealed class ApiAtScaleTests(PortalApiFactory app) : IClassFixture<Portal
             Assert.NotNull(p.Host);
             Assert.Equal((hosts[p.Host].Id, hosts[p.Host].Uri), (r.HostId!.Value, r.HostUri!));
         }
-        var one = await q.VmResourceAsync(PortalApiFactory.LegacyErp);
+        var one = await q.VmResourceAsync(PortalApiFactory.LegacyErp, Ct);
         Assert.Equal(rows.Single(r => r.Id == PortalApiFactory.LegacyErp), one);
-        Assert.Null(await q.VmResourceAsync(Guid.NewGuid()));
+        Assert.Null(await q.VmResourceAsync(Guid.NewGuid(), Ct));
     }
 
     [Fact]
@@ -54,13 +56,13 @@ public sealed class ApiAtScaleTests(PortalApiFactory app) : IClassFixture<Portal
     {
         var q = app.Services.GetRequiredService<PortalQueries>();
         var search = new CollectionSearch<Core.Vms.Vm>(SearchQuery.Parse(null), PortalSearches.Vms, CaseSensitive: true, Max: null).Validated();
-        var rows = await q.SearchVmsAsync(search);
+        var rows = await q.SearchVmsAsync(search, Ct);
         var demo = await VmEndpoints.RepresentAsync(rows, new HashSet<string>(), q, app.Services.GetRequiredService<VmHardwareCache>(),
-            app.Services.GetRequiredService<InFlightSnapshots>(), default);
+            app.Services.GetRequiredService<InFlightSnapshots>(), Ct);
         var followed = await VmEndpoints.RepresentAsync(rows, new HashSet<string> { "snapshots", "cluster" }, q,
-            app.Services.GetRequiredService<VmHardwareCache>(), app.Services.GetRequiredService<InFlightSnapshots>(), default);
+            app.Services.GetRequiredService<VmHardwareCache>(), app.Services.GetRequiredService<InFlightSnapshots>(), Ct);
         var unsafeName = await VmEndpoints.RepresentAsync(rows.Take(1).ToList(), new HashSet<string>(), q,
-            app.Services.GetRequiredService<VmHardwareCache>(), app.Services.GetRequiredService<InFlightSnapshots>(), default);
+            app.Services.GetRequiredService<VmHardwareCache>(), app.Services.GetRequiredService<InFlightSnapshots>(), Ct);
         unsafeName[0].Name = "stored before the check \u0001 <&> \"quoted\"";
         // Many times the demo VMs: past the 32 KiB at which the streamed writer sends what it has.
         var many = Enumerable.Repeat(demo, 200).SelectMany(x => x).ToList();
@@ -72,7 +74,7 @@ public sealed class ApiAtScaleTests(PortalApiFactory app) : IClassFixture<Portal
             OvirtFormat.WriteXml(whole, list);
             using var streamed = new MemoryStream();
             var pipe = System.IO.Pipelines.PipeWriter.Create(streamed);
-            await OvirtFormat.WriteXmlCollectionAsync(pipe, list, default);
+            await OvirtFormat.WriteXmlCollectionAsync(pipe, list, Ct);
             await pipe.CompleteAsync();
             Assert.Equal(Encoding.UTF8.GetString(whole.ToArray()), Encoding.UTF8.GetString(streamed.ToArray()));
         }
@@ -98,7 +100,7 @@ public sealed class ApiAtScaleTests(PortalApiFactory app) : IClassFixture<Portal
         var expected = await scope.ServiceProvider.GetRequiredService<SignInManager<PortalUser>>()
             .CreateUserPrincipalAsync((await users.FindByNameAsync(user))!);
 
-        var (actual, refusal) = await app.Services.GetRequiredService<ApiTokens>().ValidateAsync(token);
+        var (actual, refusal) = await app.Services.GetRequiredService<ApiTokens>().ValidateAsync(token, Ct);
 
         Assert.Null(refusal);
         Assert.NotNull(actual);
@@ -114,9 +116,9 @@ public sealed class ApiAtScaleTests(PortalApiFactory app) : IClassFixture<Portal
     {
         var token = await app.TokenAsync(PortalApiFactory.HelpdeskUser + "@internal", PortalApiFactory.HelpdeskPassword);
         var tokens = app.Services.GetRequiredService<ApiTokens>();
-        Assert.True(await tokens.RevokeAsync(token));
+        Assert.True(await tokens.RevokeAsync(token, Ct));
 
-        var (principal, refusal) = await tokens.ValidateAsync(token);
+        var (principal, refusal) = await tokens.ValidateAsync(token, Ct);
 
         Assert.Null(principal);
         Assert.Equal(ApiTokens.Revoked, refusal);
@@ -128,19 +130,19 @@ public sealed class ApiAtScaleTests(PortalApiFactory app) : IClassFixture<Portal
         var clock = new ManualClock(DateTimeOffset.UtcNow);
         var cache = new VmHardwareCache(app.Services.GetRequiredService<IHypervisor>(), clock, NullLogger<VmHardwareCache>.Instance);
         var q = app.Services.GetRequiredService<PortalQueries>();
-        var vm = (await q.VmResourceAsync(PortalApiFactory.WebFrontend))!;
+        var vm = (await q.VmResourceAsync(PortalApiFactory.WebFrontend, Ct))!;
 
-        var first = (await cache.GetAllAsync([vm], default))[vm.Id];
-        Assert.Same(first, (await cache.GetAllAsync([vm], default))[vm.Id]);
+        var first = (await cache.GetAllAsync([vm], Ct))[vm.Id];
+        Assert.Same(first, (await cache.GetAllAsync([vm], Ct))[vm.Id]);
 
         clock.Advance(TimeSpan.FromMinutes(2));
-        Assert.Same(first, (await cache.GetAllAsync([vm], default))[vm.Id]);
+        Assert.Same(first, (await cache.GetAllAsync([vm], Ct))[vm.Id]);
 
         // The background read replaces the entry with an equal one read anew (the domain did not change).
         var deadline = DateTime.UtcNow.AddSeconds(30);
         VmHardware again;
-        while (ReferenceEquals(again = (await cache.GetAllAsync([vm], default))[vm.Id], first) && DateTime.UtcNow < deadline)
-            await Task.Delay(5);
+        while (ReferenceEquals(again = (await cache.GetAllAsync([vm], Ct))[vm.Id], first) && DateTime.UtcNow < deadline)
+            await Task.Delay(5, Ct);
         Assert.NotSame(first, again);
         Assert.Equal(first.DisplayType, again.DisplayType);
         Assert.Equal(first.BootDevices, again.BootDevices);

@@ -237,6 +237,36 @@ public sealed class LibvirtHypervisorTests : IDisposable
     }
 
     [Fact]
+    public async Task CreateVolume_PoolDefinedAgainByAnotherClient_IsMadeWhereThePoolNowIs()
+    {
+        // test:///default is one host for every connection in the process, so "other" is another client of it.
+        using var portal = LibvirtHypervisor.Open("test:///default", NullLogger.Instance);
+        using var other = LibvirtHypervisor.Open("test:///default", NullLogger.Instance);
+        var name = "moved-" + Guid.NewGuid().ToString("N")[..8];
+        var uuid = Guid.NewGuid();
+        string Xml(string dir) => $"<pool type='dir'><name>{name}</name><uuid>{uuid}</uuid><target><path>{dir}</path></target></pool>";
+        await portal.CreatePoolAsync(Xml("/srv/first"), overwrite: false, Ct);
+        try
+        {
+            Assert.Equal("/srv/first/v0", (await portal.CreateVolumeAsync(name, "v0", 1 << 20, preallocate: false, Ct)).Path);
+
+            await other.RemovePoolAsync(name, Ct);
+            await other.CreatePoolAsync(Xml("/srv/second"), overwrite: false, Ct);
+
+            // The other client's events reach the portal's connection on libvirt's event thread, a moment later.
+            var n = 0;
+            var made = await Wait.UntilAsync(() => portal.CreateVolumeAsync(name, $"v{++n}", 1 << 20, preallocate: false, Ct),
+                v => !v.Path.StartsWith("/srv/first/", StringComparison.Ordinal), "the portal makes volumes where the pool now is");
+            Assert.Equal($"/srv/second/{made.Name}", made.Path);
+            Assert.Equal(made.Path, await other.FindVolumePathAsync(name, made.Name, Ct));
+        }
+        finally
+        {
+            await portal.RemovePoolAsync(name, Ct);
+        }
+    }
+
+    [Fact]
     public async Task GetPool_UnknownPool_ThrowsWithLibvirtsMessage()
     {
         var ex = await Assert.ThrowsAsync<HypervisorException>(() => _hv.GetPoolAsync("no-such-pool", Ct));
