@@ -668,9 +668,11 @@ public sealed unsafe partial class LibvirtHypervisor : IHypervisor, IDisposable
         var name = Interop.Borrowed(Interop.virStoragePoolGetName(p)) ?? "";
         try
         {
-            // The test driver accepts no build flags; it has no devices to protect either.
-            var flags = IsTestDriver ? 0 : overwrite ? PoolBuildOverwrite : PoolBuildNoOverwrite;
-            if (PoolDescription.Parse(poolXml) is { Type: not "logical" } or { Devices.Count: > 0 })
+            // The flags are about devices: with either, libvirt formats the pool's source ("No source device specified
+            // when formatting pool" for a directory). The test driver accepts none; it has no devices to protect either.
+            var described = PoolDescription.Parse(poolXml);
+            var flags = IsTestDriver || described.Devices.Count == 0 ? 0 : overwrite ? PoolBuildOverwrite : PoolBuildNoOverwrite;
+            if (described is { Type: not "logical" } or { Devices.Count: > 0 })
                 Check(Interop.virStoragePoolBuild(p, flags), op); // a logical pool without devices names a volume group that exists
             Check(Interop.virStoragePoolCreate(p, 0), op);
             Check(Interop.virStoragePoolSetAutostart(p, 1), op);

@@ -158,7 +158,14 @@ public sealed class RealHostSteps(IPage page, PortalDatabase db)
     }
 
     /// <summary>Adds a Block data domain on <paramref name="device"/> (a new disk pool) through the Add storage domain dialog.</summary>
-    public async Task AddBlockDomainAsync(string name, string device)
+    public Task AddBlockDomainAsync(string name, string device) =>
+        AddDomainAsync(name, "Block: a partitioned device (disk pool)", device, "Data · Block");
+
+    /// <summary>Adds a File data domain in <paramref name="directory"/> (a new directory pool) through the Add storage domain dialog.</summary>
+    public Task AddFileDomainAsync(string name, string directory) =>
+        AddDomainAsync(name, "File: a new directory pool", directory, "Data · File");
+
+    private async Task AddDomainAsync(string name, string kind, string location, string type)
     {
         var storage = await OpenStorageAsync();
         var audit = await db.AuditMarkAsync();
@@ -166,13 +173,13 @@ public sealed class RealHostSteps(IPage page, PortalDatabase db)
         var dialog = new AddStorageDomainDialog(page);
         await dialog.Name.FillAsync(name);
         await dialog.Kind.ClickAsync();
-        await dialog.Option("Block: a partitioned device (disk pool)").ClickAsync();
-        await dialog.Device.FillAsync(device);
+        await dialog.Option(kind).ClickAsync();
+        await (kind.StartsWith("Block", StringComparison.Ordinal) ? dialog.Device : dialog.Directory).FillAsync(location);
         await dialog.Add.ClickAsync();
-        await Expect(dialog.Dialog).ToBeHiddenAsync(new() { Timeout = SlowMs });
-        await Expect(storage.Type(name)).ToHaveTextAsync("Data · Block");
         var entry = (await db.WaitForAuditAsync(audit)).Single();
         Assert.True(entry.Outcome == AuditOutcome.Success, entry.Message);
+        await Expect(dialog.Dialog).ToBeHiddenAsync(new() { Timeout = SlowMs });
+        await Expect(storage.Type(name)).ToHaveTextAsync(type);
     }
 
     /// <summary>Runs the VM and returns what its console printed after that, and the status sequence it went through.</summary>
