@@ -1,6 +1,8 @@
 using System.Text.RegularExpressions;
 using Microsoft.EntityFrameworkCore;
 using Portal.Core.Commands;
+using Portal.Core.Hypervisor;
+using Portal.Core.ImportExport;
 using Portal.Core.Snapshots;
 
 namespace Portal.Core.Vms;
@@ -8,10 +10,13 @@ namespace Portal.Core.Vms;
 public sealed record CloneVmFromSnapshotRequest(Guid VmId, Guid SnapshotId, string NewName) : IVmRequest;
 
 /// <summary>
-/// Makes a new VM from a snapshot's configuration. The clone never has memory: a snapshot's memory belongs to
+/// Makes a new VM from a snapshot's configuration, on copies of the snapshot's disk images. The clone never has memory: a snapshot's memory belongs to
 /// the VM it was taken of, so it is discarded with a warning.
 /// </summary>
-/// <remarks>Journal steps: <c>defining</c> (the new domain, with how to remove it), then the commit that records the new VM.</remarks>
+/// <remarks>
+/// Journal steps: <c>copying-disk</c> (each disk's copy, with how to delete it, before it is made), <c>defining</c>
+/// (the new domain, with how to remove it), then the commit that records the new VM.
+/// </remarks>
 public sealed partial class CloneVmFromSnapshotCommand(CommandServices s) : VmCommand<CloneVmFromSnapshotRequest>(s), ISnapshotCommand
 {
     public override string Operation => "Clone VM from snapshot";
@@ -47,7 +52,21 @@ public sealed partial class CloneVmFromSnapshotCommand(CommandServices s) : VmCo
         // Hold the new VM until its row is saved: the inventory sees the domain appear and would add it first.
         using var making = S.Locks.TryAcquire(id, Operation, out _);
         if (source.HasMemory) run.Warnings.Add(MemoryDiscardedWarning);
-        var xml = DomainXml.AsNewDomain(source.ConfigurationXml, run.Request.NewName, id);
+        // The clone's own disks: a self-contained qcow2 copy of each image the snapshot left (libvirt converts its whole
+        // backing chain), in that image's pool. On the snapshot's own images the clone would write into what the source
+        // VM's later disks are overlays of (and QEMU refuses to start it while the source runs: "Failed to get write
+        // lock"). The test driver has no disk images.
+        var images = await S.Hypervisor.GetDiskImagesAsync(source.ConfigurationXml, ct);
+        var copies = new Dictionary<string, string>();
+        foreach (var d in images)
+        {
+            var copyName = $"{run.Request.NewName}-{d.Target}-{id:N}.qcow2";
+            await run.WillAsync("copying-disk", new DeleteVolumeStep(d.Pool, copyName), ct);
+            copies[d.Target] = (await S.Hypervisor.CopyVolumeAsync(d.Pool, d.Volume, d.Pool, copyName, 0, VolumeFormat.Qcow2, ct)).Path;
+            S.Notifier.Publish(new OperationProgress(run.Vm.Id, Operation, copies.Count / (images.Count + 1.0), false));
+        }
+        var configuration = copies.Count == 0 ? source.ConfigurationXml : DiskSources.Retarget(source.ConfigurationXml, copies);
+        var xml = DomainXml.AsNewDomain(configuration, run.Request.NewName, id);
         // On the source VM's host, where its disks are.
         if (run.Vm.HostId is { } host) S.Hosts.Place(id, host);
         await run.WillAsync("defining", new UndefineDomainStep(id), ct);

@@ -36,10 +36,6 @@ public static class DomainXml
     public static string? MetadataValue(XDocument d, string name) =>
         d.Root?.Element("metadata")?.Element(PortalNs + "vm")?.Element(PortalNs + name)?.Value;
 
-    /// <summary>
-    /// Devices whose state cannot be saved with the memory: host devices (PCI/SCSI passthrough), NVDIMM, TPM.
-    /// Returns their names, empty when there are none.
-    /// </summary>
     /// <summary>The file every file-backed disk of the configuration writes to.</summary>
     public static IEnumerable<string> DiskFiles(string configurationXml) =>
         string.IsNullOrWhiteSpace(configurationXml) ? []
@@ -47,6 +43,10 @@ public static class DomainXml
                   .Where(d => (string?)d.Attribute("device") is null or "disk")
                   .Select(d => (string?)d.Element("source")?.Attribute("file")).OfType<string>() ?? [];
 
+    /// <summary>
+    /// Devices whose state cannot be saved with the memory: host devices (PCI/SCSI passthrough), NVDIMM, TPM.
+    /// Returns their names, empty when there are none.
+    /// </summary>
     public static IReadOnlyList<string> UnsavableDevices(XDocument d)
     {
         var devices = d.Root?.Element("devices");
@@ -58,16 +58,35 @@ public static class DomainXml
         return found;
     }
 
-    /// <summary>The same configuration under a new name and id: for a clone.</summary>
+    /// <summary>
+    /// The same configuration under a new name and id: for a clone. MAC addresses go (libvirt gives new ones), and so
+    /// do the files a character device (a serial port, a console) writes its output or log to: each gets a file of
+    /// the clone's own beside it, named after the clone, or the two VMs would write into one.
+    /// </summary>
     public static string AsNewDomain(string xml, string name, Guid id)
     {
         var d = Parse(xml);
         var root = d.Root!;
+        var oldName = (string?)root.Element("name") ?? "";
         root.Attribute("id")?.Remove();
         root.SetElementValue("name", name);
         root.SetElementValue("uuid", id.ToString());
         // Hardware addresses that must be unique per VM.
         foreach (var mac in root.Descendants("mac").ToList()) mac.Remove();
+        foreach (var device in root.Element("devices")?.Elements().Where(e => e.Name.LocalName is "serial" or "console" or "parallel" or "channel") ?? [])
+        {
+            if (device.Element("log")?.Attribute("file") is { } log) log.Value = OwnFile(log.Value, oldName, name);
+            if ((string?)device.Attribute("type") == "file" && device.Element("source")?.Attribute("path") is { } path) path.Value = OwnFile(path.Value, oldName, name);
+        }
         return d.ToString(SaveOptions.DisableFormatting);
+    }
+
+    /// <summary>/logs/web.log for web-copy → /logs/web-copy.log; /logs/serial0.log → /logs/serial0-web-copy.log.</summary>
+    private static string OwnFile(string file, string oldName, string newName)
+    {
+        var dir = Path.GetDirectoryName(file) ?? "";
+        var stem = Path.GetFileNameWithoutExtension(file);
+        var own = stem == oldName ? newName : $"{stem}-{newName}";
+        return Path.Combine(dir, own + Path.GetExtension(file));
     }
 }

@@ -98,3 +98,31 @@ public sealed class CloneVmFromSnapshotCommandTests : PortalTest
         Assert.Equal((ResultKind.Conflict, "Cannot clone from it: 'Active VM' is not a regular snapshot."), (result.Kind, result.Message));
     }
 }
+
+public sealed class AsNewDomainTests
+{
+    private const string Source = """
+        <domain type='qemu' id='4'><name>tiny</name><uuid>7e1a0000-0000-4000-8000-000000000001</uuid><devices>
+          <disk type='file' device='disk'><source file='/data/tiny.qcow2'/><target dev='vda'/></disk>
+          <interface type='network'><mac address='52:54:00:12:34:56'/><source network='default'/></interface>
+          <serial type='pty'><log file='/var/log/guests/tiny.log' append='on'/><target port='0'/></serial>
+          <serial type='file'><source path='/var/log/guests/serial1.out'/><target port='1'/></serial>
+          <console type='pty'><target type='serial' port='0'/></console>
+        </devices></domain>
+        """;
+
+    [Fact]
+    public void AsNewDomain_CharacterDeviceFiles_BecomeTheClonesOwnAndTheRestStays()
+    {
+        var id = Guid.NewGuid();
+
+        var clone = DomainXml.Parse(DomainXml.AsNewDomain(Source, "tiny-copy", id)).Root!;
+
+        Assert.Equal(("tiny-copy", id.ToString(), (string?)null), ((string?)clone.Element("name"), (string?)clone.Element("uuid"), (string?)clone.Attribute("id")));
+        Assert.Empty(clone.Descendants("mac"));
+        var serials = clone.Element("devices")!.Elements("serial").ToList();
+        Assert.Equal("/var/log/guests/tiny-copy.log", (string?)serials[0].Element("log")!.Attribute("file"));
+        Assert.Equal("/var/log/guests/serial1-tiny-copy.out", (string?)serials[1].Element("source")!.Attribute("path"));
+        Assert.Equal("/data/tiny.qcow2", DomainXml.DiskFiles(clone.Document!.ToString()).Single()); // the command gives it its copies
+    }
+}
