@@ -28,3 +28,12 @@ public sealed class ConfirmDialog(IPage page, string title)
     public ILocator Message => Dialog.GetByTestId("confirm-message");
     public ILocator Confirm => Dialog.GetByTestId("confirm-ok");
 }
+
+/// <summary>Clone VM from snapshot: the new VM's name, and the warning that the snapshot's memory stays behind.</summary>
+public sealed class CloneVmDialog(IPage page)
+{
+    public ILocator Dialog => page.GetByRole(AriaRole.Dialog, new() { Name = "Clone VM from snapshot" });
+    public ILocator Name => Dialog.GetByRole(AriaRole.Textbox, new() { Name = "Name of the new VM" });
+    public ILocator MemoryWarning => Dialog.GetByTestId("clone-memory-warning");
+    public ILocator Clone => Dialog.GetByTestId("clone-vm-ok");
+}
