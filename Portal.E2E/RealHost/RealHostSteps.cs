@@ -100,6 +100,29 @@ public sealed class RealHostSteps(IPage page, PortalDatabase db)
         await Expect(page.GetByTestId("vm-locked-by")).ToHaveCountAsync(0, new() { Timeout = SlowMs });
     }
 
+    /// <summary>Undoes the preview (the VM Down) and waits until the VM is out of it, unlocked.</summary>
+    public async Task UndoAsync(string vm)
+    {
+        var audit = await db.AuditMarkAsync();
+        await page.GetByRole(AriaRole.Tab, new() { Name = "Snapshots" }).ClickAsync();
+        await page.GetByTestId("snapshot-undo").ClickAsync();
+        await Expect(page.GetByTestId("vm-in-preview")).ToHaveCountAsync(0, new() { Timeout = SlowMs });
+        await Expect(page.GetByTestId("vm-locked-by")).ToHaveCountAsync(0, new() { Timeout = SlowMs });
+        await WaitForAuditAsync(audit, vm, "Undo preview");
+    }
+
+    /// <summary>Removes a snapshot (the VM Down) through its row's Remove and the confirmation; waits for its audit entry.</summary>
+    public async Task<AuditEntry> RemoveSnapshotAsync(string vm, Guid snapshotId)
+    {
+        var audit = await db.AuditMarkAsync();
+        await page.GetByRole(AriaRole.Tab, new() { Name = "Snapshots" }).ClickAsync();
+        var confirm = new ConfirmDialog(page, "Remove snapshot");
+        await DialogOpener.OpenAsync(page.GetByTestId($"snapshot-{snapshotId}-remove"), confirm.Dialog);
+        await DialogOpener.ConfirmAsync(confirm.Confirm, confirm.Dialog);
+        await Expect(page.GetByTestId($"snapshot-{snapshotId}-remove")).ToHaveCountAsync(0, new() { Timeout = SlowMs });
+        return await WaitForAuditAsync(audit, vm, "Remove snapshot");
+    }
+
     public async Task SetStatelessAsync(string vm, bool stateless)
     {
         await page.GetByRole(AriaRole.Tab, new() { Name = "General" }).ClickAsync();
