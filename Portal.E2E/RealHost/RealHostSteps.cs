@@ -81,6 +81,43 @@ public sealed class RealHostSteps(IPage page, PortalDatabase db)
         return snapshot.Id;
     }
 
+    /// <summary>Takes a snapshot without memory (Save Memory cleared) and waits until it is Ok.</summary>
+    public async Task<Guid> CreateDiskSnapshotAsync(string vm, string description)
+    {
+        await page.GetByRole(AriaRole.Tab, new() { Name = "Snapshots" }).ClickAsync();
+        await page.GetByTestId("snapshot-create").ClickAsync();
+        var dialog = new CreateSnapshotDialog(page);
+        await dialog.Description.FillAsync(description);
+        await Checkbox.SetAsync(dialog.SaveMemory, false);
+        await dialog.Create.ClickAsync();
+        var snapshot = await Poll.UntilAsync(async () => (await db.SnapshotsAsync(vm)).FirstOrDefault(s => s.Description == description && s.Status == SnapshotStatus.Ok),
+            s => s is not null, "the snapshot to be Ok", Slow);
+        Assert.Null(snapshot!.MemoryVolumeId);
+        await Expect(page.GetByTestId($"snapshot-{snapshot.Id}-memory")).ToHaveAttributeAsync("data-has-memory", "false");
+        return snapshot.Id;
+    }
+
+    /// <summary>Previews a snapshot without memory: no Restore Memory popup.</summary>
+    public async Task PreviewWithoutMemoryAsync(Guid snapshotId)
+    {
+        await page.GetByRole(AriaRole.Tab, new() { Name = "Snapshots" }).ClickAsync();
+        await page.GetByTestId($"snapshot-{snapshotId}-preview").ClickAsync();
+        await Expect(page.GetByTestId("vm-in-preview")).ToBeVisibleAsync(new() { Timeout = SlowMs });
+        await Expect(page.GetByTestId("vm-locked-by")).ToHaveCountAsync(0, new() { Timeout = SlowMs });
+    }
+
+    /// <summary>Commits the snapshot in preview, through the confirmation; waits for its audit entry.</summary>
+    public async Task CommitAsync(string vm)
+    {
+        var audit = await db.AuditMarkAsync();
+        await page.GetByRole(AriaRole.Tab, new() { Name = "Snapshots" }).ClickAsync();
+        var confirm = new ConfirmDialog(page, "Commit snapshot");
+        await DialogOpener.OpenAsync(page.GetByTestId("snapshot-commit"), confirm.Dialog);
+        await DialogOpener.ConfirmAsync(confirm.Confirm, confirm.Dialog);
+        await Expect(page.GetByTestId("vm-in-preview")).ToHaveCountAsync(0, new() { Timeout = SlowMs });
+        await WaitForAuditAsync(audit, vm, "Commit snapshot");
+    }
+
     public async Task StopAsync(string vm)
     {
         await page.GetByRole(AriaRole.Button, new() { Name = $"Stop {vm}", Exact = true }).ClickAsync();

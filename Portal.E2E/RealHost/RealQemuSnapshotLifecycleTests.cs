@@ -5,12 +5,13 @@ using Portal.E2E.Infrastructure;
 namespace Portal.E2E.RealHost;
 
 /// <summary>
-/// Undo preview and Remove snapshot on a real QEMU guest, which the seed cases leave to the embedded host: undo defines
-/// the VM as it was before the preview and deletes the disk overlays only the preview used; removal deletes the
-/// snapshot's memory volume and any overlay no remaining configuration needs. Each must leave a VM that still runs.
+/// What the real-host seed cases leave to the embedded host, on a real QEMU guest: undo preview (the VM as it was
+/// before the preview, the overlays only the preview used deleted), Remove snapshot (its memory volume deleted, any
+/// overlay no remaining configuration needs), and a snapshot without memory of a running guest (libvirt's live
+/// external disk snapshot), previewed and committed. Each must leave a VM that still runs.
 /// </summary>
 [Trait("Category", "RealHost")]
-public sealed class RealQemuUndoRemoveTests(RealHostFixture portal) : PortalTest(portal), IClassFixture<RealHostFixture>
+public sealed class RealQemuSnapshotLifecycleTests(RealHostFixture portal) : PortalTest(portal), IClassFixture<RealHostFixture>
 {
     [Fact(Timeout = RealHostSteps.TestTimeoutMs)]
     public async Task PreviewWithMemory_UndoThenRemove_TheGuestBootsFreshEachTimeAndTheMemoryVolumeGoes()
@@ -46,6 +47,36 @@ public sealed class RealQemuUndoRemoveTests(RealHostFixture portal) : PortalTest
         Assert.All(DiskChain(vm), f => Assert.True(File.Exists(f), $"{f}, on the VM's disk chain, stays"));
         var again = await steps.RunAndReadNewOutputAsync(vm);
         Assert.Equal([VmStatus.PoweringUp, VmStatus.Up], again.Statuses);
+        await steps.StopAsync(vm);
+    }
+
+    [Fact(Timeout = RealHostSteps.TestTimeoutMs)]
+    public async Task SnapshotWithoutMemoryOfARunningGuest_PreviewedThenCommitted_BootsFreshOnItsDisk()
+    {
+        const string vm = "tiny";
+        await SignInAsync();
+        var steps = new RealHostSteps(Page, Db);
+        await steps.OpenVmAsync(vm);
+        await steps.RunAndWaitForCountersAsync(vm, atLeast: 2);
+        var running = DiskChain(vm);
+        var snapshot = await steps.CreateDiskSnapshotAsync(vm, "disks only");
+
+        // A live external disk snapshot: the running guest moved onto a new overlay of the image it used.
+        await Expect(Page.GetByTestId("vm-status")).ToHaveAttributeAsync("data-status", "Up");
+        var after = DiskChain(vm);
+        Assert.Equal(running, after.Skip(1));
+        await steps.StopAsync(vm);
+
+        await steps.PreviewWithoutMemoryAsync(snapshot);
+        var previewed = await steps.RunAndReadNewOutputAsync(vm);
+        Assert.Equal([VmStatus.PoweringUp, VmStatus.Up], previewed.Statuses);
+        Assert.Equal(running, DiskChain(vm).Skip(1)); // on a fresh overlay of the snapshot's image
+        await steps.StopAsync(vm);
+
+        await steps.CommitAsync(vm);
+        var committed = await steps.RunAndReadNewOutputAsync(vm);
+        Assert.Equal([VmStatus.PoweringUp, VmStatus.Up], committed.Statuses);
+        Assert.Equal(running, DiskChain(vm).Skip(1));
         await steps.StopAsync(vm);
     }
 
