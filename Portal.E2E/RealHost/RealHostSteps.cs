@@ -191,7 +191,7 @@ public sealed class RealHostSteps(IPage page, PortalDatabase db)
     }
 
     /// <summary>Imports the exported VM from the Storage page into <paramref name="targetDomain"/>; returns its id once its page shows.</summary>
-    public async Task<(Guid Id, AuditEntry Audit)> ImportAsync(string vm, string exportDomain, string targetDomain)
+    public async Task<(Guid Id, AuditEntry Audit)> ImportAsync(string vm, string exportDomain, string targetDomain, string? asCloneNamed = null)
     {
         var storage = await OpenStorageAsync();
         await Expect(storage.ExportedRow(exportDomain, vm)).ToBeVisibleAsync();
@@ -203,11 +203,16 @@ public sealed class RealHostSteps(IPage page, PortalDatabase db)
         await dialog.Target.ClickAsync();
         await page.GetByRole(AriaRole.Option).Filter(new() { HasText = $"{targetDomain} · " }).ClickAsync();
         await Expect(dialog.Target).ToContainTextAsync($"{targetDomain} · ");
+        if (asCloneNamed is not null)
+        {
+            await Checkbox.SetAsync(dialog.AsClone, true);
+            await dialog.Name.FillAsync(asCloneNamed);
+        }
         await dialog.Import.ClickAsync();
         await Expect(dialog.Dialog).ToBeHiddenAsync(new() { Timeout = SlowMs });
         await Expect(page).ToHaveURLAsync(new Regex("/vms/[0-9a-f-]{36}$"));
-        await Expect(new VmDetailsPage(page).Name).ToHaveTextAsync(vm);
-        return (Guid.Parse(page.Url[^36..]), await WaitForAuditAsync(audit, vm, "Import VM"));
+        await Expect(new VmDetailsPage(page).Name).ToHaveTextAsync(asCloneNamed ?? vm);
+        return (Guid.Parse(page.Url[^36..]), await WaitForAuditAsync(audit, asCloneNamed ?? vm, "Import VM"));
     }
 
     /// <summary>Clones the open VM's snapshot into <paramref name="name"/> (its memory left behind); returns the clone's id once its page shows.</summary>
