@@ -20,8 +20,9 @@ public sealed unsafe partial class LibvirtHypervisor : IHypervisor, IDisposable
     private const uint RestorePaused = 4;
     // virDomainSnapshotDeleteFlags: METADATA_ONLY keeps files; memory volumes are the portal's to remove.
     private const uint SnapshotDeleteMetadataOnly = 2;
-    // virDomainUndefineFlags: also drop snapshot metadata, else libvirt refuses a domain that has snapshots.
-    private const uint UndefineSnapshotsMetadata = 2;
+    // virDomainUndefineFlags: also drop snapshot metadata, else libvirt refuses a domain that has snapshots; and its UEFI
+    // variables' file, else libvirt refuses a UEFI domain that has run ("cannot undefine domain with nvram").
+    private const uint UndefineSnapshotsMetadata = 2, UndefineNvram = 4;
     private const int LifecycleEventId = 0, PoolLifecycleEventId = 0;
 
     private readonly ConnectHandle _conn;
@@ -332,7 +333,7 @@ public sealed unsafe partial class LibvirtHypervisor : IHypervisor, IDisposable
     public Task UndefineDomainAsync(Guid id, CancellationToken ct = default) => Long(() =>
     {
         using (var d = Domain(id, "Removing the VM"))
-            Check(Interop.virDomainUndefineFlags(d, UndefineSnapshotsMetadata), "Removing the VM");
+            Check(Interop.virDomainUndefineFlags(d, UndefineSnapshotsMetadata | (IsTestDriver ? 0 : UndefineNvram)), "Removing the VM"); // the test driver has no NVRAM flag
         Persist(id);
     }, ct);
 

@@ -60,8 +60,8 @@ public static class DomainXml
 
     /// <summary>
     /// The same configuration under a new name and id: for a clone. MAC addresses go (libvirt gives new ones), and so
-    /// do the files a character device (a serial port, a console) writes its output or log to: each gets a file of
-    /// the clone's own beside it, named after the clone, or the two VMs would write into one.
+    /// do the UEFI variables' file and the files a character device (a serial port, a console) writes its output or
+    /// log to: each gets a file of the clone's own, named after the clone, or the two VMs would write into one.
     /// </summary>
     public static string AsNewDomain(string xml, string name, Guid id)
     {
@@ -73,6 +73,8 @@ public static class DomainXml
         root.SetElementValue("uuid", id.ToString());
         // Hardware addresses that must be unique per VM.
         foreach (var mac in root.Descendants("mac").ToList()) mac.Remove();
+        // UEFI variables: without a path of its own, libvirt gives the clone one named after it, filled from the template.
+        if (root.Element("os")?.Element("nvram") is { } nvram) nvram.ReplaceWith(new XElement("nvram", nvram.Attributes()));
         foreach (var device in root.Element("devices")?.Elements().Where(e => e.Name.LocalName is "serial" or "console" or "parallel" or "channel") ?? [])
         {
             if (device.Element("log")?.Attribute("file") is { } log) log.Value = OwnFile(log.Value, oldName, name);

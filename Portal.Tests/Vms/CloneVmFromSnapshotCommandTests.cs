@@ -102,7 +102,9 @@ public sealed class CloneVmFromSnapshotCommandTests : PortalTest
 public sealed class AsNewDomainTests
 {
     private const string Source = """
-        <domain type='qemu' id='4'><name>tiny</name><uuid>7e1a0000-0000-4000-8000-000000000001</uuid><devices>
+        <domain type='qemu' id='4'><name>tiny</name><uuid>7e1a0000-0000-4000-8000-000000000001</uuid>
+        <os><type arch='x86_64' machine='q35'>hvm</type><loader readonly='yes' type='pflash'>/usr/share/OVMF/OVMF_CODE_4M.fd</loader>
+          <nvram template='/usr/share/OVMF/OVMF_VARS_4M.fd'>/var/lib/libvirt/qemu/nvram/tiny_VARS.fd</nvram></os><devices>
           <disk type='file' device='disk'><source file='/data/tiny.qcow2'/><target dev='vda'/></disk>
           <interface type='network'><mac address='52:54:00:12:34:56'/><source network='default'/></interface>
           <serial type='pty'><log file='/var/log/guests/tiny.log' append='on'/><target port='0'/></serial>
@@ -123,6 +125,9 @@ public sealed class AsNewDomainTests
         var serials = clone.Element("devices")!.Elements("serial").ToList();
         Assert.Equal("/var/log/guests/tiny-copy.log", (string?)serials[0].Element("log")!.Attribute("file"));
         Assert.Equal("/var/log/guests/serial1-tiny-copy.out", (string?)serials[1].Element("source")!.Attribute("path"));
+        var nvram = clone.Element("os")!.Element("nvram")!;
+        Assert.Equal(("/usr/share/OVMF/OVMF_VARS_4M.fd", true), ((string?)nvram.Attribute("template"), nvram.IsEmpty)); // libvirt names the clone's own
+        Assert.Equal("/usr/share/OVMF/OVMF_CODE_4M.fd", clone.Element("os")!.Element("loader")!.Value);
         Assert.Equal("/data/tiny.qcow2", DomainXml.DiskFiles(clone.Document!.ToString()).Single()); // the command gives it its copies
     }
 }
