@@ -6,7 +6,7 @@ ROOT=${1:-/var/lib/portal-real}
 V="virsh -q -c qemu:///system"
 for dom in $($V list --all --name); do
   $V destroy "$dom" >/dev/null 2>&1 || true
-  $V undefine "$dom" --snapshots-metadata >/dev/null 2>&1 || $V undefine "$dom" >/dev/null 2>&1 || true
+  $V undefine "$dom" --snapshots-metadata --nvram >/dev/null 2>&1 || $V undefine "$dom" >/dev/null 2>&1 || true
 done
 rm -f "$ROOT/small/filler"
 for pool in portal-data portal-export portal-small; do

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Prepares this machine as a real libvirt/QEMU host for the portal: packages, libvirtd started by hand, the tiny
-# busybox guest, two directory pools (portal-data, portal-export) and fresh guests (reset-guests.sh).
+# busybox guest, two directory pools (portal-data, portal-export) and fresh guests (reset-guests.sh). ovmf is the
+# UEFI firmware RealQemuUefiTests boots.
 # Usage: setup.sh [ROOT]   (ROOT defaults to /var/lib/portal-real; the daemon's run files go to ROOT/run)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 ROOT=${1:-/var/lib/portal-real}
 source "$here/../common.sh"
-need_apt libvirt-daemon libvirt-daemon-driver-qemu libvirt-daemon-system qemu-system-x86 qemu-utils libvirt-clients cpio parted
+need_apt libvirt-daemon libvirt-daemon-driver-qemu libvirt-daemon-system qemu-system-x86 qemu-utils libvirt-clients cpio parted ovmf
 mkdir -p "$ROOT"/{data,export,console,guest,run}
 # QEMU runs as libvirt-qemu: it may traverse ROOT (711) but list nothing; dumps inside are 0600.
 chmod 711 "$ROOT"
