@@ -67,9 +67,14 @@ public sealed partial class CreateSnapshotCommand(CommandServices s, ILogger<Cre
     protected override IEnumerable<Refusal?> Validate(Run run)
     {
         yield return Rules.Description(run.Request.Description);
+        var configuration = DomainXml.Parse(run.Active.ConfigurationXml);
+        var disks = DomainXml.UnsnapshottableDisks(configuration);
+        yield return disks.Count == 0 ? null
+            : new Refusal($"A snapshot cannot take in disk {string.Join(", ", disks)}: the portal snapshots disks that are image files. " +
+                          "Mark the disk snapshot='no' in the VM's definition to leave it out, or make it an image file.");
         if (MemoryDecision(run.Vm, run.Status, run.Request.SaveMemory).Save)
         {
-            var devices = DomainXml.UnsavableDevices(DomainXml.Parse(run.Active.ConfigurationXml));
+            var devices = DomainXml.UnsavableDevices(configuration);
             yield return devices.Count == 0 ? null
                 : new Refusal($"Memory cannot be saved for a VM with {string.Join(", ", devices)}. Take the snapshot without memory.");
         }

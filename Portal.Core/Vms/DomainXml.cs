@@ -44,6 +44,28 @@ public static class DomainXml
                   .Select(d => (string?)d.Element("source")?.Attribute("file")).OfType<string>() ?? [];
 
     /// <summary>
+    /// The disks a snapshot cannot take in, described ("vdb (block device /dev/sdb)"): a snapshot moves each disk onto a
+    /// new qcow2 file over the image it leaves, so a disk must be an image file. A read-only disk (a CD-ROM, a floppy,
+    /// &lt;readonly/&gt;) is left as it is, and so is one its definition keeps out of snapshots (snapshot='no').
+    /// </summary>
+    public static IReadOnlyList<string> UnsnapshottableDisks(XDocument d) =>
+        d.Root?.Element("devices")?.Elements("disk")
+            .Where(x => (string?)x.Attribute("device") is null or "disk" or "lun" && x.Element("readonly") is null && (string?)x.Attribute("snapshot") != "no")
+            .Where(x => (string?)x.Attribute("type") is not (null or "file") || x.Element("source")?.Attribute("file") is null && x.Element("source") is not null)
+            .Select(x =>
+            {
+                var source = x.Element("source");
+                var what = (string?)x.Attribute("type") switch
+                {
+                    "block" => $"block device {(string?)source?.Attribute("dev")}",
+                    "network" => $"network disk {(string?)source?.Attribute("protocol")}:{(string?)source?.Attribute("name")}",
+                    "volume" => $"volume {(string?)source?.Attribute("volume")} of pool {(string?)source?.Attribute("pool")}",
+                    var t => $"{t ?? "file"} disk",
+                };
+                return $"{(string?)x.Element("target")?.Attribute("dev") ?? "?"} ({what})";
+            }).ToList() ?? [];
+
+    /// <summary>
     /// Devices whose state cannot be saved with the memory: host devices (PCI/SCSI passthrough), NVDIMM, TPM.
     /// Returns their names, empty when there are none.
     /// </summary>

@@ -144,6 +144,42 @@ public sealed class CreateSnapshotCommandTests : PortalTest
     }
 
     [Fact]
+    public async Task Create_VmWithABlockDeviceDisk_IsRefusedNamingTheDiskAndNothingIsTaken()
+    {
+        // libvirt's own refusal was "source for disk 'vdb' is not a regular file; refusing to generate external snapshot name".
+        var vm = await Portal.DefineAndStartAsync("""
+            <domain type='test'><name>san-vm</name><memory unit='MiB'>256</memory><vcpu>1</vcpu><os><type arch='x86_64'>hvm</type></os>
+              <devices>
+                <disk type='file' device='disk'><source file='/var/lib/libvirt/images/san-vm.qcow2'/><target dev='vda'/></disk>
+                <disk type='block' device='disk'><source dev='/dev/sdb'/><target dev='vdb'/></disk>
+                <disk type='file' device='cdrom'><source file='/isos/install.iso'/><target dev='hdc'/><readonly/></disk>
+              </devices></domain>
+            """);
+
+        var result = await Create(vm, "with a LUN");
+
+        Assert.Equal((ResultKind.Conflict,
+            "A snapshot cannot take in disk vdb (block device /dev/sdb): the portal snapshots disks that are image files. " +
+            "Mark the disk snapshot='no' in the VM's definition to leave it out, or make it an image file."), (result.Kind, result.Message));
+        Assert.Single((await Portal.LoadVmAsync(vm)).Snapshots);
+        Assert.Empty(await Portal.Hypervisor.ListSnapshotNamesAsync(vm, Ct));
+    }
+
+    [Theory]
+    [InlineData("<disk type='network' device='disk'><source protocol='rbd' name='pool/image'/><target dev='vdb'/></disk>", "vdb (network disk rbd:pool/image)")]
+    [InlineData("<disk type='volume' device='disk'><source pool='lvm' volume='lv1'/><target dev='vdc'/></disk>", "vdc (volume lv1 of pool lvm)")]
+    [InlineData("<disk type='block' device='disk' snapshot='no'><source dev='/dev/sdb'/><target dev='vdb'/></disk>", null)]
+    [InlineData("<disk type='block' device='cdrom'><source dev='/dev/sr0'/><target dev='hdc'/><readonly/></disk>", null)]
+    [InlineData("<disk type='file' device='disk'><source file='/images/a.qcow2'/><target dev='vda'/></disk>", null)]
+    [InlineData("<disk type='file' device='cdrom'><target dev='hdc'/><readonly/></disk>", null)]
+    public void UnsnapshottableDisks_ByKind_NameWhatASnapshotCannotTakeIn(string disk, string? described)
+    {
+        var found = DomainXml.UnsnapshottableDisks(DomainXml.Parse($"<domain><devices>{disk}</devices></domain>"));
+
+        Assert.Equal(described is null ? [] : [described], found);
+    }
+
+    [Fact]
     public async Task OffersSaveMemory_ByStatusAndCluster_OnlyForARunningVmAtCompatibility33OrLater()
     {
         var rows = (await Portal.Queries.VmsAsync(Ct)).ToDictionary(r => r.Name, r => CreateSnapshotCommand.OffersSaveMemory(r.Facts));
