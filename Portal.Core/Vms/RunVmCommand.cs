@@ -78,6 +78,9 @@ public sealed partial class RunVmCommand(CommandServices s, ILogger<RunVmCommand
         var vm = run.Vm;
         var active = run.Active;
         var stateless = StatelessSnapshots.Take(S, vm, active);
+        // Only image files run on throw-away overlays: what this run writes to another disk stays.
+        if (DomainXml.UnsnapshottableDisks(DomainXml.Parse(active.ConfigurationXml)) is { Count: > 0 } kept)
+            run.Warnings.Add($"Disk {string.Join(", ", kept)} keeps what this run writes: a stateless run writes to throw-away copies of image files only.");
         run.OnUndo(new DiscardSnapshotRowStep(vm.Id, stateless.Id, stateless.ParentId));
         await run.WillAsync("stateless-recorded", new DiscardPreparedOverlaysStep(vm.Id, active.ConfigurationXml, stateless.Id.ToString()), ct);
         // This run writes to throw-away overlays; stopping brings back the Stateless snapshot's configuration.

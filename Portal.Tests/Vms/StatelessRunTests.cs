@@ -20,6 +20,23 @@ public sealed class StatelessRunTests : PortalTest
     }
 
     [Fact]
+    public async Task Run_StatelessVmWithABlockDeviceDisk_RunsAndWarnsThatTheDiskKeepsWhatItWrites()
+    {
+        var vm = await Portal.DefineAndStartAsync("""
+            <domain type='test'><name>san-kiosk</name><memory unit='MiB'>256</memory><vcpu>1</vcpu><os><type arch='x86_64'>hvm</type></os>
+              <devices><disk type='block' device='disk'><source dev='/dev/sdb'/><target dev='vdb'/></disk></devices></domain>
+            """);
+        await Portal.StopAsync(vm);
+        await SetStatelessAsync(vm, true);
+
+        var result = await Portal.RunAsync(vm);
+
+        Assert.Equal(["Disk vdb (block device /dev/sdb) keeps what this run writes: a stateless run writes to throw-away copies of image files only."],
+            result.WarningList);
+        Assert.Equal(VmStatus.Up, Portal.Monitor.StatusOf(vm));
+    }
+
+    [Fact]
     public async Task Run_StatelessVm_TakesAStatelessSnapshotThatStopRestores()
     {
         var kiosk = await Portal.VmIdAsync("kiosk-stateless");
