@@ -96,10 +96,17 @@ internal static class SnapshotXml
         return (string?)memory?.Attribute("snapshot") == "external" ? (string?)memory?.Attribute("file") : null;
     }
 
-    /// <summary>The saved domain XML with each disk's source replaced by the one the configuration names for that target.</summary>
+    /// <summary>The saved domain XML with each disk's source and format replaced by those the configuration names for that target.</summary>
     public static string RetargetDisks(string savedXml, string configurationXml)
     {
-        var wanted = FileDisks(XDocument.Parse(configurationXml)).ToDictionary(d => d.Target, d => d.Source);
+        var configuration = XDocument.Parse(configurationXml);
+        var wanted = FileDisks(configuration).ToDictionary(d => d.Target, d => d.Source);
+        // The image's format goes with it: the dump names a raw disk's image as raw, and its overlay is qcow2 (read as
+        // raw, the guest would see the overlay's qcow2 header as its disk and write over it).
+        var formats = configuration.Root?.Element("devices")?.Elements("disk")
+            .Where(d => (string?)d.Element("target")?.Attribute("dev") is not null)
+            .GroupBy(d => (string)d.Element("target")!.Attribute("dev")!)
+            .ToDictionary(g => g.Key, g => (string?)g.First().Element("driver")?.Attribute("type")) ?? [];
         var saved = XDocument.Parse(savedXml);
         foreach (var disk in saved.Root?.Element("devices")?.Elements("disk") ?? [])
         {
@@ -107,6 +114,7 @@ internal static class SnapshotXml
             if (dev is null || !wanted.TryGetValue(dev, out var source)) continue;
             disk.Element("source")?.SetAttributeValue("file", source);
             disk.Element("backingStore")?.Remove();
+            if (formats.GetValueOrDefault(dev) is { } format) disk.Element("driver")?.SetAttributeValue("type", format);
         }
         return saved.ToString(SaveOptions.DisableFormatting);
     }

@@ -37,4 +37,27 @@ public sealed class OverlayNamingTests
             """;
         Assert.Equal(["/data/a.qcow2"], DomainXml.DiskFiles(xml));
     }
+
+    [Fact]
+    public void RetargetDisks_RawImageMovedOntoAQcow2Overlay_TheDumpsXmlSaysQcow2()
+    {
+        const string saved = """
+            <domain type='qemu'><name>raw-guest</name><devices>
+              <disk type='file' device='disk'><driver name='qemu' type='raw'/><source file='/data/raw-guest.img'/><backingStore/><target dev='vda'/></disk>
+              <disk type='file' device='cdrom'><driver name='qemu' type='raw'/><source file='/isos/a.iso'/><target dev='hdc'/><readonly/></disk>
+            </devices></domain>
+            """;
+        const string configuration = """
+            <domain type='qemu'><name>raw-guest</name><devices>
+              <disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='/data/raw-guest.3f6c1a52-8d8b-4c1e-9d6e-0b8e5b7c2a11.qcow2'/><target dev='vda'/></disk>
+              <disk type='file' device='cdrom'><driver name='qemu' type='raw'/><source file='/isos/a.iso'/><target dev='hdc'/><readonly/></disk>
+            </devices></domain>
+            """;
+
+        var disks = System.Xml.Linq.XDocument.Parse(SnapshotXml.RetargetDisks(saved, configuration)).Root!.Element("devices")!.Elements("disk").ToList();
+
+        Assert.Equal(("qcow2", "/data/raw-guest.3f6c1a52-8d8b-4c1e-9d6e-0b8e5b7c2a11.qcow2", false),
+            ((string?)disks[0].Element("driver")!.Attribute("type"), (string?)disks[0].Element("source")!.Attribute("file"), disks[0].Elements("backingStore").Any()));
+        Assert.Equal(("raw", "/isos/a.iso"), ((string?)disks[1].Element("driver")!.Attribute("type"), (string?)disks[1].Element("source")!.Attribute("file")));
+    }
 }
