@@ -1,6 +1,6 @@
-using System.Diagnostics;
 using Portal.Core.Vms;
 using Portal.E2E.Infrastructure;
+using static Portal.E2E.RealHost.HostCommands;
 
 namespace Portal.E2E.RealHost;
 
@@ -77,13 +77,5 @@ public sealed class RealQemuCloneTests(RealHostFixture portal) : PortalTest(port
         await steps.RemoveVmAsync(name);
         await steps.OpenVmAsync(vm);
         await steps.StopAsync(vm);
-    }
-
-    private static string Virsh(string args)
-    {
-        using var p = Process.Start(new ProcessStartInfo("virsh", $"-q -c qemu:///system {args}") { RedirectStandardOutput = true, RedirectStandardError = true })!;
-        var output = p.StandardOutput.ReadToEnd();
-        p.WaitForExit();
-        return output;
     }
 }

@@ -4,6 +4,7 @@ using Portal.Core.Snapshots;
 using Portal.Core.Vms;
 using Portal.E2E.Infrastructure;
 using Portal.E2E.Reliability;
+using static Portal.E2E.RealHost.HostCommands;
 
 namespace Portal.E2E.RealHost;
 
@@ -169,13 +170,5 @@ public sealed class RealQemuKillDrillTests : IAsyncLifetime
         var lines = await Poll.UntilAsync(CountersAsync, l => l.Count > 0 && l[^1].Counter >= counter && (after is null || l.Any(x => x.Counter > after)),
             $"COUNTER {counter} on the guest's console", Slow);
         return lines[^1];
-    }
-
-    private static string Virsh(string args)
-    {
-        using var p = Process.Start(new ProcessStartInfo("virsh", $"-q -c qemu:///system {args}") { RedirectStandardOutput = true })!;
-        var output = p.StandardOutput.ReadToEnd();
-        p.WaitForExit();
-        return output;
     }
 }

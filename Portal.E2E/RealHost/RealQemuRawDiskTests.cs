@@ -1,8 +1,7 @@
-using System.Diagnostics;
 using System.Xml.Linq;
-using Microsoft.EntityFrameworkCore;
 using Portal.Core.Vms;
 using Portal.E2E.Infrastructure;
+using static Portal.E2E.RealHost.HostCommands;
 
 namespace Portal.E2E.RealHost;
 
@@ -19,9 +18,7 @@ public sealed class RealQemuRawDiskTests(RealHostFixture portal) : PortalTest(po
     [Fact(Timeout = RealHostSteps.TestTimeoutMs)]
     public async Task RawDiskGuest_RestoredFromMemory_RunsOnItsOverlayAsQcow2AndCanBeCloned()
     {
-        DefineRawGuest();
-        await Poll.UntilAsync(async () => { await using var db = Db.Open(); return await db.Vms.AnyAsync(v => v.Name == Vm); }, x => x,
-            "the portal to take in the raw-disk guest", RealHostSteps.Slow);
+        await DefineRawGuestAsync();
         await SignInAsync();
         var steps = new RealHostSteps(Page, Db);
         await steps.OpenVmAsync(Vm);
@@ -62,7 +59,7 @@ public sealed class RealQemuRawDiskTests(RealHostFixture portal) : PortalTest(po
             info.TryGetProperty("backing-filename-format", out var b) ? b.GetString() : null);
     }
 
-    private static void DefineRawGuest()
+    private Task DefineRawGuestAsync()
     {
         var root = RealHostFixture.Root;
         Virsh($"vol-create-as portal-data {Vm}.img 64M --format raw");
@@ -81,20 +78,6 @@ public sealed class RealQemuRawDiskTests(RealHostFixture portal) : PortalTest(po
               </devices>
             </domain>
             """;
-        var file = Path.Combine(Path.GetTempPath(), $"{Vm}-{Guid.NewGuid():N}.xml");
-        File.WriteAllText(file, xml);
-        try { Virsh($"define {file}"); }
-        finally { File.Delete(file); }
-        Assert.Equal("shut off", Virsh($"domstate {Vm}").Trim());
-    }
-
-    private static string Virsh(string args) => Run("virsh", $"-q -c qemu:///system {args}");
-
-    private static string Run(string file, string args)
-    {
-        using var p = Process.Start(new ProcessStartInfo(file, args) { RedirectStandardOutput = true, RedirectStandardError = true })!;
-        var output = p.StandardOutput.ReadToEnd();
-        p.WaitForExit();
-        return output;
+        return DefineAsync(Db, Vm, xml);
     }
 }

@@ -1,6 +1,6 @@
-using System.Diagnostics;
 using Portal.Core.Vms;
 using Portal.E2E.Infrastructure;
+using static Portal.E2E.RealHost.HostCommands;
 
 namespace Portal.E2E.RealHost;
 
@@ -86,15 +86,5 @@ public sealed class RealQemuSnapshotLifecycleTests(RealHostFixture portal) : Por
         var top = DomainXml.DiskFiles(Virsh($"dumpxml --inactive {vm}")).Single();
         var info = Run("qemu-img", $"info --backing-chain -U --output=json {top}");
         return System.Text.Json.JsonDocument.Parse(info).RootElement.EnumerateArray().Select(e => e.GetProperty("filename").GetString()!).ToList();
-    }
-
-    private static string Virsh(string args) => Run("virsh", $"-q -c qemu:///system {args}");
-
-    private static string Run(string file, string args)
-    {
-        using var p = Process.Start(new ProcessStartInfo(file, args) { RedirectStandardOutput = true, RedirectStandardError = true })!;
-        var output = p.StandardOutput.ReadToEnd();
-        p.WaitForExit();
-        return output;
     }
 }

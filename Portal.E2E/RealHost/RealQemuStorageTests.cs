@@ -1,8 +1,8 @@
-using System.Diagnostics;
 using Microsoft.EntityFrameworkCore;
 using Portal.Core.Audit;
 using Portal.E2E.Infrastructure;
 using Portal.E2E.Pages;
+using static Portal.E2E.RealHost.HostCommands;
 
 namespace Portal.E2E.RealHost;
 
@@ -55,13 +55,5 @@ public sealed class RealQemuStorageTests(RealHostFixture portal) : PortalTest(po
             }
             if (Directory.Exists(parent)) Directory.Delete(parent, recursive: true);
         }
-    }
-
-    private static string Virsh(string args)
-    {
-        using var p = Process.Start(new ProcessStartInfo("virsh", $"-q -c qemu:///system {args}") { RedirectStandardOutput = true, RedirectStandardError = true })!;
-        var output = p.StandardOutput.ReadToEnd();
-        p.WaitForExit();
-        return output;
     }
 }

@@ -1,7 +1,6 @@
-using System.Diagnostics;
-using Microsoft.EntityFrameworkCore;
 using Portal.Core.Vms;
 using Portal.E2E.Infrastructure;
+using static Portal.E2E.RealHost.HostCommands;
 
 namespace Portal.E2E.RealHost;
 
@@ -22,9 +21,7 @@ public sealed class RealQemuUefiTests(RealHostFixture portal) : PortalTest(porta
     public async Task UefiGuest_RestoredFromMemoryClonedAndRemoved_EachHasItsOwnVariablesFileWhichGoesWithIt()
     {
         var clone = $"{Vm}-copy";
-        DefineUefiGuest();
-        await Poll.UntilAsync(async () => { await using var db = Db.Open(); return await db.Vms.AnyAsync(v => v.Name == Vm); }, x => x,
-            "the portal to take in the UEFI guest", RealHostSteps.Slow);
+        await DefineUefiGuestAsync();
         await SignInAsync();
         var steps = new RealHostSteps(Page, Db);
         await steps.OpenVmAsync(Vm);
@@ -66,7 +63,7 @@ public sealed class RealQemuUefiTests(RealHostFixture portal) : PortalTest(porta
         await Expect(Page.GetByTestId("vm-locked-by")).ToHaveCountAsync(0, new() { Timeout = SlowMs });
     }
 
-    private static void DefineUefiGuest()
+    private Task DefineUefiGuestAsync()
     {
         var root = RealHostFixture.Root;
         Virsh($"vol-create-as portal-data {Vm}.qcow2 64M --format qcow2");
@@ -90,18 +87,6 @@ public sealed class RealQemuUefiTests(RealHostFixture portal) : PortalTest(porta
               </devices>
             </domain>
             """;
-        var file = Path.Combine(Path.GetTempPath(), $"{Vm}-{Guid.NewGuid():N}.xml");
-        File.WriteAllText(file, xml);
-        try { Virsh($"define {file}"); }
-        finally { File.Delete(file); }
-        Assert.Equal("shut off", Virsh($"domstate {Vm}").Trim());
-    }
-
-    private static string Virsh(string args)
-    {
-        using var p = Process.Start(new ProcessStartInfo("virsh", $"-q -c qemu:///system {args}") { RedirectStandardOutput = true, RedirectStandardError = true })!;
-        var output = p.StandardOutput.ReadToEnd();
-        p.WaitForExit();
-        return output;
+        return DefineAsync(Db, Vm, xml);
     }
 }
