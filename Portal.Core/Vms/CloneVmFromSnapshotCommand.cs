@@ -10,8 +10,8 @@ namespace Portal.Core.Vms;
 public sealed record CloneVmFromSnapshotRequest(Guid VmId, Guid SnapshotId, string NewName) : IVmRequest;
 
 /// <summary>
-/// Makes a new VM from a snapshot's configuration, on copies of the snapshot's disk images. The clone never has memory: a snapshot's memory belongs to
-/// the VM it was taken of, so it is discarded with a warning.
+/// Makes a new VM from a snapshot's configuration, on copies of the snapshot's disk images. The clone never has
+/// memory: a snapshot's memory belongs to the VM it was taken of, so it is discarded with a warning.
 /// </summary>
 /// <remarks>
 /// Journal steps: <c>copying-disk</c> (each disk's copy, with how to delete it, before it is made), <c>defining</c>

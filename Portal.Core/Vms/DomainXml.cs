@@ -96,7 +96,7 @@ public static class DomainXml
         // Hardware addresses that must be unique per VM.
         foreach (var mac in root.Descendants("mac").ToList()) mac.Remove();
         // UEFI variables: without a path of its own, libvirt gives the clone one named after it, filled from the template.
-        if (root.Element("os")?.Element("nvram") is { } nvram) nvram.ReplaceWith(new XElement("nvram", nvram.Attributes()));
+        if (root.Element("os")?.Element("nvram") is { } nvram) nvram.ReplaceWith(new XElement("nvram", nvram.Attributes().Where(a => a.Name != "type")));
         foreach (var device in root.Element("devices")?.Elements().Where(e => e.Name.LocalName is "serial" or "console" or "parallel" or "channel") ?? [])
         {
             if (device.Element("log")?.Attribute("file") is { } log) log.Value = OwnFile(log.Value, oldName, name);
