@@ -33,7 +33,12 @@ count() { # sums the MTP summary of one run's output; $2 names the run in the li
   f=$(grep -E '^\s+failed: [0-9]+' "$out" | tail -1 | grep -oE '[0-9]+' || echo 0)
   s=$(grep -E '^\s+succeeded: [0-9]+' "$out" | tail -1 | grep -oE '[0-9]+' || echo 0)
   k=$(grep -E '^\s+skipped: [0-9]+' "$out" | tail -1 | grep -oE '[0-9]+' || echo 0)
-  grep -E '^\s*failed [A-Za-z_]' "$out" | sed "s/^\s*/[$run] /" >> "$failures"
+  # Each failed test with the first lines of its message and stack, so that the summary at the end (all that a
+  # long CI log keeps in view) says why it failed, not only which.
+  awk -v run="$run" '
+    /^[[:space:]]*failed [A-Za-z_]/ { sub(/^[[:space:]]*/, ""); print "[" run "] " $0; n = 14; next }
+    n > 0 && /^[[:space:]]*(passed|skipped|failed) [A-Za-z_]|^Test run summary/ { n = 0 }
+    n > 0 { print "    " $0; n-- }' "$out" >> "$failures"
   passed=$((passed + ${s:-0})); failed=$((failed + ${f:-0})); skipped=$((skipped + ${k:-0}))
 }
 
