@@ -40,9 +40,12 @@ public sealed partial class OperationRecovery(
             rows = await db.OperationJournal.AsNoTracking().OrderBy(r => r.StartedAt).ToListAsync(ct);
         var byKind = services.GetServices<IRecoverableCommand>().ToDictionary(c => c.Operation);
         var settled = 0;
-        foreach (var row in rows)
+        foreach (var read in rows)
         {
-            if (commands.Running.ContainsKey(row.Id)) continue;
+            if (commands.Running.ContainsKey(read.Id)) continue;
+            // A run of this process that ended since the rows were read has deleted its row before it left Running, or
+            // kept it for its cleanups with what it did since: the row is read again, now that no run writes it.
+            if (await ReadAgainAsync(read.Id, ct) is not { } row) continue;
             var host = row.HostId is { } h ? hosts.Find(h) : hosts.PrimaryId is { } p ? hosts.Find(p) : null;
             if (host is not null && host.State != HostState.Connected) continue; // recovered when it connects
             if (!byKind.TryGetValue(row.Kind, out var command))
@@ -67,6 +70,12 @@ public sealed partial class OperationRecovery(
             LogRecovered(log, row.Kind, row.VmName, outcome.Message);
         }
         return settled;
+    }
+
+    private async Task<OperationRecord?> ReadAgainAsync(Guid id, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await db.OperationJournal.AsNoTracking().FirstOrDefaultAsync(r => r.Id == id, ct);
     }
 
     private IDisposable? _subscription;

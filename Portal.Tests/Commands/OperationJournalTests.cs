@@ -214,4 +214,28 @@ public sealed class OperationJournalTests() : PortalTest(injectFaults: true)
         Assert.Empty(await restarted.MemoryVolumesAsync());
         await restarted.AssertNothingHalfDoneAsync(web);
     }
+    [Fact]
+    public async Task Recovery_PassesWhileOperationsRunAndEnd_LeaveThoseOperationsAlone()
+    {
+        // A host that connects starts a recovery pass at any moment: one that read the journal while an operation ran,
+        // and reached its row after the operation ended, once "recovered" (and could undo) a finished operation.
+        var web = await Portal.VmIdAsync("web-frontend");
+        var recovery = Portal.Get<OperationRecovery>();
+        using var stop = new CancellationTokenSource();
+        var passes = 0;
+        var passing = Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested) { await recovery.RecoverAsync(Ct); passes++; }
+        }, Ct);
+
+        var snapshots = new List<Guid>();
+        for (var i = 0; i < 20; i++) snapshots.Add(await Portal.CreateSnapshotAsync(web, $"s{i}", saveMemory: false));
+        await stop.CancelAsync();
+        await passing;
+
+        Assert.True(passes > 20, $"only {passes} recovery passes ran beside the operations");
+        Assert.DoesNotContain(await Portal.AuditAsync(web), a => a.Message.Contains("recovered after restart"));
+        foreach (var id in snapshots) Assert.Equal(SnapshotStatus.Ok, (await Portal.SnapshotAsync(id))?.Status);
+        await Portal.AssertNothingHalfDoneAsync(web);
+    }
 }
