@@ -9,6 +9,7 @@ using Portal.Core;
 using Portal.Core.Auth;
 using Portal.Core.Hypervisor;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging.Abstractions;
 using Portal.Core.Search;
 
@@ -146,6 +147,29 @@ public sealed class ApiAtScaleTests(PortalApiFactory app) : IClassFixture<Portal
         Assert.NotSame(first, again);
         Assert.Equal(first.DisplayType, again.DisplayType);
         Assert.Equal(first.BootDevices, again.BootDevices);
+    }
+
+    [Fact]
+    public async Task HardwareCache_AfterStart_HoldsEveryVmBeforeAnyRequest()
+    {
+        await using var fresh = new PortalApiFactory();
+        await fresh.InitializeAsync();
+        var warmup = fresh.Services.GetServices<IHostedService>().OfType<VmHardwareWarmup>().Single();
+        var cache = fresh.Services.GetRequiredService<VmHardwareCache>();
+        var search = new CollectionSearch<Core.Vms.Vm>(SearchQuery.Parse(null), PortalSearches.Vms, CaseSensitive: true, Max: null).Validated();
+
+        await warmup.ExecuteTask!.WaitAsync(TimeSpan.FromSeconds(30), Ct);
+
+        var rows = await fresh.Services.GetRequiredService<PortalQueries>().SearchVmsAsync(search, Ct);
+        Assert.Equal(7, rows.Count);
+        Assert.All(rows, vm => Assert.True(cache.Holds(vm), $"{vm.Name} was not read"));
+        // What was read is the domain's hardware, not the defaults of a VM that could not be read.
+        var web = rows.Single(r => r.Id == PortalApiFactory.WebFrontend);
+        var fromHost = VmHardware.FromDomainXml(await fresh.Services.GetRequiredService<IHypervisor>().GetDomainXmlAsync(web.Id, inactive: false, Ct));
+        var cached = (await cache.GetAllAsync([web], Ct))[web.Id];
+        Assert.Equal(fromHost with { BootDevices = [] }, cached with { BootDevices = [] });
+        Assert.Equal(fromHost.BootDevices, cached.BootDevices);
+        Assert.NotSame(VmHardware.Unknown, cached);
     }
 
     private static List<(string Type, string Value)> Claims(ClaimsPrincipal p) =>

@@ -26,6 +26,7 @@ public static class PortalApiExtensions
         services.AddSingleton<ApiTokens>();
         services.AddSingleton<InFlightSnapshots>();
         services.AddSingleton<VmHardwareCache>();
+        services.AddHostedService<VmHardwareWarmup>();
 
         services.AddAuthentication()
             .AddScheme<AuthenticationSchemeOptions, ApiAuthenticationHandler>(ApiAuthenticationHandler.SchemeName, null)

@@ -100,7 +100,7 @@ public sealed partial class VmHardwareCache(IHypervisor hypervisor, TimeProvider
         List<VmResourceRow>? missing = null, stale = null;
         foreach (var vm in vms)
         {
-            if (_entries.TryGetValue(vm.Id, out var e) && e.Status == vm.Status && e.Since == vm.StatusSince)
+            if (Current(vm) is { } e)
             {
                 result[vm.Id] = e.Hardware;
                 if (now - e.ReadAt >= Lifetime && _refreshing.TryAdd(vm.Id, 0)) (stale ??= []).Add(vm);
@@ -117,6 +117,24 @@ public sealed partial class VmHardwareCache(IHypervisor hypervisor, TimeProvider
         if (stale is not null) _ = RefreshAsync(stale);
         return result;
     }
+
+    /// <summary>
+    /// Reads the hardware of the VMs not cached yet, two at a time (a background pass: requests keep the host's other
+    /// six). Returns how many were read.
+    /// </summary>
+    public async Task<int> WarmAsync(IReadOnlyList<VmResourceRow> vms, CancellationToken ct)
+    {
+        var missing = vms.Where(vm => Current(vm) is null).ToList();
+        await Parallel.ForEachAsync(missing, new ParallelOptions { MaxDegreeOfParallelism = 2, CancellationToken = ct },
+            async (vm, token) => await ReadAsync(vm, token));
+        return missing.Count;
+    }
+
+    /// <summary>Whether the VM's hardware is cached for its present status.</summary>
+    internal bool Holds(VmResourceRow vm) => Current(vm) is not null;
+
+    private Entry? Current(VmResourceRow vm) =>
+        _entries.TryGetValue(vm.Id, out var e) && e.Status == vm.Status && e.Since == vm.StatusSince ? e : null;
 
     private async Task RefreshAsync(List<VmResourceRow> vms)
     {

@@ -1,0 +1,36 @@
+using System.Diagnostics;
+using Portal.Core;
+using Portal.Core.Search;
+
+namespace Portal.Api;
+
+/// <summary>
+/// Once start-up is done, reads every VM's hardware into <see cref="VmHardwareCache"/> in the background, so that the
+/// first <c>GET /vms</c> after a start does not wait for a read of every domain (5,007 VMs on the test driver: 0.76 s
+/// for that first call, 0.17 s for the next ones). A start that failed has nothing to read.
+/// </summary>
+public sealed partial class VmHardwareWarmup(PortalReadiness readiness, PortalQueries queries, VmHardwareCache cache, ILogger<VmHardwareWarmup> log)
+    : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        try { await readiness.WhenReady.WaitAsync(stoppingToken); }
+        catch (Exception) { return; } // stopping, or start-up failed (reported where it failed)
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            var all = new CollectionSearch<Core.Vms.Vm>(SearchQuery.Parse(null), PortalSearches.Vms, CaseSensitive: true, Max: null).Validated();
+            var vms = await queries.SearchVmsAsync(all, stoppingToken);
+            var read = await cache.WarmAsync(vms, stoppingToken);
+            LogWarmed(log, read, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested) { }
+        catch (Exception ex) { LogFailed(log, ex); } // the requests read what is missing themselves
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Hardware of {Count} VMs read from their hosts in {Milliseconds:F0} ms")]
+    private static partial void LogWarmed(ILogger log, int count, double milliseconds);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Reading the VMs' hardware after start failed; each request reads what it needs")]
+    private static partial void LogFailed(ILogger log, Exception ex);
+}
