@@ -85,10 +85,15 @@ public sealed class AddHostCommandTests : HostsTest
     [InlineData("", "Enter the host's libvirt URI, such as qemu:///system or qemu+ssh://root@kvm2.example.com/system.")]
     [InlineData("kvm2.example.com", "'kvm2.example.com' is not a libvirt URI. Write it as driver[+transport]://[user@host]/path, such as qemu:///system or qemu+ssh://root@kvm2.example.com/system.")]
     [InlineData("xen:///system", "The portal manages hosts through libvirt's qemu or test driver, not 'xen'. Example: qemu:///system or qemu+ssh://root@kvm2.example.com/system.")]
-    [InlineData("qemu+http://kvm2/system", "'http' is not a libvirt transport; use one of ssh, libssh, libssh2, tcp, tls, unix, ext (as in qemu+ssh://root@host/system).")]
+    [InlineData("qemu+http://kvm2/system", "'http' is not a libvirt transport; use one of ssh, libssh, libssh2, tcp, tls, unix (as in qemu+ssh://root@host/system).")]
     [InlineData("qemu+ssh:///system", "A qemu+ssh URI names the machine to reach, as in qemu+ssh://root@kvm2.example.com/system.")]
     [InlineData("qemu://kvm2/systen", "A qemu URI ends in /system (the system daemon, as oVirt uses) or /session, not '/systen'.")]
     [InlineData("qemu:///system ; rm -rf /", "A libvirt URI contains no spaces or control characters.")]
+    [InlineData("qemu+ext:///system?command=/tmp/x", "The ext transport runs a program of the URI's choosing on the portal's machine; add the host over ssh, tls or tcp.")]
+    [InlineData("qemu+ssh://root@kvm2/system?command=/tmp/x", "The URI's 'command' parameter names a program to run (on the portal's machine or on the host); a host is added without it. Put ssh options in the portal's service user's ~/.ssh/config instead.")]
+    [InlineData("qemu+ssh://root@kvm2/system?no_verify=1&Comm%61nd=/tmp/x", "The URI's 'command' parameter names a program to run (on the portal's machine or on the host); a host is added without it. Put ssh options in the portal's service user's ~/.ssh/config instead.")]
+    [InlineData("qemu+ssh://root@kvm2/system?no_verify=1;COMMAND=/tmp/x", "The URI's 'command' parameter names a program to run (on the portal's machine or on the host); a host is added without it. Put ssh options in the portal's service user's ~/.ssh/config instead.")]
+    [InlineData("qemu+ssh://root@kvm2/system?netcat=/tmp/x", "The URI's 'netcat' parameter names a program to run (on the portal's machine or on the host); a host is added without it. Put ssh options in the portal's service user's ~/.ssh/config instead.")]
     public async Task Execute_InvalidUri_IsRefusedWithTheReason(string uri, string reason)
     {
         var result = await Add.ExecuteAsync(new AddHostRequest("kvm2", uri), PortalFixture.Alice, Ct);
