@@ -2,6 +2,7 @@ using System.Text.RegularExpressions;
 using Portal.Core.Audit;
 using Portal.Core.Vms;
 using Portal.E2E.Infrastructure;
+using static Portal.E2E.RealHost.SerialTerminal;
 
 namespace Portal.E2E.RealHost;
 
@@ -136,45 +137,6 @@ public sealed class RealQemuConsoleTests(RealHostFixture portal) : PortalTest(po
         await Expect(other.GetByTestId("vm-vnc-role")).ToHaveTextAsync("You control the screen", new() { Timeout = SlowMs });
         await Expect(other.GetByTestId("vm-vnc-state")).ToHaveTextAsync("Connected");
         await steps.StopAsync(vm); // the class's next test starts from a VM that is down
-    }
-
-    private static ILocator Terminal(IPage page) => page.GetByTestId("vm-serial-terminal").Locator(".xterm-rows");
-
-    private static ILocator State(IPage page) => page.GetByTestId("vm-serial-state");
-
-    private static async Task OpenSerialAsync(IPage page, bool connected = true)
-    {
-        var console = page.GetByRole(AriaRole.Tab, new() { Name = "Console", Exact = true });
-        if (await console.GetAttributeAsync("aria-selected") != "true") await console.ClickAsync();
-        var serial = page.GetByRole(AriaRole.Tab, new() { Name = "Serial", Exact = true });
-        if (await serial.GetAttributeAsync("aria-selected") != "true") await serial.ClickAsync();
-        if (connected) await Expect(State(page)).ToHaveTextAsync(new Regex("^Connected"), new() { Timeout = SlowMs });
-    }
-
-    private static async Task TypeAsync(IPage page, string line)
-    {
-        await page.GetByTestId("vm-serial-terminal").ClickAsync();
-        await page.Keyboard.TypeAsync(line);
-        await page.Keyboard.PressAsync("Enter");
-    }
-
-    /// <summary>
-    /// Types <paramref name="line"/> until the guest's shell answers <paramref name="answer"/>: a busybox shell that is not
-    /// reading its tty yet (a guest still starting up on loaded cores) drops what arrives, so the line is typed again, up
-    /// to five times. A console that never delivers keystrokes still fails here.
-    /// </summary>
-    private static async Task TypeUntilAnsweredAsync(IPage page, string line, string answer)
-    {
-        for (var attempt = 1; ; attempt++)
-        {
-            await TypeAsync(page, line);
-            try
-            {
-                await Expect(Terminal(page)).ToContainTextAsync(answer, new() { Timeout = 30_000 });
-                return;
-            }
-            catch (PlaywrightException) when (attempt < 5) { }
-        }
     }
 
     /// <summary>
