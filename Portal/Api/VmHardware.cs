@@ -119,8 +119,8 @@ public sealed partial class VmHardwareCache(IHypervisor hypervisor, TimeProvider
     }
 
     /// <summary>
-    /// Reads the hardware of the VMs not cached yet, two at a time (a background pass: requests keep the host's other
-    /// six). Returns how many were read.
+    /// Reads the hardware of the VMs not cached yet, two at a time (a background pass, lighter on the host than a
+    /// request's eight). Returns how many were read.
     /// </summary>
     public async Task<int> WarmAsync(IReadOnlyList<VmResourceRow> vms, CancellationToken ct)
     {

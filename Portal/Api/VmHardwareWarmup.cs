@@ -6,8 +6,8 @@ namespace Portal.Api;
 
 /// <summary>
 /// Once start-up is done, reads every VM's hardware into <see cref="VmHardwareCache"/> in the background, so that the
-/// first <c>GET /vms</c> after a start does not wait for a read of every domain (5,007 VMs on the test driver: 0.76 s
-/// for that first call, 0.17 s for the next ones). A start that failed has nothing to read.
+/// first <c>GET /vms</c> after a start does not wait for a read of every domain (5,007 VMs on the test driver: that
+/// first call took 0.81–0.98 s before, 0.29–0.39 s now; benchmarks/README.md). A start that failed has nothing to read.
 /// </summary>
 public sealed partial class VmHardwareWarmup(PortalReadiness readiness, PortalQueries queries, VmHardwareCache cache, ILogger<VmHardwareWarmup> log)
     : BackgroundService
