@@ -55,7 +55,7 @@ public sealed class HostsPageTests(PortalFixture portal) : PortalTest(portal), I
         var confirm = new ConfirmDialog(Page, "Remove host");
         await Expect(confirm.Message).ToContainTextAsync("Its 2 VM(s) leave the portal's inventory");
         await Expect(confirm.Message).ToContainTextAsync("Nothing changes on the host");
-        await confirm.Confirm.ClickAsync();
+        await confirm.ConfirmAsync();
 
         await Expect(hosts.Row(Second)).ToHaveCountAsync(0);
         await Expect(shell.Snackbar.Filter(new() { HasText = $"Host {Second} (" })).ToContainTextAsync("their domains stay defined on the host");

@@ -25,7 +25,9 @@ public static class DialogOpener
     /// <summary>
     /// Clicks a dialog's confirming button and waits until the dialog is gone, clicking once more after 5 s. Seen on a
     /// real host (2026-12-05): Remove VM's confirm, clicked 0.3 s after the dialog opened while the page took in a stop's
-    /// last events, went unanswered in the same way.
+    /// last events, went unanswered in the same way; and in a clean-clone CI run on the embedded host, Commit snapshot's
+    /// confirm, clicked 0.5 s after the dialog opened while the page took in a preview's status events (the click was
+    /// performed on the enabled, stable button; no command ran and the dialog stayed open).
     /// </summary>
     public static async Task ConfirmAsync(ILocator confirm, ILocator dialog)
     {

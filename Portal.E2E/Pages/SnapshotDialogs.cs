@@ -27,6 +27,9 @@ public sealed class ConfirmDialog(IPage page, string title)
     public ILocator Dialog => page.GetByRole(AriaRole.Dialog, new() { Name = title });
     public ILocator Message => Dialog.GetByTestId("confirm-message");
     public ILocator Confirm => Dialog.GetByTestId("confirm-ok");
+
+    /// <summary>Clicks the confirming button and waits until the dialog is gone (once more after 5 s: <see cref="Infrastructure.DialogOpener"/>).</summary>
+    public Task ConfirmAsync() => Infrastructure.DialogOpener.ConfirmAsync(Confirm, Dialog);
 }
 
 /// <summary>Clone VM from snapshot: the new VM's name, and the warning that the snapshot's memory stays behind.</summary>

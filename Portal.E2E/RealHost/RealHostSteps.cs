@@ -113,7 +113,7 @@ public sealed class RealHostSteps(IPage page, PortalDatabase db)
         await page.GetByRole(AriaRole.Tab, new() { Name = "Snapshots" }).ClickAsync();
         var confirm = new ConfirmDialog(page, "Commit snapshot");
         await DialogOpener.OpenAsync(page.GetByTestId("snapshot-commit"), confirm.Dialog);
-        await DialogOpener.ConfirmAsync(confirm.Confirm, confirm.Dialog);
+        await confirm.ConfirmAsync();
         await Expect(page.GetByTestId("vm-in-preview")).ToHaveCountAsync(0, new() { Timeout = SlowMs });
         await WaitForAuditAsync(audit, vm, "Commit snapshot");
     }
@@ -155,7 +155,7 @@ public sealed class RealHostSteps(IPage page, PortalDatabase db)
         await page.GetByRole(AriaRole.Tab, new() { Name = "Snapshots" }).ClickAsync();
         var confirm = new ConfirmDialog(page, "Remove snapshot");
         await DialogOpener.OpenAsync(page.GetByTestId($"snapshot-{snapshotId}-remove"), confirm.Dialog);
-        await DialogOpener.ConfirmAsync(confirm.Confirm, confirm.Dialog);
+        await confirm.ConfirmAsync();
         await Expect(page.GetByTestId($"snapshot-{snapshotId}-remove")).ToHaveCountAsync(0, new() { Timeout = SlowMs });
         return await WaitForAuditAsync(audit, vm, "Remove snapshot");
     }
@@ -185,7 +185,7 @@ public sealed class RealHostSteps(IPage page, PortalDatabase db)
         var audit = await db.AuditMarkAsync();
         var confirm = new ConfirmDialog(page, "Remove VM");
         await DialogOpener.OpenAsync(new VmDetailsPage(page).RemoveButton, confirm.Dialog);
-        await DialogOpener.ConfirmAsync(confirm.Confirm, confirm.Dialog);
+        await confirm.ConfirmAsync();
         await Expect(page).ToHaveURLAsync(new Regex("/vms$"), new() { Timeout = SlowMs });
         await WaitForAuditAsync(audit, vm, "Remove VM");
     }

@@ -1,6 +1,7 @@
 using Portal.Core.Snapshots;
 using Portal.Core.Vms;
 using Portal.E2E.Infrastructure;
+using Portal.E2E.Pages;
 
 namespace Portal.E2E.RealHost;
 
@@ -60,7 +61,7 @@ public sealed class RealQemuSeedTests(RealHostFixture portal) : PortalTest(porta
         Assert.False(File.Exists(previewOverlay), $"{previewOverlay} was left behind by the undone preview");
         await steps.PreviewAsync(snapshotId, restoreMemory: true);
         await Page.GetByTestId("snapshot-commit").ClickAsync();
-        await Page.GetByTestId("confirm-ok").ClickAsync();
+        await new ConfirmDialog(Page, "Commit snapshot").ConfirmAsync();
         await Expect(Page.GetByTestId("vm-in-preview")).ToHaveCountAsync(0, new() { Timeout = SlowMs });
         await Expect(Page.GetByTestId("vm-next-run-restores")).ToBeVisibleAsync(new() { Timeout = SlowMs });
         var committed = await steps.RunAndReadNewOutputAsync(vm);
@@ -87,7 +88,7 @@ public sealed class RealQemuSeedTests(RealHostFixture portal) : PortalTest(porta
         await steps.StopAsync(vm);
         await steps.PreviewAsync(snapshotId, restoreMemory: true);
         await Page.GetByTestId("snapshot-commit").ClickAsync();
-        await Page.GetByTestId("confirm-ok").ClickAsync();
+        await new ConfirmDialog(Page, "Commit snapshot").ConfirmAsync();
         await Expect(Page.GetByTestId("vm-in-preview")).ToHaveCountAsync(0, new() { Timeout = SlowMs });
         await steps.SetStatelessAsync(vm, true);
 

@@ -24,7 +24,7 @@ public sealed class CommitSnapshotTests(PortalFixture portal) : PortalTest(porta
         await steps.Snapshots.CommitButton.ClickAsync();
         var confirm = new ConfirmDialog(Page, "Commit snapshot");
         await Expect(confirm.Message).ToContainTextAsync("Commit 'Known good'?");
-        await confirm.Confirm.ClickAsync();
+        await confirm.ConfirmAsync();
 
         await Expect(steps.Details.InPreview).ToBeHiddenAsync();
         await Expect(steps.Snapshots.CommitButton).ToHaveCountAsync(0);
@@ -61,7 +61,7 @@ public sealed class CommitSnapshotTests(PortalFixture portal) : PortalTest(porta
         var audit = await Db.AuditMarkAsync();
 
         await steps.Snapshots.CommitButton.ClickAsync();
-        await new ConfirmDialog(Page, "Commit snapshot").Confirm.ClickAsync();
+        await new ConfirmDialog(Page, "Commit snapshot").ConfirmAsync();
 
         await Expect(steps.Details.InPreview).ToBeHiddenAsync();
         await Expect(steps.Snapshots.Row(Snapshot.PreviewDescription)).ToHaveCountAsync(0);

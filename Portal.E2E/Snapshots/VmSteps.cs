@@ -72,8 +72,9 @@ public sealed class VmSteps(IPage page, PortalDatabase db, string vm)
     public async Task CommitAsync()
     {
         var audit = await db.AuditMarkAsync();
-        await Snapshots.CommitButton.ClickAsync();
-        await new ConfirmDialog(page, "Commit snapshot").Confirm.ClickAsync();
+        var confirm = new ConfirmDialog(page, "Commit snapshot");
+        await DialogOpener.OpenAsync(Snapshots.CommitButton, confirm.Dialog);
+        await confirm.ConfirmAsync();
         await Expect(Details.InPreview).ToBeHiddenAsync();
         await WaitForAsync(audit, "Commit snapshot");
     }
@@ -109,8 +110,9 @@ public sealed class VmSteps(IPage page, PortalDatabase db, string vm)
     public async Task RemoveAsync()
     {
         var audit = await db.AuditMarkAsync();
-        await Details.RemoveButton.ClickAsync();
-        await new ConfirmDialog(page, "Remove VM").Confirm.ClickAsync();
+        var confirm = new ConfirmDialog(page, "Remove VM");
+        await DialogOpener.OpenAsync(Details.RemoveButton, confirm.Dialog);
+        await confirm.ConfirmAsync();
         await Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/vms$"));
         await WaitForAsync(audit, "Remove VM");
     }
