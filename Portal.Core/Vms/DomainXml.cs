@@ -50,8 +50,9 @@ public static class DomainXml
     /// </summary>
     public static IReadOnlyList<string> UnsnapshottableDisks(XDocument d) =>
         d.Root?.Element("devices")?.Elements("disk")
-            .Where(x => (string?)x.Attribute("device") is null or "disk" or "lun" && x.Element("readonly") is null && (string?)x.Attribute("snapshot") != "no")
-            .Where(x => (string?)x.Attribute("type") is not (null or "file") || x.Element("source")?.Attribute("file") is null && x.Element("source") is not null)
+            .Where(x => (string?)x.Attribute("device") is (null or "disk" or "lun") && x.Element("readonly") is null && (string?)x.Attribute("snapshot") != "no")
+            // Not an image file: another disk type, or a file disk whose source names no file.
+            .Where(x => (string?)x.Attribute("type") is not (null or "file") || (x.Element("source") is not null && x.Element("source")?.Attribute("file") is null))
             .Select(x =>
             {
                 var source = x.Element("source");
