@@ -118,6 +118,15 @@ public sealed class RealHostSteps(IPage page, PortalDatabase db)
         await WaitForAuditAsync(audit, vm, "Commit snapshot");
     }
 
+    /// <summary>
+    /// Stops the VM when it runs: a test of the class that failed half-way leaves it running, and the next test should
+    /// fail for its own reasons, if any, not for that one.
+    /// </summary>
+    public async Task StopIfRunningAsync(string vm)
+    {
+        if (await page.GetByTestId("vm-status").GetAttributeAsync("data-status") == "Up") await StopAsync(vm);
+    }
+
     public async Task StopAsync(string vm)
     {
         await page.GetByRole(AriaRole.Button, new() { Name = $"Stop {vm}", Exact = true }).ClickAsync();

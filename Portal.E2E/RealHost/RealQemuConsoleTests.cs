@@ -24,6 +24,7 @@ public sealed class RealQemuConsoleTests(RealHostFixture portal) : PortalTest(po
         await SignInAsync();
         var steps = new RealHostSteps(Page, Db);
         await steps.OpenVmAsync(vm);
+        await steps.StopIfRunningAsync(vm);
         await steps.RunAndWaitForCountersAsync(vm, atLeast: 2);
 
         // The guest as booted: the shell answers. The terminal shows this boot only (the log file keeps the class's
@@ -100,6 +101,7 @@ public sealed class RealQemuConsoleTests(RealHostFixture portal) : PortalTest(po
         await SignInAsync();
         var steps = new RealHostSteps(Page, Db);
         await steps.OpenVmAsync(vm);
+        await steps.StopIfRunningAsync(vm);
         await steps.RunAndWaitForCountersAsync(vm, atLeast: 3);
 
         await Page.GetByRole(AriaRole.Tab, new() { Name = "Console", Exact = true }).ClickAsync();

@@ -28,10 +28,12 @@ public static class SerialTerminal
     /// <summary>
     /// Types <paramref name="line"/> until the guest's shell answers <paramref name="answer"/>: a busybox shell that is not
     /// reading its tty yet (a guest still starting up on loaded cores) drops what arrives, so the line is typed again, up
-    /// to five times. A console that never delivers keystrokes still fails here.
+    /// to five times. A console that never delivers keystrokes still fails here, and so does a read-only one.
     /// </summary>
     public static async Task TypeUntilAnsweredAsync(IPage page, string line, string answer)
     {
+        // Only the writer's keys reach the guest: a read-only terminal (someone else holds the console) fails here, by name.
+        await Expect(page.GetByTestId("vm-serial-writer")).ToBeVisibleAsync();
         for (var attempt = 1; ; attempt++)
         {
             await TypeAsync(page, line);

@@ -19,9 +19,16 @@ function ensureStyle(href) {
   document.head.appendChild(link);
 }
 
+// A page that left while its console opened (another tab chosen) must not open a socket: nothing would close it, and it
+// would hold the console's writer (or the screen's control) for nobody.
+function requireOnPage(element) {
+  if (!element || !element.isConnected) throw new Error('The console left the page before it opened.');
+}
+
 // ---- serial: binary frames are the guest's bytes and the writer's keys, text frames JSON notices ----
 
 export function openSerial(element, path, dotnet) {
+  requireOnPage(element);
   ensureStyle('/lib/xterm/xterm.css');
   const term = new Terminal({
     cursorBlink: true, fontSize: 13, scrollback: 5000, disableStdin: true,
@@ -77,14 +84,15 @@ export function focusSerial(state) { state.term.focus(); }
 
 export function disposeSerial(state) {
   state.disposed = true;
-  state.resize.disconnect();
   if (state.socket) state.socket.close();
+  state.resize.disconnect();
   state.term.dispose();
 }
 
 // ---- graphical: noVNC over the portal's proxy ----
 
 export function openVnc(element, path, dotnet) {
+  requireOnPage(element);
   const state = { element, path, dotnet, rfb: null, disposed: false, viewOnly: false };
   connectVnc(state);
   return state;

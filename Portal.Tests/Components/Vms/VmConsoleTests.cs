@@ -1,17 +1,28 @@
 using Bunit;
 using Microsoft.AspNetCore.Components;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.JSInterop;
 using Portal.Components.Pages.Vms;
 using Portal.Core;
 using Portal.Core.Auth;
 using Portal.Core.Vms;
 using Portal.Tests.Components.Support;
+using Portal.Tests.Support;
 
 namespace Portal.Tests.Components.Vms;
 
 public sealed class VmConsoleTests : PortalComponentTest
 {
     private const string Module = "/js/consoles.js";
+
+    /// <summary>The page's JS runtime: bUnit's, with modules that cannot be called once the page let go of them.</summary>
+    private readonly ModuleLifetimes _modules;
+
+    public VmConsoleTests()
+    {
+        _modules = new ModuleLifetimes(JSInterop.JSRuntime);
+        Services.AddSingleton<IJSRuntime>(_modules);
+    }
 
     [Fact]
     public async Task Console_OnTheEmbeddedTestHost_SaysItHasNoConsoleAndOpensNothing()
@@ -117,6 +128,38 @@ public sealed class VmConsoleTests : PortalComponentTest
         Assert.Null(Renderer.UnhandledException.IsCompleted ? await Renderer.UnhandledException : null);
     }
 
+    [Theory]
+    [InlineData(typeof(VmSerialTerminal), "openSerial", "disposeSerial")]
+    [InlineData(typeof(VmGraphicalConsole), "openVnc", "disposeVnc")]
+    public async Task Console_LeftWhileTheBrowserOpensIt_ClosesWhatTheBrowserOpened(Type console, string open, string close)
+    {
+        // The Log tab chosen while the browser was opening the console (its module already loaded): the socket the
+        // browser opens must be closed, or it stays the console's writer (the screen's controller) for nobody, and the
+        // operator's next terminal on this VM is read-only. A module the page let go of cannot close it any more.
+        SetRendererInfo(new RendererInfo("Server", isInteractive: true));
+        var opening = new PendingOpen(open);
+        JSInterop.SetupModule(Module).AddInvocationHandler(opening);
+        Render(b =>
+        {
+            b.OpenComponent(0, console);
+            b.AddComponentParameter(1, nameof(VmSerialTerminal.VmId), Guid.NewGuid());
+            b.AddComponentParameter(2, nameof(VmSerialTerminal.Status), VmStatus.Up);
+            b.CloseComponent();
+        });
+        await Wait.UntilAsync(() => JSInterop.Invocations.Any(i => i.Identifier == open), $"the page to call {open}");
+
+        await DisposeComponentsAsync();
+        var opened = new OpenedConsole();
+        opening.Succeed(opened);
+        await Renderer.Dispatcher.InvokeAsync(() => { });
+
+        await Wait.UntilAsync(() => _modules.Released, "the page to let go of the module");
+        var closed = Assert.Single(JSInterop.Invocations, i => i.Identifier == close);
+        Assert.Same(opened, closed.Arguments[0]);
+        Assert.Empty(_modules.CalledAfterRelease);
+        Assert.Null(Renderer.UnhandledException.IsCompleted ? await Renderer.UnhandledException : null);
+    }
+
     [Fact]
     public async Task SerialTerminal_BrowserCannotOpenIt_SaysWhyAndDoesNotRetryInALoop()
     {
@@ -166,10 +209,67 @@ public sealed class VmConsoleTests : PortalComponentTest
         cut.WaitForAssertion(() => Assert.Equal(false, LastViewOnly()));
     }
 
-    /// <summary>A console's open call in the browser that has not answered yet; <see cref="Fail"/> makes it throw.</summary>
+    /// <summary>
+    /// A console's open call in the browser that has not answered yet; <see cref="Fail"/> makes it throw, <see cref="Succeed"/>
+    /// answers with the browser's console object.
+    /// </summary>
     private sealed class PendingOpen(string identifier) : JSRuntimeInvocationHandlerBase<IJSObjectReference>(i => i.Identifier == identifier, isCatchAllHandler: false)
     {
         public void Fail(JSException error) => SetExceptionBase(error);
+
+        public void Succeed(IJSObjectReference opened) => SetResultBase(opened);
+    }
+
+    /// <summary>The browser's console object (xterm.js or noVNC with its socket) as the page holds it.</summary>
+    private sealed class OpenedConsole : IJSObjectReference
+    {
+        public ValueTask<TValue> InvokeAsync<TValue>(string identifier, object?[]? args) => ValueTask.FromResult(default(TValue)!);
+
+        public ValueTask<TValue> InvokeAsync<TValue>(string identifier, CancellationToken cancellationToken, object?[]? args) => ValueTask.FromResult(default(TValue)!);
+
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    }
+
+    /// <summary>
+    /// bUnit's JS runtime, with the lifetime of an imported module as Blazor's own JSObjectReference has it: once the page
+    /// disposes it, a call on it throws ObjectDisposedException and reaches no browser. Records the calls made after that.
+    /// </summary>
+    private sealed class ModuleLifetimes(IJSRuntime inner) : IJSRuntime
+    {
+        private readonly List<string> _calledAfterRelease = [];
+
+        public bool Released { get; private set; }
+
+        public IReadOnlyList<string> CalledAfterRelease => _calledAfterRelease;
+
+        public ValueTask<TValue> InvokeAsync<TValue>(string identifier, object?[]? args) => InvokeAsync<TValue>(identifier, CancellationToken.None, args);
+
+        public async ValueTask<TValue> InvokeAsync<TValue>(string identifier, CancellationToken cancellationToken, object?[]? args)
+        {
+            var value = await inner.InvokeAsync<TValue>(identifier, cancellationToken, args);
+            return identifier == "import" && value is IJSObjectReference module ? (TValue)(object)new Module(this, module) : value;
+        }
+
+        private sealed class Module(ModuleLifetimes owner, IJSObjectReference inner) : IJSObjectReference
+        {
+            public ValueTask<TValue> InvokeAsync<TValue>(string identifier, object?[]? args) => InvokeAsync<TValue>(identifier, CancellationToken.None, args);
+
+            public ValueTask<TValue> InvokeAsync<TValue>(string identifier, CancellationToken cancellationToken, object?[]? args)
+            {
+                if (owner.Released)
+                {
+                    owner._calledAfterRelease.Add(identifier);
+                    throw new ObjectDisposedException(nameof(IJSObjectReference));
+                }
+                return inner.InvokeAsync<TValue>(identifier, cancellationToken, args);
+            }
+
+            public ValueTask DisposeAsync()
+            {
+                owner.Released = true;
+                return ValueTask.CompletedTask;
+            }
+        }
     }
 
     /// <summary>What the page last told noVNC about input (setVncViewOnly); null when it never did.</summary>
