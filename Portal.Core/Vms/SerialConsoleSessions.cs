@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Portal.Core.Hypervisor;
@@ -207,12 +208,14 @@ public sealed partial class SerialConsoleSessions(IHypervisor hypervisor, ILogge
 /// <summary>One browser's view of a VM's serial console. Dispose to leave it.</summary>
 public sealed class SerialConsoleViewer : IAsyncDisposable
 {
+    /// <summary>Output chunks kept for a browser that has not taken them yet; more are dropped until it catches up.</summary>
+    public const int MaxQueuedOutput = 512;
+
     private readonly SerialConsoleSessions.Session _session;
-    private readonly Channel<ConsoleFrame> _frames = Channel.CreateBounded<ConsoleFrame>(new BoundedChannelOptions(512)
-    {
-        // A browser that cannot keep up misses old output; it never holds the other viewers back.
-        FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true,
-    });
+    // Unbounded for the few role and end notices, which are never dropped (a browser that missed its role would think it
+    // is read-only and drop the writer's keys); the output in it is bounded by _queuedOutput.
+    private readonly Channel<ConsoleFrame> _frames = Channel.CreateUnbounded<ConsoleFrame>(new UnboundedChannelOptions { SingleReader = true });
+    private int _queuedOutput;
 
     internal SerialConsoleViewer(SerialConsoleSessions.Session session, string userName)
     {
@@ -225,13 +228,30 @@ public sealed class SerialConsoleViewer : IAsyncDisposable
     /// <summary>Whether this viewer may type now.</summary>
     public bool IsWriter => _session.IsWriter(this);
 
-    /// <summary>Everything sent to this viewer, in order; completes when the console ends or the viewer leaves.</summary>
-    public ChannelReader<ConsoleFrame> Frames => _frames.Reader;
+    /// <summary>Everything sent to this viewer, in order; ends when the console ends or the viewer leaves.</summary>
+    public async IAsyncEnumerable<ConsoleFrame> ReadFramesAsync([EnumeratorCancellation] CancellationToken ct = default)
+    {
+        await foreach (var frame in _frames.Reader.ReadAllAsync(ct))
+        {
+            if (frame is ConsoleOutput) Interlocked.Decrement(ref _queuedOutput);
+            yield return frame;
+        }
+    }
 
     /// <summary>Sends keystrokes when this viewer is the writer; false (nothing sent) for a read-only viewer.</summary>
     public ValueTask<bool> TypeAsync(ReadOnlyMemory<byte> keys, CancellationToken ct = default) => _session.TypeAsync(this, keys, ct);
 
-    internal void Post(ConsoleFrame frame) => _frames.Writer.TryWrite(frame);
+    internal void Post(ConsoleFrame frame)
+    {
+        // A browser that cannot keep up misses output, never a notice; it never holds the other viewers back.
+        if (frame is ConsoleOutput && Interlocked.Increment(ref _queuedOutput) > MaxQueuedOutput)
+        {
+            Interlocked.Decrement(ref _queuedOutput);
+            return;
+        }
+        _frames.Writer.TryWrite(frame);
+    }
+
     internal void Complete() => _frames.Writer.TryComplete();
 
     public async ValueTask DisposeAsync()

@@ -119,7 +119,7 @@ public static partial class ConsoleEndpoints
     {
         try
         {
-            await foreach (var frame in viewer.Frames.ReadAllAsync(ct))
+            await foreach (var frame in viewer.ReadFramesAsync(ct))
             {
                 switch (frame)
                 {
