@@ -72,9 +72,9 @@ public abstract partial class Command<TRequest, TRun>(CommandServices services) 
 
     protected virtual string FailureMessage(TRun run, string reason) => $"Failed to {Operation.ToLowerInvariant()}: {reason}";
 
-    protected virtual string RefusalMessage(TRun run, Refusal refusal) => $"{Operation} was refused: {refusal.Reason}";
+    protected virtual string RefusalMessage(TRun run, Refusal refusal) => Refusal.Describe(Operation, refusal.Reason);
 
-    protected virtual string ForbiddenMessage(TRequest request, CommandResult forbidden) => $"{Operation} was refused: {forbidden.Message}";
+    protected virtual string ForbiddenMessage(TRequest request, CommandResult forbidden) => Refusal.Describe(Operation, forbidden.Message);
 
     protected virtual string SuccessMessage(TRun run) => run.AuditMessage ?? $"{Operation} has been completed.";
 

@@ -23,4 +23,7 @@ public sealed record Refusal(string Reason, ResultKind Kind = ResultKind.Conflic
 {
     public static Refusal BadInput(string reason) => new(reason, ResultKind.Invalid);
     public static Refusal Missing(string reason) => new(reason, ResultKind.NotFound);
+
+    /// <summary>How a refusal is told, in the audit log and to the user: "Stop VM was refused: ‹reason›".</summary>
+    public static string Describe(string operation, string reason) => $"{operation} was refused: {reason}";
 }

@@ -3,7 +3,7 @@ using Portal.Core.Commands;
 
 namespace Portal.Auth;
 
-/// <summary>Runs a command as the signed-in user and tells them the outcome: a snackbar for success, warnings and failures.</summary>
+/// <summary>Runs a command as the signed-in user and tells them the outcome: a snackbar for success, warnings, refusals and failures.</summary>
 public sealed class OperationRunner(CurrentActor actor, ISnackbar snackbar)
 {
     /// <param name="failureInDialog">The caller shows a refusal itself (in its dialog), so only success goes to a snackbar.</param>
@@ -30,9 +30,15 @@ public sealed class OperationRunner(CurrentActor actor, ISnackbar snackbar)
             snackbar.Add(result.Message ?? $"{operation}: done.", Severity.Success);
             foreach (var w in result.WarningList) snackbar.Add(w, Severity.Warning);
         }
-        else
+        else if (result.Kind == ResultKind.Failed)
         {
             snackbar.Add($"{operation}: {result.Message}", Severity.Error);
+        }
+        else
+        {
+            // Refused before anything ran (the VM changed, bad input, no permission): in the words and colour of a button
+            // that refuses a click itself (ActionButton), so a raced click reads the same wherever it was made.
+            snackbar.Add(Refusal.Describe(operation, result.Message ?? ""), Severity.Warning);
         }
     }
 }

@@ -24,15 +24,12 @@ public sealed class ActionButton : MudButton
     /// <summary>Why the action is refused now; null while it is allowed.</summary>
     [Parameter] public string? Refusal { get; set; }
 
-    /// <summary>What the user is told, in the words a command uses when it refuses.</summary>
-    public static string RefusedMessage(string operation, string reason) => $"{operation} was refused: {reason}";
-
     protected override async Task OnClickHandler(MouseEventArgs ev)
     {
         if (GetDisabledState())
         {
             // Disabled with no reason means the user's previous click is still being carried out: nothing to say.
-            if (Refusal is { } reason) Snackbar.Add(RefusedMessage(Operation, reason), Severity.Warning);
+            if (Refusal is { } reason) Snackbar.Add(Portal.Core.Commands.Refusal.Describe(Operation, reason), Severity.Warning);
             return;
         }
         await base.OnClickHandler(ev);
