@@ -65,4 +65,36 @@ public sealed class RefusedClickTests(PortalFixture portal) : PortalTest(portal)
         await Expect(new ConfirmDialog(Page, "Remove snapshot").Dialog).ToHaveCountAsync(0);
         Assert.Single(await Db.SnapshotsAsync(DemoVms.BuildAgent), s => s.Description == "before the upgrade");
     }
+
+    [Fact]
+    public async Task StatelessToggledAfterAnotherAdminRanTheVm_SaysWhyAndShowsTheSwitchAsItIs()
+    {
+        var frames = await HeldServerFrames.RouteAsync(Page);
+        await SignInAsync();
+        await OpenVmDetailsAsync(DemoVms.LegacyReports);
+        var details = new VmDetailsPage(Page);
+        await details.ExpectStatusAsync("Down");
+        await Page.GetByRole(AriaRole.Tab, new() { Name = "General", Exact = true }).ClickAsync();
+        var toggle = Page.GetByTestId("vm-stateless-toggle");
+        await Expect(toggle).Not.ToBeCheckedAsync();
+        var other = await NewSignedInPageAsync();
+        await OpenVmDetailsAsync(DemoVms.LegacyReports, other);
+
+        frames.Hold();
+        var audit = await Db.AuditMarkAsync();
+        await new VmSteps(other, Db, DemoVms.LegacyReports).RunAsync();
+        // The switch's reason shows in a tooltip only on hover; the Run button's, rendered with it, is in the same frame.
+        await Poll.UntilAsync(() => Task.FromResult(frames.Holds("The VM cannot be run while it is Up.")), held => held, "the first page's render of the running VM, held");
+        await Expect(toggle).ToBeEnabledAsync();
+        await toggle.ClickAsync();
+        frames.Release();
+
+        const string reason = "The VM must be Down to change whether it is stateless. It is Up.";
+        await Expect(new PortalShell(Page).Snackbar.Filter(new() { HasText = "Edit VM was refused" })).ToContainTextAsync(reason);
+        await Expect(toggle).ToBeDisabledAsync();
+        // The browser had flipped the checkbox; it shows the VM as it is again, not a change that was not made.
+        await Expect(toggle).Not.ToBeCheckedAsync();
+        Assert.False((await Db.VmAsync(DemoVms.LegacyReports)).IsStateless);
+        Assert.DoesNotContain(await Db.AuditAsync(audit, DemoVms.LegacyReports), e => e.Operation == "Edit VM");
+    }
 }

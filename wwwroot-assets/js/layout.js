@@ -47,6 +47,12 @@
   // After a navigation in the portal (FocusTitleOnNavigate): focus the new page's title. A page that loads its data
   // first shows its title a moment later, so it is waited for (up to 5 s), unless the user focused something meanwhile.
   window.portalLayout = {
+    // A switch whose change the server refused (ActionSwitch): the browser toggled its checkbox already; put it back
+    // as the server has it, or the next click would send the value the server already holds, and do nothing.
+    showChecked(id, checked) {
+      const input = document.querySelector(`input[data-action-switch="${CSS.escape(id)}"]`);
+      if (input) input.checked = checked;
+    },
     focusTitle() {
       const focus = title => {
         if (!title.hasAttribute('tabindex')) title.tabIndex = -1;

@@ -1,5 +1,8 @@
 using Bunit;
+using Microsoft.AspNetCore.Components;
+using Portal.Components.Pages.Shared;
 using Portal.Components.Pages.Vms;
+using Portal.Core;
 using Portal.Core.Audit;
 using Portal.Core.Hypervisor;
 using Portal.Core.Vms;
@@ -52,6 +55,68 @@ public sealed class VmDetailsPageTests : PortalComponentTest
 
         cut.WaitForAssertion(() => Assert.Contains("nightly", cut.Markup));
     }
+
+    private const string Stateless = "[data-testid=vm-stateless-toggle]";
+
+    [Fact]
+    public async Task Stateless_Toggled_TheVmBecomesStatelessAndTheSwitchSaysSo()
+    {
+        var build = await VmAsync("build-agent");
+        RenderProviders();
+        var cut = Render<VmDetailsPage>(p => p.Add(x => x.Id, build.Id));
+        await OpenGeneralTabAsync(cut);
+
+        await cut.InvokeAsync(() => cut.Find(Stateless).ChangeAsync(new ChangeEventArgs { Value = true }));
+
+        Assert.True((await VmAsync(build.Id)).IsStateless);
+        cut.WaitForAssertion(() => Assert.True(cut.Find(Stateless).HasAttribute("checked")));
+        Assert.DoesNotContain(JSInterop.Invocations, i => i.Identifier == "portalLayout.showChecked");
+    }
+
+    [Fact]
+    public async Task StatelessSwitch_OwnerDoesNotTakeTheChange_ShowsTheOwnersValue()
+    {
+        // The page runs the command and it refuses (the VM started a moment before, and the page has not heard yet), or
+        // fails: the VM's flag did not change, and neither does the switch. MudSwitch alone would keep the refused value.
+        var asked = new List<bool>();
+        var cut = Render<ActionSwitch>(p => p.Add(s => s.Operation, "Edit VM").Add(s => s.Value, false)
+            .Add(s => s.ValueChanged, (bool v) => asked.Add(v)).AddUnmatched("data-testid", "vm-stateless-toggle"));
+
+        await cut.InvokeAsync(() => cut.Find(Stateless).ChangeAsync(new ChangeEventArgs { Value = true }));
+
+        Assert.Equal([true], asked);
+        Assert.False(cut.Find(Stateless).HasAttribute("checked"));
+        // The browser flipped its checkbox with the click: it is put back.
+        cut.WaitForAssertion(() => Assert.Equal([false], ShowChecked()));
+    }
+
+    [Fact]
+    public async Task Stateless_ToggledWhileRefused_SaysWhyAndPutsTheCheckboxBack()
+    {
+        // The page's render that disables the switch is on its way to the browser when the user clicks.
+        var web = await VmAsync("web-frontend");
+        var providers = RenderProviders();
+        var cut = Render<VmDetailsPage>(p => p.Add(x => x.Id, web.Id));
+        await OpenGeneralTabAsync(cut);
+        Assert.True(cut.Find(Stateless).HasAttribute("disabled"));
+
+        await cut.InvokeAsync(() => cut.Find(Stateless).ChangeAsync(new ChangeEventArgs { Value = true }));
+
+        providers.WaitForAssertion(() => Assert.Contains("Edit VM was refused: The VM must be Down to change whether it is stateless. It is Up.", providers.Markup));
+        cut.WaitForAssertion(() => Assert.Equal([false], ShowChecked()));
+        Assert.DoesNotContain(await Get<PortalQueries>().AuditAsync(vmId: web.Id, ct: Ct), e => e.Operation == "Edit VM");
+    }
+
+    private static async Task OpenGeneralTabAsync(IRenderedComponent<VmDetailsPage> cut)
+    {
+        cut.WaitForElement("[data-testid=vm-status]");
+        await cut.InvokeAsync(() => cut.FindAll("[role=tab]").Single(t => t.TextContent.Trim() == "General").ClickAsync(new()));
+        cut.WaitForElement(Stateless);
+    }
+
+    /// <summary>The values the page put the browser's switch checkbox back to (portalLayout.showChecked).</summary>
+    private List<bool> ShowChecked() =>
+        [.. JSInterop.Invocations.Where(i => i.Identifier == "portalLayout.showChecked").Select(i => (bool)i.Arguments[1]!)];
 
     /// <summary>
     /// Under load the notifier carries many events (other VMs' audit entries and inventory changes, repeated snapshot
