@@ -9,29 +9,19 @@ namespace Portal.Tests.Components.Shared;
 /// <summary>How the outcome of an action is told: a refusal reads the same as a button that refused the click itself.</summary>
 public sealed class OperationRunnerTests : PortalComponentTest
 {
-    [Fact]
-    public async Task Report_Refusal_IsAWarningInTheWordsOfARefusedButton()
+    [Theory]
+    [InlineData(ResultKind.Conflict, "The VM is Down; only a running VM can be stopped.", "Stop VM was refused: The VM is Down; only a running VM can be stopped.", "warning")]
+    [InlineData(ResultKind.Invalid, "The description is empty.", "Stop VM was refused: The description is empty.", "warning")]
+    [InlineData(ResultKind.Failed, "libvirt: internal error: process exited", "Stop VM: libvirt: internal error: process exited", "error")]
+    public async Task Report_RefusalIsAWarningInTheWordsOfARefusedButton_FailureAnError(ResultKind kind, string message, string told, string severity)
     {
         var providers = RenderProviders();
         var runner = Services.GetRequiredService<OperationRunner>();
 
-        await providers.InvokeAsync(() => runner.Report("Stop VM", CommandResult.Conflict("The VM is Down; only a running VM can be stopped.")));
+        await providers.InvokeAsync(() => runner.Report("Stop VM", new CommandResult(kind, message)));
 
         var snackbar = providers.WaitForElement(".mud-snackbar");
-        Assert.Equal("Stop VM was refused: The VM is Down; only a running VM can be stopped.", snackbar.TextContent.Trim());
-        Assert.Contains("warning", snackbar.ClassName);
-    }
-
-    [Fact]
-    public async Task Report_Failure_IsAnErrorNamingTheOperation()
-    {
-        var providers = RenderProviders();
-        var runner = Services.GetRequiredService<OperationRunner>();
-
-        await providers.InvokeAsync(() => runner.Report("Run VM", CommandResult.Failed("libvirt: internal error: process exited while connecting to monitor")));
-
-        var snackbar = providers.WaitForElement(".mud-snackbar");
-        Assert.Equal("Run VM: libvirt: internal error: process exited while connecting to monitor", snackbar.TextContent.Trim());
-        Assert.Contains("error", snackbar.ClassName);
+        Assert.Equal(told, snackbar.TextContent.Trim());
+        Assert.Contains(severity, snackbar.ClassName);
     }
 }

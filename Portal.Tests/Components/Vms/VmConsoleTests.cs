@@ -112,13 +112,7 @@ public sealed class VmConsoleTests : PortalComponentTest
         SetRendererInfo(new RendererInfo("Server", isInteractive: true));
         var opening = new PendingOpen(open);
         JSInterop.SetupModule(Module).AddInvocationHandler(opening);
-        var cut = Render(b =>
-        {
-            b.OpenComponent(0, console);
-            b.AddComponentParameter(1, nameof(VmSerialTerminal.VmId), Guid.NewGuid());
-            b.AddComponentParameter(2, nameof(VmSerialTerminal.Status), VmStatus.Up);
-            b.CloseComponent();
-        });
+        var cut = RenderRunningConsole(console);
         cut.WaitForAssertion(() => Assert.Single(JSInterop.Invocations, i => i.Identifier == open));
 
         await DisposeComponentsAsync();
@@ -139,13 +133,7 @@ public sealed class VmConsoleTests : PortalComponentTest
         SetRendererInfo(new RendererInfo("Server", isInteractive: true));
         var opening = new PendingOpen(open);
         JSInterop.SetupModule(Module).AddInvocationHandler(opening);
-        Render(b =>
-        {
-            b.OpenComponent(0, console);
-            b.AddComponentParameter(1, nameof(VmSerialTerminal.VmId), Guid.NewGuid());
-            b.AddComponentParameter(2, nameof(VmSerialTerminal.Status), VmStatus.Up);
-            b.CloseComponent();
-        });
+        RenderRunningConsole(console);
         await Wait.UntilAsync(() => JSInterop.Invocations.Any(i => i.Identifier == open), $"the page to call {open}");
 
         await DisposeComponentsAsync();
@@ -275,6 +263,15 @@ public sealed class VmConsoleTests : PortalComponentTest
     /// <summary>What the page last told noVNC about input (setVncViewOnly); null when it never did.</summary>
     private bool? LastViewOnly() =>
         JSInterop.Invocations.Where(i => i.Identifier == "setVncViewOnly").Select(i => (bool?)i.Arguments[1]).LastOrDefault();
+
+    /// <summary>Renders <paramref name="console"/> (VmSerialTerminal or VmGraphicalConsole) for a running VM.</summary>
+    private IRenderedComponent<IComponent> RenderRunningConsole(Type console) => Render(b =>
+    {
+        b.OpenComponent(0, console);
+        b.AddComponentParameter(1, nameof(VmSerialTerminal.VmId), Guid.NewGuid());
+        b.AddComponentParameter(2, nameof(VmSerialTerminal.Status), VmStatus.Up);
+        b.CloseComponent();
+    });
 
     private IRenderedComponent<VmSerialTerminal> RenderTerminal(VmStatus status)
     {
