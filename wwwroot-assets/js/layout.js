@@ -44,15 +44,10 @@
     .observe(document.body, { childList: true, subtree: true });
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', sync); else sync();
 
-  // After a navigation in the portal (FocusTitleOnNavigate): focus the new page's title. A page that loads its data
-  // first shows its title a moment later, so it is waited for (up to 5 s), unless the user focused something meanwhile.
+  // Called by the portal's components (JS interop).
   window.portalLayout = {
-    // A switch whose change the server refused (ActionSwitch): the browser toggled its checkbox already; put it back
-    // as the server has it, or the next click would send the value the server already holds, and do nothing.
-    showChecked(id, checked) {
-      const input = document.querySelector(`input[data-action-switch="${CSS.escape(id)}"]`);
-      if (input) input.checked = checked;
-    },
+    // After a navigation in the portal (FocusTitleOnNavigate): focus the new page's title. A page that loads its data
+    // first shows its title a moment later, so it is waited for (up to 5 s), unless the user focused something meanwhile.
     focusTitle() {
       const focus = title => {
         if (!title.hasAttribute('tabindex')) title.tabIndex = -1;
@@ -70,6 +65,12 @@
       const timeout = setTimeout(() => stop(), 5000);
       const stop = () => { watch.disconnect(); clearTimeout(timeout); };
       watch.observe(document.body, { childList: true, subtree: true });
+    },
+    // A switch whose change the server refused (ActionSwitch): the browser toggled its checkbox already; put it back
+    // as the server has it, or the next click would send the value the server already holds, and do nothing.
+    showChecked(id, checked) {
+      const input = document.querySelector(`input[data-action-switch="${CSS.escape(id)}"]`);
+      if (input) input.checked = checked;
     },
   };
 })();
