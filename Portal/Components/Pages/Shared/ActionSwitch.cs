@@ -19,7 +19,7 @@ namespace Portal.Components.Pages.Shared;
 public sealed class ActionSwitch : MudSwitch<bool>
 {
     private readonly string _id = Guid.NewGuid().ToString("N");
-    private bool? _clicked; // what the browser's checkbox shows since the user's click, until the render after it
+    private bool? _clicked; // what the browser's checkbox shows after the user's click, until the render that ends it
 
     [Inject] private ISnackbar Snackbar { get; set; } = default!;
     [Inject] private IJSRuntime JS { get; set; } = default!;
@@ -39,21 +39,23 @@ public sealed class ActionSwitch : MudSwitch<bool>
 
     protected override async Task OnChange(ChangeEventArgs args)
     {
-        _clicked = args.Value is true;
+        var shown = args.Value is true;
         if (GetDisabledState())
         {
             if (Refusal is { } reason) Snackbar.Add(Portal.Core.Commands.Refusal.Describe(Operation, reason), Severity.Warning);
-            return;
         }
-        // The owner decides (it runs the command); its answer comes back as Value when it renders again.
-        await ValueChanged.InvokeAsync(_clicked.Value);
+        else
+        {
+            // The owner decides (it runs the command). One that keeps its answer before it returns (VmDetailsPage does)
+            // renders it as Value first; one that learns it later shows it when it renders it.
+            await ValueChanged.InvokeAsync(shown);
+        }
+        _clicked = shown; // compared in the render that ends this event, once the owner has answered
     }
 
     protected override async Task OnAfterRenderAsync(bool firstRender)
     {
         await base.OnAfterRenderAsync(firstRender);
-        // The first render after the click. An owner that has answered rendered first, so Value is its answer; one still
-        // running its command shows the old value until it answers, and the answer renders the checkbox again.
         if (_clicked is not { } shown) return;
         _clicked = null;
         if (shown == Value) return;
