@@ -300,6 +300,7 @@ internal static class ScaleBenchmark
         Row($"snapshots tab of the VM with {bigVmSnapshots} snapshots", await TimeAsync(20, () => q.SnapshotsAsync(bigVm)));
         Row("audit log, first page (200)", await TimeAsync(20, () => q.AuditAsync(200)));
         Row("storage domains (memory counted, first VM names, each pool asked of libvirt)", await TimeAsync(20, () => q.StorageDomainRowsAsync()));
+        Row("data domains a dialog offers (each pool asked of libvirt)", await TimeAsync(20, () => q.StorageDomainChoicesAsync(Portal.Core.Storage.StorageRole.Data)));
         Row("hosts (VMs and running VMs counted per host)", await TimeAsync(20, () => q.HostRowsAsync()));
         Row("every VM row (VmsAsync, unpaged)", await TimeAsync(5, () => q.VmsAsync()));
     }

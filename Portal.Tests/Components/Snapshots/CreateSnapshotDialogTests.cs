@@ -1,5 +1,6 @@
 using Bunit;
 using Microsoft.AspNetCore.Components;
+using Microsoft.Extensions.DependencyInjection;
 using MudBlazor;
 using Portal.Components.Pages.Snapshots;
 using Portal.Core;
@@ -93,8 +94,8 @@ public sealed class CreateSnapshotDialogTests : PortalComponentTest
     {
         var providers = await OpenAsync(await VmAsync("web-frontend"));
 
-        // The free space arrives once the host has answered: wait for it rather than read the first render.
-        providers.WaitForAssertion(() => Assert.Contains("on data-file with", providers.Find(PauseWarning).TextContent), TimeSpan.FromSeconds(10));
+        // The free space is read before the dialog opens: its first render shows it.
+        Assert.Contains("on data-file with", providers.Find(PauseWarning).TextContent);
         Assert.Empty(providers.FindAll("[data-testid=create-snapshot-domain]"));
     }
 
@@ -110,7 +111,7 @@ public sealed class CreateSnapshotDialogTests : PortalComponentTest
 
         var providers = await OpenAsync(await VmAsync("web-frontend"));
 
-        var picker = providers.WaitForElement("[data-testid=create-snapshot-domain]");
+        var picker = providers.Find("[data-testid=create-snapshot-domain]");
         Assert.Contains("on data-file with", providers.Find(PauseWarning).TextContent);
         Assert.StartsWith("data-file · File", picker.GetAttribute("value"));
         await picker.Closest(".mud-input-control")!.MouseDownAsync(new());
@@ -148,7 +149,7 @@ public sealed class CreateSnapshotDialogTests : PortalComponentTest
     private async Task<IRenderedComponent<IComponent>> OpenAsync(VmRow vm)
     {
         var providers = RenderProviders();
-        await ShowDialogAsync(providers, new DialogParameters<CreateSnapshotDialog> { { d => d.Vm, vm } });
+        await providers.InvokeAsync(() => CreateSnapshotDialog.ShowAsync(Services.GetRequiredService<IDialogService>(), Get<PortalQueries>(), vm));
         providers.WaitForElement("[data-testid=create-snapshot-dialog]");
         return providers;
     }
