@@ -130,8 +130,8 @@ public sealed partial class PortalQueries(IDbContextFactory<PortalDbContext> dbF
 
     /// <summary>
     /// The domains of one role, by name, with their pools' free space: what a dialog needs to offer them. Unlike
-    /// <see cref="StorageDomainRowsAsync"/> it counts no memory volumes and names no VMs (46 ms at 5,007 VMs with 50,070
-    /// snapshots, measured 2026-12-04), and asks libvirt only about the pools of that role.
+    /// <see cref="StorageDomainRowsAsync"/> it counts no memory volumes and names no VMs, and asks libvirt only about the
+    /// pools of that role: 0.3 ms against 41 ms at 5,007 VMs with 50,070 snapshots (benchmarks/README.md).
     /// </summary>
     public async Task<IReadOnlyList<StorageDomainChoice>> StorageDomainChoicesAsync(StorageRole role, CancellationToken ct = default)
     {
