@@ -307,6 +307,13 @@ public sealed partial class PortalQueries(IDbContextFactory<PortalDbContext> dbF
         return await db.Clusters.AsNoTracking().OrderBy(c => c.Name).ToListAsync(ct);
     }
 
+    /// <summary>The cluster of the primary host (the portal's own URI): where Add host puts a host by default.</summary>
+    public async Task<Guid?> PrimaryHostClusterIdAsync(CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await db.Hosts.AsNoTracking().Where(h => h.Uri == hosts.PrimaryUri).Select(h => (Guid?)h.ClusterId).FirstOrDefaultAsync(ct);
+    }
+
     public async Task<IReadOnlyList<Host>> HostsAsync(CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);

@@ -55,6 +55,15 @@ public sealed class HostsPageTests : PortalComponentTest
     }
 
     [Fact]
+    public void AddHostDialog_Opened_OffersTheClustersWithThePrimaryHostsChosen()
+    {
+        var (providers, _) = OpenAddHost();
+
+        providers.WaitForAssertion(() => Assert.Equal($"{DemoNode.ModernCluster} ({DemoNode.ModernVersion})",
+            providers.Find("[data-testid=add-host-cluster]").TextContent.Trim()));
+    }
+
+    [Fact]
     public async Task AddHostDialog_InvalidUri_ShowsTheReasonAndStaysOpen()
     {
         var (providers, _) = OpenAddHost();
