@@ -1,5 +1,6 @@
 using Bunit;
 using Microsoft.AspNetCore.Components;
+using Microsoft.Extensions.DependencyInjection;
 using MudBlazor;
 using Portal.Components.Pages.ImportExport;
 using Portal.Core;
@@ -51,6 +52,19 @@ public sealed class ImportVmDialogTests : PortalComponentTest
         Assert.Empty(providers.FindAll(CloneMemoryWarning));
     }
 
+    [Fact]
+    public async Task Import_AsTheDialogOpens_IsEnabled()
+    {
+        var vm = await VmAsync("build-agent");
+        var (domain, exported) = await ExportAsync(vm.Id);
+
+        var providers = await OpenAsync(domain, exported);
+
+        // The render that shows the dialog has its domains: Import is not disabled while they are read (a click then was
+        // dropped in silence).
+        Assert.False(providers.Find("[data-testid=import-ok]").HasAttribute("disabled"));
+    }
+
     /// <summary>Exports the VM as an admin and reads it back from the export domain, as the Storage page lists it.</summary>
     private async Task<(StorageDomainRow Domain, OvfVm Exported)> ExportAsync(Guid vmId)
     {
@@ -63,7 +77,7 @@ public sealed class ImportVmDialogTests : PortalComponentTest
     private async Task<IRenderedComponent<IComponent>> OpenAsync(StorageDomainRow domain, OvfVm exported)
     {
         var providers = RenderProviders();
-        await ShowDialogAsync(providers, new DialogParameters<ImportVmDialog> { { d => d.ExportDomain, domain }, { d => d.Exported, exported } });
+        await providers.InvokeAsync(() => ImportVmDialog.ShowAsync(Services.GetRequiredService<IDialogService>(), Get<PortalQueries>(), domain, exported));
         providers.WaitForElement("[data-testid=import-vm-dialog]");
         return providers;
     }
