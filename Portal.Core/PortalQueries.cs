@@ -114,18 +114,25 @@ public sealed partial class PortalQueries(IDbContextFactory<PortalDbContext> dbF
             var vmCount = vmCounts.FirstOrDefault(x => x.Key == d.Id)?.Vms ?? 0;
             var vms = vmCount == 0 ? [] : await owners.Where(o => o.StorageDomainId == d.Id).Select(o => o.Name).Distinct()
                 .OrderBy(n => n).Take(MemoryVmNamesShown).ToListAsync(ct);
-            try
-            {
-                var pool = await hypervisor.GetPoolAsync(d.PoolName, ct);
-                rows.Add(new(d.Id, d.Name, d.Kind, d.Role, d.PoolName, pool.CapacityBytes, pool.AvailableBytes, m?.Count ?? 0, m?.Bytes ?? 0,
-                    pool.Active ? null : "The libvirt pool is not running.", pool.Type, d.PoolCreatedByPortal, vms, vmCount, m?.Missing ?? 0));
-            }
-            catch (Hypervisor.HypervisorException ex)
-            {
-                rows.Add(new(d.Id, d.Name, d.Kind, d.Role, d.PoolName, null, null, m?.Count ?? 0, m?.Bytes ?? 0, ex.LibvirtMessage, null, d.PoolCreatedByPortal, vms, vmCount, m?.Missing ?? 0));
-            }
+            var (pool, error) = await PoolStateAsync(d.PoolName, ct);
+            rows.Add(new(d.Id, d.Name, d.Kind, d.Role, d.PoolName, pool?.CapacityBytes, pool?.AvailableBytes, m?.Count ?? 0, m?.Bytes ?? 0,
+                error, pool?.Type, d.PoolCreatedByPortal, vms, vmCount, m?.Missing ?? 0));
         }
         return rows;
+    }
+
+    /// <summary>The host's view of a domain's pool, or null with libvirt's reason; a stopped pool is returned with a reason too.</summary>
+    async Task<(Hypervisor.PoolInfo? Pool, string? Error)> PoolStateAsync(string poolName, CancellationToken ct)
+    {
+        try
+        {
+            var pool = await hypervisor.GetPoolAsync(poolName, ct);
+            return (pool, pool.Active ? null : "The libvirt pool is not running.");
+        }
+        catch (Hypervisor.HypervisorException ex)
+        {
+            return (null, ex.LibvirtMessage);
+        }
     }
 
     /// <summary>
@@ -141,15 +148,8 @@ public sealed partial class PortalQueries(IDbContextFactory<PortalDbContext> dbF
         var choices = new List<StorageDomainChoice>(domains.Count);
         foreach (var d in domains)
         {
-            try
-            {
-                var pool = await hypervisor.GetPoolAsync(d.PoolName, ct);
-                choices.Add(new(d.Id, d.Name, d.Kind, pool.AvailableBytes, pool.Active ? null : "The libvirt pool is not running."));
-            }
-            catch (Hypervisor.HypervisorException ex)
-            {
-                choices.Add(new(d.Id, d.Name, d.Kind, null, ex.LibvirtMessage));
-            }
+            var (pool, error) = await PoolStateAsync(d.PoolName, ct);
+            choices.Add(new(d.Id, d.Name, d.Kind, pool?.AvailableBytes, error));
         }
         return choices;
     }
