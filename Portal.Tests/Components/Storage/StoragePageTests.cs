@@ -23,6 +23,24 @@ public sealed class StoragePageTests : PortalComponentTest
     }
 
     [Fact]
+    public async Task AddDialog_Opened_OffersTheHostsUnregisteredPoolsInItsFirstRender()
+    {
+        await Get<Portal.Core.Hypervisor.IHypervisor>().CreatePoolAsync(StoragePoolXml.Disk("by-hand", "/dev/sdy"), overwrite: false, Ct);
+        var providers = RenderProviders();
+        var page = Render<StoragePage>();
+        page.WaitForElement("[data-testid=storage-add]");
+
+        // The handler waits for the dialog to close, so the click is not awaited.
+        _ = ClickAsync(page, "[data-testid=storage-add]");
+        providers.WaitForElement("[data-testid=add-storage-dialog]");
+
+        // Read before the dialog opened: nothing arrives later to render it again under the operator's first keys.
+        var dialog = providers.FindComponent<AddStorageDomainDialog>().Instance;
+        Assert.Equal(["by-hand"], dialog.Pools.Select(p => p.Name));
+        Assert.Null(dialog.PoolsError);
+    }
+
+    [Fact]
     public async Task MemoryVolumes_MoreVmsThanTheRowNames_TheFirstByNameAndACountAndLostDumpsApart()
     {
         // Every demo VM keeps memory on the data domain (rows made directly: only running VMs of a 3.3+ cluster can
