@@ -292,10 +292,12 @@ public sealed partial class PortalQueries(IDbContextFactory<PortalDbContext> dbF
         return rows;
     }
 
-    public async Task<IReadOnlyList<AuditEntry>> AuditAsync(int max = 200, Guid? vmId = null, long? beforeId = null, CancellationToken ct = default)
+    /// <summary>The newest entries (below <paramref name="beforeId"/>, for the next page), of one VM or matching a filter.</summary>
+    public async Task<IReadOnlyList<AuditEntry>> AuditAsync(int max = 200, Guid? vmId = null, long? beforeId = null, AuditFilter? filter = null,
+        CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var q = db.AuditEntries.AsNoTracking();
+        var q = (filter ?? AuditFilter.None).ApplyTo(db.AuditEntries.AsNoTracking());
         if (vmId is { } id) q = q.Where(a => a.VmId == id);
         if (beforeId is { } b) q = q.Where(a => a.Id < b);
         return await q.OrderByDescending(a => a.Id).Take(Math.Clamp(max, 1, 1000)).ToListAsync(ct);

@@ -1,4 +1,6 @@
 using Bunit;
+using Microsoft.AspNetCore.Components;
+using Microsoft.Extensions.DependencyInjection;
 using Portal.Components.Pages.Audit;
 using Portal.Core.Audit;
 using Portal.Tests.Components.Support;
@@ -42,4 +44,60 @@ public sealed class AuditPageTests : PortalComponentTest
         cut.WaitForAssertion(() => Assert.Contains("the newest", cut.FindAll("[data-testid=audit-row]")[0].TextContent));
         Assert.Equal(4, cut.FindAll("[data-testid=audit-row]").Count);
     }
+
+    [Fact]
+    public async Task Page_FilterInTheAddress_ShowsOnlyItsEntriesAndItsValuesInTheBoxes()
+    {
+        var log = Get<AuditLog>();
+        await log.WriteAsync("alice", null, "web-frontend", "Run VM", AuditOutcome.Failure, "alice failed on web-frontend");
+        await log.WriteAsync("bob", null, "web-frontend", "Run VM", AuditOutcome.Failure, "bob failed on web-frontend");
+        await log.WriteAsync("alice", null, "db-primary", "Run VM", AuditOutcome.Failure, "alice failed on db-primary");
+        await log.WriteAsync("alice", null, "web-frontend", "Run VM", AuditOutcome.Success, "alice ran web-frontend");
+        Services.GetRequiredService<NavigationManager>().NavigateTo("audit?outcome=failure&user=alice&vm=web-frontend");
+
+        var cut = Render<AuditPage>();
+
+        cut.WaitForAssertion(() => Assert.Equal(["alice failed on web-frontend"], Messages(cut)));
+        Assert.Equal(("Failure", "alice", "web-frontend"), (cut.Find("[data-testid=audit-filter-outcome]").GetAttribute("value"),
+            cut.Find("[data-testid=audit-filter-user]").GetAttribute("value"), cut.Find("[data-testid=audit-filter-vm]").GetAttribute("value")));
+        Assert.Single(cut.FindAll("[data-testid=audit-filter-clear]"));
+    }
+
+    [Fact]
+    public async Task Page_Filtered_ANewEntryAppearsOnlyIfItMatches()
+    {
+        Services.GetRequiredService<NavigationManager>().NavigateTo("audit?outcome=Failure");
+        var cut = Render<AuditPage>();
+        cut.WaitForAssertion(() => Assert.Equal("No entry matches the filter.", cut.Find("[data-testid=audit-empty]").TextContent));
+
+        await Get<AuditLog>().WriteAsync("admin", null, null, "Bench", AuditOutcome.Success, "a success");
+        await Get<AuditLog>().WriteAsync("admin", null, null, "Bench", AuditOutcome.Failure, "a failure");
+
+        cut.WaitForAssertion(() => Assert.Equal(["a failure"], Messages(cut)));
+    }
+
+    [Fact]
+    public async Task Page_UserTyped_TheAddressCarriesTheFilterAndThePageShowsIt()
+    {
+        await Get<AuditLog>().WriteAsync("alice", null, null, "Bench", AuditOutcome.Success, "by alice");
+        await Get<AuditLog>().WriteAsync("bob", null, null, "Bench", AuditOutcome.Success, "by bob");
+        var navigation = Services.GetRequiredService<NavigationManager>();
+        navigation.NavigateTo("audit");
+        var cut = Render<AuditPage>();
+        cut.WaitForAssertion(() => Assert.Equal(2, Messages(cut).Count));
+
+        await cut.InvokeAsync(() => cut.Find("[data-testid=audit-filter-user]").ChangeAsync(new ChangeEventArgs { Value = " bob " }));
+
+        Assert.EndsWith("/audit?user=bob", navigation.Uri);
+        cut.WaitForAssertion(() => Assert.Equal(["by bob"], Messages(cut)));
+
+        await cut.InvokeAsync(() => cut.Find("[data-testid=audit-filter-clear]").ClickAsync(new()));
+
+        Assert.EndsWith("/audit", navigation.Uri);
+        cut.WaitForAssertion(() => Assert.Equal(2, Messages(cut).Count));
+        Assert.Empty(cut.FindAll("[data-testid=audit-filter-clear]"));
+    }
+
+    private static List<string> Messages(IRenderedComponent<AuditPage> cut) =>
+        cut.FindAll("[data-testid=audit-row] td:last-child").Select(td => td.TextContent).ToList();
 }

@@ -15,5 +15,10 @@ internal sealed class AuditEntryConfiguration : IEntityTypeConfiguration<AuditEn
         b.Property(x => x.Message).HasMaxLength(Audit.AuditLog.MaxMessageLength);
         b.HasIndex(x => x.At);
         b.HasIndex(x => x.VmId);
+        // The audit log's filters (AuditFilter): each with the id, the order a page is read in, so the newest matches
+        // are one index range on PostgreSQL too (SQLite's rowid would give the order by itself).
+        b.HasIndex(x => new { x.Outcome, x.Id });
+        b.HasIndex(x => new { x.User, x.Id });
+        b.HasIndex(x => new { x.VmName, x.Id });
     }
 }

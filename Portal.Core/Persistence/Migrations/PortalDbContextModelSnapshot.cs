@@ -187,6 +187,12 @@ namespace Portal.Core.Persistence.Migrations
 
                     b.HasIndex("VmId");
 
+                    b.HasIndex("Outcome", "Id");
+
+                    b.HasIndex("User", "Id");
+
+                    b.HasIndex("VmName", "Id");
+
                     b.ToTable("AuditEntries");
                 });
 

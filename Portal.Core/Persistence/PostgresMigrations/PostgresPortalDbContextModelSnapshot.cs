@@ -198,6 +198,12 @@ namespace Portal.Core.Persistence.PostgresMigrations
 
                     b.HasIndex("VmId");
 
+                    b.HasIndex("Outcome", "Id");
+
+                    b.HasIndex("User", "Id");
+
+                    b.HasIndex("VmName", "Id");
+
                     b.ToTable("AuditEntries");
                 });
 

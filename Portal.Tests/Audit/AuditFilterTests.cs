@@ -1,0 +1,71 @@
+using Portal.Core;
+using Portal.Core.Audit;
+using Portal.Tests.Support;
+
+namespace Portal.Tests.Audit;
+
+/// <summary>The audit log's filter: the entries of one outcome, user or VM, newest first, a page at a time.</summary>
+public sealed class AuditFilterTests : PortalTest
+{
+    private PortalQueries Queries => Portal.Get<PortalQueries>();
+
+    /// <summary>Every combination of two users, three VM names (one none) and the three outcomes, twice over.</summary>
+    private async Task<List<AuditEntry>> WriteMixAsync()
+    {
+        var log = Portal.Get<AuditLog>();
+        var written = new List<AuditEntry>();
+        for (var round = 0; round < 2; round++)
+            foreach (var user in new[] { "alice", "bob" })
+                foreach (var vm in new[] { "web-frontend", "db-primary", null })
+                    foreach (var outcome in Enum.GetValues<AuditOutcome>())
+                        written.Add(await log.WriteAsync(user, vm is null ? null : Guid.NewGuid(), vm, "Test", outcome, $"{round} {user} {vm} {outcome}"));
+        return written;
+    }
+
+    [Fact]
+    public async Task Audit_EachFilter_OnlyItsEntriesNewestFirstAsMatchesSays()
+    {
+        var written = await WriteMixAsync();
+        AuditFilter[] filters =
+        [
+            new(Outcome: AuditOutcome.Failure),
+            new(User: "bob"),
+            new(VmName: "db-primary"),
+            new(AuditOutcome.Warning, "alice", "web-frontend"),
+            new(User: "Bob"), // exact: user names are case-sensitive, as sign-in is
+        ];
+
+        foreach (var filter in filters)
+        {
+            var shown = await Queries.AuditAsync(1000, filter: filter, ct: Ct);
+            var expected = written.Where(filter.Matches).OrderByDescending(a => a.Id).Select(a => a.Message).ToList();
+            Assert.Equal(expected, shown.Select(a => a.Message).ToList());
+            Assert.All(shown, a => Assert.True(filter.Matches(a)));
+        }
+        Assert.Equal(12, (await Queries.AuditAsync(1000, filter: new(Outcome: AuditOutcome.Failure), ct: Ct)).Count);
+        Assert.Empty(await Queries.AuditAsync(1000, filter: new(User: "Bob"), ct: Ct));
+        Assert.Equal(2, (await Queries.AuditAsync(1000, filter: new(AuditOutcome.Warning, "alice", "web-frontend"), ct: Ct)).Count);
+    }
+
+    [Fact]
+    public async Task Audit_FilteredPages_FollowOnBelowTheLastEntryShownWithoutGapsOrRepeats()
+    {
+        var written = await WriteMixAsync();
+        var filter = new AuditFilter(User: "alice");
+
+        var first = await Queries.AuditAsync(5, filter: filter, ct: Ct);
+        var second = await Queries.AuditAsync(5, beforeId: first[^1].Id, filter: filter, ct: Ct);
+        var rest = await Queries.AuditAsync(100, beforeId: second[^1].Id, filter: filter, ct: Ct);
+
+        var expected = written.Where(a => a.User == "alice").OrderByDescending(a => a.Id).Select(a => a.Id);
+        Assert.Equal(expected, first.Concat(second).Concat(rest).Select(a => a.Id));
+        Assert.Equal((5, 5, 8), (first.Count, second.Count, rest.Count));
+    }
+
+    [Fact]
+    public void From_BlankPartsLeftOutAndTheOthersTrimmed()
+    {
+        Assert.True(AuditFilter.From(null, " ", "").IsEmpty);
+        Assert.Equal(new AuditFilter(AuditOutcome.Failure, "bob", "web-frontend"), AuditFilter.From(AuditOutcome.Failure, " bob ", "web-frontend\t"));
+    }
+}
