@@ -223,10 +223,13 @@ internal static class ScaleBenchmark
             for (var i = done; i < Math.Min(auditCount, done + 10_000); i++)
             {
                 var vm = vms[i % vms.Count];
+                // A tenth by admin, the rest by 19 operators; one in 100 failed and one in 40 warned (the audit log's
+                // filters, measured below, pick these apart).
+                var outcome = i % 100 == 0 ? AuditOutcome.Failure : i % 40 == 0 ? AuditOutcome.Warning : AuditOutcome.Success;
                 db.AuditEntries.Add(new AuditEntry
                 {
-                    At = now.AddSeconds(i - auditCount), User = "admin", VmId = vm.Id, VmName = vm.Name, Operation = "Create snapshot",
-                    Outcome = AuditOutcome.Success, Message = $"Snapshot 'nightly' creation for VM {vm.Name} has been completed.",
+                    At = now.AddSeconds(i - auditCount), User = AuditUser(i), VmId = vm.Id, VmName = vm.Name, Operation = "Create snapshot",
+                    Outcome = outcome, Message = $"Snapshot 'nightly' creation for VM {vm.Name} has {(outcome == AuditOutcome.Failure ? "failed" : "been completed")}.",
                 });
             }
             await db.SaveChangesAsync();
@@ -283,6 +286,8 @@ internal static class ScaleBenchmark
         return times;
     }
 
+    private static string AuditUser(int i) => i % 10 == 0 ? "admin" : $"operator-{i % 19:D2}";
+
     private static async Task QueriesAsync(IServiceProvider services, int bigVmSnapshots)
     {
         var q = services.GetRequiredService<PortalQueries>();
@@ -299,6 +304,21 @@ internal static class ScaleBenchmark
         Row("snapshots tab of a VM", await TimeAsync(20, () => q.SnapshotsAsync(someVm)));
         Row($"snapshots tab of the VM with {bigVmSnapshots} snapshots", await TimeAsync(20, () => q.SnapshotsAsync(bigVm)));
         Row("audit log, first page (200)", await TimeAsync(20, () => q.AuditAsync(200)));
+        var auditVm = (await q.AuditAsync(50)).First(a => a.VmName is not null).VmName;
+        foreach (var (what, filter) in new (string, Portal.Core.Audit.AuditFilter)[]
+                 {
+                     ("failures", new(Outcome: AuditOutcome.Failure)),
+                     ("one operator's", new(User: AuditUser(1))),
+                     ($"one VM's ({auditVm})", new(VmName: auditVm)),
+                     ("admin's failures", new(AuditOutcome.Failure, "admin")),
+                     ("one operator's warnings about one VM", new(AuditOutcome.Warning, AuditUser(1), auditVm)),
+                     ("a user with no entry", new(User: "nobody")),
+                 })
+        {
+            var older = (await q.AuditAsync(200, filter: filter)).LastOrDefault()?.Id;
+            Row($"audit log filtered, {what}: first page", await TimeAsync(20, () => q.AuditAsync(200, filter: filter)));
+            if (older is not null) Row($"audit log filtered, {what}: the next page", await TimeAsync(20, () => q.AuditAsync(200, beforeId: older, filter: filter)));
+        }
         Row("storage domains (memory counted, first VM names, each pool asked of libvirt)", await TimeAsync(20, () => q.StorageDomainRowsAsync()));
         Row("data domains a dialog offers (each pool asked of libvirt)", await TimeAsync(20, () => q.StorageDomainChoicesAsync(Portal.Core.Storage.StorageRole.Data)));
         Row("hosts (VMs and running VMs counted per host)", await TimeAsync(20, () => q.HostRowsAsync()));
