@@ -1,0 +1,50 @@
+using System.Text.RegularExpressions;
+using Portal.E2E.Infrastructure;
+using Portal.E2E.Pages;
+
+namespace Portal.E2E.Audit;
+
+/// <summary>The audit log filtered as an administrator does it: a name typed and Enter, an outcome chosen, Back.</summary>
+[Collection(SharedPortalCollection.Name)]
+public sealed class AuditFilterTests(PortalFixture portal) : PortalTest(portal)
+{
+    [Fact]
+    public async Task Filter_UserTypedThenOutcomeChosen_TheAddressAndRowsFollowAndBackUndoes()
+    {
+        // A failed sign-in under a name of this test's own: one Failure entry by that user, whatever other tests wrote.
+        var stranger = "stranger-" + Guid.NewGuid().ToString("N")[..8];
+        await Page.GotoAsync(LoginPage.Path);
+        await new LoginPage(Page).SubmitAsync(stranger, "not-a-password");
+        await Expect(new LoginPage(Page).Error).ToBeVisibleAsync();
+        await SignInAsync();
+        var audit = new AuditPage(Page);
+        await Page.GotoAsync(AuditPage.Path);
+        await new PortalShell(Page).WaitInteractiveAsync();
+
+        await audit.User.FillAsync(stranger);
+        await audit.User.PressAsync("Enter");
+
+        await Expect(Page).ToHaveURLAsync(new Regex($"/audit\\?user={stranger}$"));
+        await Expect(audit.Rows).ToHaveCountAsync(1);
+        await Expect(audit.Rows).ToHaveAttributeAsync("data-outcome", "Failure");
+        await Expect(audit.Rows).ToContainTextAsync($"User {stranger} failed to sign in");
+
+        await audit.Outcome.SelectOptionAsync("Successes");
+
+        await Expect(Page).ToHaveURLAsync(new Regex($"/audit\\?outcome=Success&user={stranger}$"));
+        await Expect(audit.Empty).ToHaveTextAsync("No entry matches the filter.");
+        await Expect(audit.User).ToHaveValueAsync(stranger);
+
+        await Page.GoBackAsync();
+
+        await Expect(audit.Rows).ToHaveCountAsync(1);
+        await Expect(audit.Outcome).ToHaveValueAsync("");
+
+        await audit.ClearFilter.ClickAsync();
+
+        await Expect(Page).ToHaveURLAsync(new Regex("/audit$"));
+        await Expect(audit.User).ToHaveValueAsync("");
+        await Expect(audit.ClearFilter).ToBeHiddenAsync();
+        await Expect(audit.Rows.First).ToBeVisibleAsync();
+    }
+}
