@@ -61,6 +61,8 @@ public sealed class AuditPageTests : PortalComponentTest
         Assert.Equal(("Failure", "alice", "web-frontend"), (cut.Find("[data-testid=audit-filter-outcome]").GetAttribute("value"),
             cut.Find("[data-testid=audit-filter-user]").GetAttribute("value"), cut.Find("[data-testid=audit-filter-vm]").GetAttribute("value")));
         Assert.Single(cut.FindAll("[data-testid=audit-filter-clear]"));
+        // Each row's user opens the log filtered to that user.
+        Assert.Equal("audit?user=alice", cut.Find("[data-testid=audit-row] td:nth-child(3) a").GetAttribute("href"));
     }
 
     [Fact]
