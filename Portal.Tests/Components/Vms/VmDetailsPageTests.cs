@@ -56,6 +56,23 @@ public sealed class VmDetailsPageTests : PortalComponentTest
         cut.WaitForAssertion(() => Assert.Contains("nightly", cut.Markup));
     }
 
+    [Theory]
+    [InlineData(99, false)]
+    [InlineData(100, true)]
+    public async Task EventsTab_AsManyEntriesAsItShows_LinksToTheAuditLogFilteredToTheVm(int entries, bool linked)
+    {
+        var build = await VmAsync("build-agent");
+        for (var i = 0; i < entries; i++) await Get<AuditLog>().WriteAsync("admin", build.Id, build.Name, "Bench", AuditOutcome.Success, $"entry {i}");
+        RenderProviders();
+        var cut = Render<VmDetailsPage>(p => p.Add(x => x.Id, build.Id));
+        cut.WaitForElement("[data-testid=vm-status]");
+
+        await cut.InvokeAsync(() => cut.FindAll(".mud-tab").Single(t => t.TextContent.Trim() == "Events").ClickAsync(new()));
+
+        cut.WaitForAssertion(() => Assert.Equal(entries, cut.FindAll("[data-testid=audit-row]").Count));
+        Assert.Equal(linked ? ["audit?vm=build-agent"] : [], cut.FindAll("[data-testid=vm-events-all]").Select(a => a.GetAttribute("href")));
+    }
+
     private const string Stateless = "[data-testid=vm-stateless-toggle]";
 
     [Fact]
