@@ -15,6 +15,8 @@ public sealed class RunScriptTests
         var ct = TestContext.Current.CancellationToken;
         var options = new PortalProcessOptions { ThroughRunScript = true, StartTimeout = TimeSpan.FromMinutes(6) };
         options.Variables["LOG_FORMAT"] = "json";
+        // appsettings.json's levels alone (the fixture turns on Blazor's interop log at Debug for the other tests).
+        options.Variables["Logging__LogLevel__Microsoft.AspNetCore.Components.Server.Circuits.RemoteJSRuntime"] = null;
         await using var portal = await PortalProcess.StartAsync(options, ct);
 
         // Requests that read the database: sign-in page and health (which opens a connection).

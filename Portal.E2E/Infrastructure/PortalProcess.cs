@@ -127,6 +127,11 @@ public sealed partial class PortalProcess : IAsyncDisposable
         // The "Now listening on" line is how the port is learnt; keep it whatever appsettings says.
         env["Logging__LogLevel__Microsoft.Hosting.Lifetime"] = "Information";
         env["Logging__Console__FormatterName"] = "simple";
+        // Every browser event the server receives, and why one failed: Blazor 10 sends a click as a JS interop call
+        // (DispatchEventAsync), and logs its outcome, with the exception of a failed one, only at Debug. A click the
+        // server never acted on (DialogOpener) then shows in the failed test's portal output: not received, or received
+        // and refused (the browser itself says only "There was an exception invoking 'DispatchEventAsync'").
+        env["Logging__LogLevel__Microsoft.AspNetCore.Components.Server.Circuits.RemoteJSRuntime"] = "Debug";
         foreach (var (key, value) in options.Variables)
             if (value is null) env.Remove(key); else env[key] = value;
 
