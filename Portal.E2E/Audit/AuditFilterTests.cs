@@ -47,4 +47,28 @@ public sealed class AuditFilterTests(PortalFixture portal) : PortalTest(portal)
         await Expect(audit.ClearFilter).ToBeHiddenAsync();
         await Expect(audit.Rows.First).ToBeVisibleAsync();
     }
+
+    [Fact]
+    public async Task Filter_OutcomePickedBeforeTheAddressFollowedTheName_BothApply()
+    {
+        // A slow connection: what the server sends the page (here, the navigation to the name's address) is held back
+        // while the administrator goes on to the outcome.
+        var frames = await HeldServerFrames.RouteAsync(Page);
+        await SignInAsync();
+        var audit = new AuditPage(Page);
+        await Page.GotoAsync(AuditPage.Path);
+        await new PortalShell(Page).WaitInteractiveAsync();
+
+        frames.Hold();
+        await audit.User.FillAsync("admin");
+        await audit.User.PressAsync("Tab"); // leaving the box applies the name
+        await audit.Outcome.SelectOptionAsync("Successes");
+        await Poll.UntilAsync(() => Task.FromResult(frames.Holds("outcome=Success")), held => held, "the outcome's navigation, held");
+        frames.Release();
+
+        await Expect(Page).ToHaveURLAsync(new Regex("/audit\\?outcome=Success&user=admin$"));
+        await Expect(audit.User).ToHaveValueAsync("admin");
+        await Expect(audit.Outcome).ToHaveValueAsync("Success");
+        await Expect(audit.Rows.First).ToContainTextAsync("User admin signed in");
+    }
 }
