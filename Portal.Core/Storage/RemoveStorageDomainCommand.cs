@@ -83,7 +83,7 @@ public sealed class RemoveStorageDomainCommand(CommandServices s, ExportDomainSt
             try
             {
                 var entries = await exports.ListAsync(domain, ct);
-                return new(null, entries.Select(e => e.Vm?.Name ?? e.VmId.ToString()).Order(StringComparer.OrdinalIgnoreCase).ToList());
+                return new(null, entries.Select(e => e.Title).Order(StringComparer.OrdinalIgnoreCase).ToList());
             }
             catch (Exception ex) when (ex is OvfException or IOException or UnauthorizedAccessException) { /* nothing readable to warn about */ }
         }

@@ -37,7 +37,7 @@ public sealed class StorageOverview(PortalQueries queries, ExportDomainStore exp
             try { exported[d.Id] = await exports.ListAsync(d, CancellationToken.None); }
             catch (Exception ex) when (ex is OvfException or HypervisorException or IOException)
             {
-                exported[d.Id] = [new(Guid.Empty, null, ex.Message)];
+                exported[d.Id] = [new(Guid.Empty, null, default, 0, 0, ex.Message)];
             }
         }
         return new View(domains, exported);

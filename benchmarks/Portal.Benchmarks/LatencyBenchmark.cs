@@ -30,6 +30,7 @@ public static class LatencyBenchmark
         if (args.Contains("--export-import")) return await ExportImportBenchmark.RunAsync(args);
         if (args.Contains("--api-throughput")) return await ApiThroughputBenchmark.RunAsync(args);
         if (args.Contains("--scale")) return await ScaleBenchmark.RunAsync(args);
+        if (args.Contains("--export-list")) return await ExportListBenchmark.RunAsync(args);
         if (args.Contains("--circuit-memory")) return await CircuitMemoryBenchmark.RunAsync(args);
         var iterations = IntArg(args, "--iterations", 40);
         var warmup = IntArg(args, "--warmup", 5);

@@ -2,6 +2,7 @@ using Bunit;
 using Microsoft.EntityFrameworkCore;
 using Portal.Components.Pages.Storage;
 using Portal.Core;
+using Portal.Core.ImportExport;
 using Portal.Core.Persistence;
 using Portal.Core.Snapshots;
 using Portal.Core.Storage;
@@ -75,5 +76,95 @@ public sealed class StoragePageTests : PortalComponentTest
         Assert.Equal("and 7 whose dumps the host lost", cut.Find("[data-testid=storage-data-file-memory-missing]").TextContent);
         Assert.Equal((7L << 20).ToString(System.Globalization.CultureInfo.InvariantCulture),
             cut.Find("[data-testid=storage-data-file-usage]").GetAttribute("data-memory-bytes"));
+    }
+
+    [Fact]
+    public async Task ExportedVms_MoreThanAPage_OnePageByNameSearchedAndItsSizeKept()
+    {
+        var store = Get<ExportDomainStore>();
+        var domain = await ExportDomainAsync();
+        // Written out of order: the list is by name.
+        foreach (var i in Enumerable.Range(1, 30).OrderBy(i => i % 7))
+            await store.WriteAsync(domain, ExportedVm($"exported-{i:D2}"), Ct);
+
+        var cut = Render<StoragePage>();
+
+        const string Rows = "[data-testid=export-export-file-vms] tbody tr";
+        const string Pager = "[data-testid=export-export-file-pager]";
+        cut.WaitForAssertion(() => Assert.Equal(25, cut.FindAll(Rows).Count));
+        Assert.Equal(Enumerable.Range(1, 25).Select(i => $"exported-{i:D2}"), cut.FindAll(Rows).Select(r => r.QuerySelector("td")!.TextContent));
+        Assert.Contains("1-25 of 30", cut.Find(Pager).TextContent);
+        Assert.Equal("30 exported VMs", cut.Find("[data-testid=storage-export-file-exported-count]").TextContent);
+
+        await ClickAsync(cut, $"{Pager} button[aria-label='Next page']");
+        cut.WaitForAssertion(() => Assert.Equal(["exported-26", "exported-27", "exported-28", "exported-29", "exported-30"],
+            cut.FindAll(Rows).Select(r => r.QuerySelector("td")!.TextContent)));
+
+        // A search starts from its first page, in any case.
+        await InputAsync(cut, "input[data-testid=export-export-file-search]", "EXPORTED-2");
+        cut.WaitForAssertion(() => Assert.Contains("1-10 of 10", cut.Find(Pager).TextContent), TimeSpan.FromSeconds(5));
+        Assert.Equal(Enumerable.Range(20, 10).Select(i => $"exported-{i:D2}"), cut.FindAll(Rows).Select(r => r.QuerySelector("td")!.TextContent));
+        await InputAsync(cut, "input[data-testid=export-export-file-search]", "nothing-like-it");
+        cut.WaitForAssertion(() => Assert.Equal("No exported VM matches 'nothing-like-it'.", cut.Find("[data-testid=export-export-file-no-match]").TextContent),
+            TimeSpan.FromSeconds(5));
+
+        await ChangeAsync(cut, $"{Pager} select", "10");
+        Assert.Equal(10, await Get<UserPreferences>().PageSizeAsync("admin", "exported-vms", 25, Ct));
+    }
+
+    [Fact]
+    public async Task ExportedVms_Import_OpensWithTheWholeOvfOrSaysWhyItCannot()
+    {
+        var store = Get<ExportDomainStore>();
+        var domain = await ExportDomainAsync();
+        var kept = ExportedVm("kept");
+        var gone = ExportedVm("gone");
+        await store.WriteAsync(domain, kept, Ct);
+        await store.WriteAsync(domain, gone, Ct);
+        var broken = Guid.NewGuid();
+        var pool = await Get<Portal.Core.Hypervisor.IHypervisor>().GetPoolAsync(domain.PoolName, Ct);
+        Directory.CreateDirectory(Path.Combine(pool.TargetPath!, "master", "vms", broken.ToString()));
+        await File.WriteAllTextAsync(Path.Combine(pool.TargetPath!, "master", "vms", broken.ToString(), $"{broken}.ovf"), "<broken", Ct);
+        var providers = RenderProviders();
+        var cut = Render<StoragePage>();
+        cut.WaitForElement("[data-testid=import-gone]");
+        // The unreadable OVF is counted apart, and listed last with its reason and without an Import button.
+        Assert.Equal(("2 exported VMs", "1 OVF unreadable"), (cut.Find("[data-testid=storage-export-file-exported-count]").TextContent,
+            cut.Find("[data-testid=storage-export-file-unreadable-count]").TextContent));
+        Assert.StartsWith($"{broken}: The OVF is not well-formed XML", cut.FindAll("[data-testid=export-export-file-vms] tbody tr")[^1].TextContent.Trim());
+        Assert.Equal(2, cut.FindAll("[data-testid^=import-]").Count);
+
+        // Removed from the domain after the list was read (by another administrator, or by hand).
+        await store.DeleteAsync(domain, gone.Id, Ct);
+        _ = ClickAsync(cut, "[data-testid=import-gone]");
+        providers.WaitForAssertion(() => Assert.Contains($"gone cannot be imported from export-file: There is no exported VM {gone.Id} on export-file.",
+            providers.Find(".mud-dialog").TextContent));
+        Assert.Empty(providers.FindAll("[data-testid=import-vm-dialog]"));
+        await providers.InvokeAsync(() => providers.Find(".mud-dialog .mud-dialog-actions button").ClickAsync(new()));
+        providers.WaitForAssertion(() => Assert.Empty(providers.FindAll(".mud-dialog")));
+
+        _ = ClickAsync(cut, "[data-testid=import-kept]");
+        providers.WaitForElement("[data-testid=import-vm-dialog]");
+        var dialog = providers.FindComponent<Portal.Components.Pages.ImportExport.ImportVmDialog>().Instance;
+        Assert.Equal((kept.Id, 2, kept.Snapshots[0].Configuration), (dialog.Exported.Id, dialog.Exported.Snapshots.Count, dialog.Exported.Snapshots[0].Configuration));
+    }
+
+    private async Task<StorageDomain> ExportDomainAsync()
+    {
+        await using var db = await Get<IDbContextFactory<PortalDbContext>>().CreateDbContextAsync(Ct);
+        return await db.StorageDomains.SingleAsync(d => d.PoolName == "export-file", Ct);
+    }
+
+    /// <summary>An exported VM with a Regular snapshot and the Active one.</summary>
+    private static OvfVm ExportedVm(string name)
+    {
+        const string xml = "<domain type='test'><name>x</name></domain>";
+        var first = Guid.NewGuid();
+        var when = new DateTime(2026, 12, 6, 9, 0, 0, DateTimeKind.Utc);
+        return new OvfVm(Guid.NewGuid(), name, "Default", "4.8", false, 512, when, xml,
+        [
+            new OvfSnapshot(first, OvfDocument.RegularType, "before", when, null, null, 0, xml, null, null),
+            new OvfSnapshot(Guid.NewGuid(), OvfDocument.ActiveType, "Active VM", when, first, null, 0, xml, null, null),
+        ]);
     }
 }
