@@ -217,7 +217,7 @@ public static class PortalStartup
         var before = moved.Uri;
         moved.Uri = uri;
         await db.SaveChangesAsync(ct);
-        await services.GetRequiredService<Audit.AuditLog>().WriteAsync(Auth.Actor.System.UserName, null, null, "Move host", Audit.AuditOutcome.Warning,
+        await services.GetRequiredService<Audit.AuditLog>().WriteAsync(Auth.Actor.System.UserName, null, null, Audit.AuditOperations.MoveHost, Audit.AuditOutcome.Warning,
             $"The data folder moved: host {moved.Name} now uses the node file {uri["test://".Length..]} (it used {before["test://".Length..]}); its VMs and storage domains stay with it.");
     }
 

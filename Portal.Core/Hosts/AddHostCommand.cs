@@ -16,7 +16,7 @@ public sealed record AddHostRequest(string? Name, string? Uri, Guid? ClusterId =
 /// </summary>
 public sealed class AddHostCommand(CommandServices s) : HostCommand<AddHostRequest>(s)
 {
-    public override string Operation => "Add host";
+    public override string Operation => Audit.AuditOperations.AddHost;
 
     protected override string SubjectOf(AddHostRequest request) => $"'{request.Name?.Trim()}' ({request.Uri?.Trim()})";
 

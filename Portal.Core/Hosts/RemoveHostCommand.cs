@@ -16,7 +16,7 @@ public sealed record RemoveHostRequest(Guid HostId);
 /// </summary>
 public sealed class RemoveHostCommand(CommandServices s, VmInventory inventory) : HostCommand<RemoveHostRequest>(s)
 {
-    public override string Operation => "Remove host";
+    public override string Operation => Audit.AuditOperations.RemoveHost;
 
     protected override string SubjectOf(RemoveHostRequest request) =>
         S.Hosts.Find(request.HostId) is { } known ? $"'{known.Name}' ({known.Uri})" : $"{request.HostId}";

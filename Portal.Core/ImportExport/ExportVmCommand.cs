@@ -18,7 +18,7 @@ public sealed record ExportVmRequest(Guid VmId, Guid ExportDomainId, bool Collap
 /// </summary>
 public sealed class ExportVmCommand(CommandServices s, ExportDomainStore store) : VmCommand<ExportVmRequest, ExportVmCommand.Run>(s)
 {
-    public override string Operation => "Export VM";
+    public override string Operation => Audit.AuditOperations.ExportVm;
 
     public sealed class Run : VmRun<ExportVmRequest>
     {

@@ -37,7 +37,7 @@ public sealed record ImportVmRequest(Guid ExportDomainId, Guid VmId, Guid Target
 /// </remarks>
 public sealed partial class ImportVmCommand(CommandServices s, ExportDomainStore store) : Command<ImportVmRequest, ImportVmCommand.Run>(s)
 {
-    public override string Operation => "Import VM";
+    public override string Operation => Audit.AuditOperations.ImportVm;
     public const string CloneMemoryWarning = "The VM was imported as a clone: the memory saved with its active snapshot was not imported, so it will boot fresh.";
 
     [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]

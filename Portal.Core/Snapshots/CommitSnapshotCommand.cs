@@ -16,7 +16,7 @@ public sealed record CommitSnapshotRequest(Guid VmId) : IVmRequest;
 /// </remarks>
 public sealed class CommitSnapshotCommand(CommandServices s) : VmCommand<CommitSnapshotRequest>(s)
 {
-    public override string Operation => "Commit snapshot";
+    public override string Operation => Audit.AuditOperations.CommitSnapshot;
 
     protected override Refusal? StateRefusal(VmFacts vm) =>
         Rules.VmIsDown(vm.Status, "commit a snapshot") ?? Rules.InPreview(vm) ?? Rules.NoSnapshotLocked(vm);

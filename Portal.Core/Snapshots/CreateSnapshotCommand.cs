@@ -27,7 +27,7 @@ public sealed record CreateSnapshotRequest(Guid VmId, string Description, bool S
 public sealed partial class CreateSnapshotCommand(CommandServices s, ILogger<CreateSnapshotCommand> log)
     : VmCommand<CreateSnapshotRequest, CreateSnapshotCommand.Run>(s)
 {
-    public override string Operation => "Create snapshot";
+    public override string Operation => Audit.AuditOperations.CreateSnapshot;
     protected override bool RequiresAdmin => false;
 
     public sealed class Run : VmRun<CreateSnapshotRequest>

@@ -59,7 +59,7 @@ public sealed partial class InterruptedSnapshots(
                 LogUnsettled(log, snapshot.Id, vm.Name, ex.LibvirtMessage);
                 continue;
             }
-            await audit.WriteAsync(Actor.System.UserName, vm.Id, vm.Name, child is null ? "Create snapshot" : "Remove snapshot", outcome, message);
+            await audit.WriteAsync(Actor.System.UserName, vm.Id, vm.Name, child is null ? Audit.AuditOperations.CreateSnapshot : Audit.AuditOperations.RemoveSnapshot, outcome, message);
         }
         return locked.Count;
     }

@@ -20,7 +20,7 @@ public interface ISnapshotCommand
 /// <remarks>Journal steps: <c>overlays-planned</c>, <c>defining</c> (the host's definition changes), then the commit.</remarks>
 public sealed class PreviewSnapshotCommand(CommandServices s) : VmCommand<PreviewSnapshotRequest>(s), ISnapshotCommand
 {
-    public override string Operation => "Preview snapshot";
+    public override string Operation => Audit.AuditOperations.PreviewSnapshot;
     protected override bool RequiresAdmin => false;
 
     protected override Refusal? StateRefusal(VmFacts vm) =>

@@ -12,7 +12,7 @@ public sealed record RemoveSnapshotRequest(Guid VmId, Guid SnapshotId) : IVmRequ
 /// </remarks>
 public sealed class RemoveSnapshotCommand(CommandServices s) : VmCommand<RemoveSnapshotRequest>(s), ISnapshotCommand
 {
-    public override string Operation => "Remove snapshot";
+    public override string Operation => Audit.AuditOperations.RemoveSnapshot;
 
     // Live merge is out of scope: the disks of a running VM cannot be merged here.
     protected override Refusal? StateRefusal(VmFacts vm) => Rules.VmIsDown(vm.Status, "remove a snapshot");

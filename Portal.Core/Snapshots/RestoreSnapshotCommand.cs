@@ -12,7 +12,7 @@ public sealed record RestoreSnapshotRequest(Guid VmId, Guid SnapshotId, bool Res
 /// </summary>
 public sealed class RestoreSnapshotCommand(CommandServices s) : VmCommand<RestoreSnapshotRequest>(s), ISnapshotCommand
 {
-    public override string Operation => "Restore snapshot";
+    public override string Operation => Audit.AuditOperations.RestoreSnapshot;
 
     protected override Refusal? StateRefusal(VmFacts vm) =>
         Rules.VmIsDown(vm.Status, "restore a snapshot") ?? Rules.NoSnapshotLocked(vm) ?? Rules.NotInPreview(vm) ?? Rules.NotRunningStateless(vm);

@@ -12,7 +12,7 @@ public sealed record UndoPreviewRequest(Guid VmId) : IVmRequest;
 /// </remarks>
 public sealed class UndoPreviewCommand(CommandServices s) : VmCommand<UndoPreviewRequest>(s)
 {
-    public override string Operation => "Undo preview";
+    public override string Operation => Audit.AuditOperations.UndoPreview;
     protected override bool RequiresAdmin => false;
 
     protected override Refusal? StateRefusal(VmFacts vm) =>

@@ -39,7 +39,7 @@ public sealed record AddStorageDomainRequest(string Name, StorageRole Role, Stor
 /// </summary>
 public sealed partial class AddStorageDomainCommand(CommandServices s) : StorageCommand<AddStorageDomainRequest, AddStorageDomainCommand.Run>(s)
 {
-    public override string Operation => "Add storage domain";
+    public override string Operation => Audit.AuditOperations.AddStorageDomain;
 
     [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
     private static partial Regex NamePattern();

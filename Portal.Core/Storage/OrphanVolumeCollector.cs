@@ -35,7 +35,7 @@ public sealed partial class OrphanVolumeCollector(
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var removed = await store.CollectOrphansAsync(db, ct);
         foreach (var mv in removed)
-            await audit.WriteAsync(Actor.System.UserName, null, null, "Remove memory volume", AuditOutcome.Success,
+            await audit.WriteAsync(Actor.System.UserName, null, null, Audit.AuditOperations.RemoveMemoryVolume, AuditOutcome.Success,
                 $"Memory volume {mv.Id} ({mv.SizeBytes >> 20} MiB on {mv.StorageDomain?.Name}), left by an operation that could not finish, was removed.");
         return removed.Count;
     }

@@ -29,7 +29,7 @@ public sealed record StorageDomainRemoval(string? Blocking, IReadOnlyList<string
 /// </summary>
 public sealed class RemoveStorageDomainCommand(CommandServices s, ExportDomainStore exports) : StorageCommand<RemoveStorageDomainRequest, RemoveStorageDomainCommand.Run>(s)
 {
-    public override string Operation => "Remove storage domain";
+    public override string Operation => Audit.AuditOperations.RemoveStorageDomain;
 
     public sealed class Run : StorageRun<RemoveStorageDomainRequest>
     {

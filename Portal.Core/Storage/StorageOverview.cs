@@ -1,3 +1,4 @@
+using Portal.Core.Audit;
 using Portal.Core.Hypervisor;
 using Portal.Core.ImportExport;
 using Portal.Core.Vms;
@@ -15,7 +16,8 @@ public sealed class StorageOverview(PortalQueries queries, ExportDomainStore exp
 {
     private static readonly HashSet<string> NotAboutStorage = new(StringComparer.Ordinal)
     {
-        "Sign in", "Sign out", "Manage users", "Open serial console", "Open graphical console", "Edit VM",
+        AuditOperations.SignIn, AuditOperations.SignOut, AuditOperations.ManageUsers, AuditOperations.OpenSerialConsole,
+        AuditOperations.OpenGraphicalConsole, AuditOperations.EditVm,
     };
 
     public sealed record View(IReadOnlyList<StorageDomainRow> Domains, IReadOnlyDictionary<Guid, IReadOnlyList<ExportDomainStore.Entry>> Exports);

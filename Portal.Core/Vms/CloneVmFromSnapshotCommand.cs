@@ -19,7 +19,7 @@ public sealed record CloneVmFromSnapshotRequest(Guid VmId, Guid SnapshotId, stri
 /// </remarks>
 public sealed partial class CloneVmFromSnapshotCommand(CommandServices s) : VmCommand<CloneVmFromSnapshotRequest>(s), ISnapshotCommand
 {
-    public override string Operation => "Clone VM from snapshot";
+    public override string Operation => Audit.AuditOperations.CloneVmFromSnapshot;
 
     public const string MemoryDiscardedWarning = "The snapshot's memory will be discarded: the clone starts with a fresh boot.";
 

@@ -10,7 +10,7 @@ public sealed record ProcessDownVmRequest(Guid VmId) : IVmRequest;
 /// </summary>
 public sealed class ProcessDownVmCommand(CommandServices s) : VmCommand<ProcessDownVmRequest>(s)
 {
-    public override string Operation => "Process VM down";
+    public override string Operation => Audit.AuditOperations.ProcessVmDown;
 
     protected override async Task<(IDisposable? Lock, string? HeldBy)> AcquireAsync(ProcessDownVmRequest request, CancellationToken ct) =>
         (await S.Locks.AcquireAsync(request.VmId, Operation, ct), null);

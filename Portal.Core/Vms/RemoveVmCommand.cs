@@ -10,7 +10,7 @@ public sealed record RemoveVmRequest(Guid VmId) : IVmRequest;
 /// </summary>
 public sealed class RemoveVmCommand(CommandServices s) : VmCommand<RemoveVmRequest>(s)
 {
-    public override string Operation => "Remove VM";
+    public override string Operation => Audit.AuditOperations.RemoveVm;
 
     protected override Refusal? StateRefusal(VmFacts vm) =>
         (vm.IsMissingOnHost ? null : Rules.VmIsDown(vm.Status, "remove it")) ?? Rules.NoSnapshotLocked(vm);

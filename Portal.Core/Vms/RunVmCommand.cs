@@ -20,7 +20,7 @@ public sealed record RunVmRequest(Guid VmId) : IVmRequest;
 /// </remarks>
 public sealed partial class RunVmCommand(CommandServices s, ILogger<RunVmCommand> log) : VmCommand<RunVmRequest>(s)
 {
-    public override string Operation => "Run VM";
+    public override string Operation => Audit.AuditOperations.RunVm;
     protected override bool RequiresAdmin => false;
 
     private sealed record Journal(Guid ActiveId, Guid? MemoryVolumeId);

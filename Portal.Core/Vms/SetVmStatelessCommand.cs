@@ -10,7 +10,7 @@ public sealed record SetVmStatelessRequest(Guid VmId, bool Stateless) : IVmReque
 /// </summary>
 public sealed class SetVmStatelessCommand(CommandServices s) : VmCommand<SetVmStatelessRequest>(s)
 {
-    public override string Operation => "Edit VM";
+    public override string Operation => Audit.AuditOperations.EditVm;
 
     protected override Refusal? StateRefusal(VmFacts vm) =>
         Rules.VmIsDown(vm.Status, "change whether it is stateless")

@@ -9,7 +9,7 @@ public sealed record StopVmRequest(Guid VmId, bool Graceful = false) : IVmReques
 /// <summary>Stops a VM; a stateless VM's Stateless snapshot is restored, so its memory comes back on the next run.</summary>
 public sealed class StopVmCommand(CommandServices s) : VmCommand<StopVmRequest>(s)
 {
-    public override string Operation => "Stop VM";
+    public override string Operation => Audit.AuditOperations.StopVm;
     protected override bool RequiresAdmin => false;
 
     protected override Refusal? StateRefusal(VmFacts vm) =>

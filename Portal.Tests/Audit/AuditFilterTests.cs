@@ -1,15 +1,16 @@
+using Microsoft.Extensions.DependencyInjection;
 using Portal.Core;
 using Portal.Core.Audit;
 using Portal.Tests.Support;
 
 namespace Portal.Tests.Audit;
 
-/// <summary>The audit log's filter: the entries of one outcome, user or VM, newest first, a page at a time.</summary>
+/// <summary>The audit log's filter: the entries of one outcome, operation, user or VM, newest first, a page at a time.</summary>
 public sealed class AuditFilterTests : PortalTest
 {
     private PortalQueries Queries => Portal.Get<PortalQueries>();
 
-    /// <summary>Every combination of two users, three VM names (one none) and the three outcomes, twice over.</summary>
+    /// <summary>Every combination of two users, three VM names (one none) and the three outcomes, twice over: once as Run VM, once as Stop VM.</summary>
     private async Task<List<AuditEntry>> WriteMixAsync()
     {
         var log = Portal.Get<AuditLog>();
@@ -18,7 +19,8 @@ public sealed class AuditFilterTests : PortalTest
             foreach (var user in new[] { "alice", "bob" })
                 foreach (var vm in new[] { "web-frontend", "db-primary", null })
                     foreach (var outcome in Enum.GetValues<AuditOutcome>())
-                        written.Add(await log.WriteAsync(user, vm is null ? null : Guid.NewGuid(), vm, "Test", outcome, $"{round} {user} {vm} {outcome}"));
+                        written.Add(await log.WriteAsync(user, vm is null ? null : Guid.NewGuid(), vm, round == 0 ? AuditOperations.RunVm : AuditOperations.StopVm,
+                            outcome, $"{round} {user} {vm} {outcome}"));
         return written;
     }
 
@@ -33,6 +35,8 @@ public sealed class AuditFilterTests : PortalTest
             new(VmName: "db-primary"),
             new(AuditOutcome.Warning, "alice", "web-frontend"),
             new(User: "Bob"), // exact: user names are case-sensitive, as sign-in is
+            new(Operation: AuditOperations.StopVm),
+            new(AuditOutcome.Failure, "bob", Operation: AuditOperations.RunVm),
         ];
 
         foreach (var filter in filters)
@@ -45,6 +49,19 @@ public sealed class AuditFilterTests : PortalTest
         Assert.Equal(12, (await Queries.AuditAsync(1000, filter: new(Outcome: AuditOutcome.Failure), ct: Ct)).Count);
         Assert.Empty(await Queries.AuditAsync(1000, filter: new(User: "Bob"), ct: Ct));
         Assert.Equal(2, (await Queries.AuditAsync(1000, filter: new(AuditOutcome.Warning, "alice", "web-frontend"), ct: Ct)).Count);
+        Assert.Equal(18, (await Queries.AuditAsync(1000, filter: new(Operation: AuditOperations.StopVm), ct: Ct)).Count);
+        Assert.Equal(3, (await Queries.AuditAsync(1000, filter: new(AuditOutcome.Failure, "bob", Operation: AuditOperations.RunVm), ct: Ct)).Count);
+    }
+
+    [Fact]
+    public void Operations_EveryCommandsName_IsOneTheFilterOffersOnce()
+    {
+        var commands = Portal.Services.GetServices<Portal.Core.Commands.IRecoverableCommand>().Select(c => c.Operation).ToList();
+
+        Assert.True(commands.Count >= 18, $"{commands.Count} commands registered");
+        Assert.All(commands, name => Assert.Contains(name, AuditOperations.All));
+        Assert.Equal(AuditOperations.All.Distinct().Count(), AuditOperations.All.Count);
+        Assert.Equal(AuditOperations.All.Order(StringComparer.OrdinalIgnoreCase), AuditOperations.All);
     }
 
     [Fact]
@@ -67,5 +84,6 @@ public sealed class AuditFilterTests : PortalTest
     {
         Assert.True(AuditFilter.From(null, " ", "").IsEmpty);
         Assert.Equal(new AuditFilter(AuditOutcome.Failure, "bob", "web-frontend"), AuditFilter.From(AuditOutcome.Failure, " bob ", "web-frontend\t"));
+        Assert.Equal(new AuditFilter(Operation: "Run VM"), AuditFilter.From(null, null, null, " Run VM "));
     }
 }

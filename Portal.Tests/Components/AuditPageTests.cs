@@ -100,6 +100,41 @@ public sealed class AuditPageTests : PortalComponentTest
         Assert.Empty(cut.FindAll("[data-testid=audit-filter-clear]"));
     }
 
+    [Fact]
+    public async Task Page_OperationPicked_TheAddressCarriesItAfterTheOutcomeAndKeepsTheOtherParts()
+    {
+        var log = Get<AuditLog>();
+        await log.WriteAsync("alice", null, "web-frontend", AuditOperations.RunVm, AuditOutcome.Success, "alice ran it");
+        await log.WriteAsync("alice", null, "web-frontend", AuditOperations.StopVm, AuditOutcome.Success, "alice stopped it");
+        await log.WriteAsync("bob", null, "web-frontend", AuditOperations.StopVm, AuditOutcome.Success, "bob stopped it");
+        var navigation = Services.GetRequiredService<NavigationManager>();
+        navigation.NavigateTo("audit?user=alice");
+        var cut = Render<AuditPage>();
+        cut.WaitForAssertion(() => Assert.Equal(["alice stopped it", "alice ran it"], Messages(cut)));
+        // Every operation the portal records is offered, by name, after "Any".
+        Assert.Equal(["", .. AuditOperations.All], cut.FindAll("[data-testid=audit-filter-operation] option").Select(o => o.GetAttribute("value")));
+
+        await cut.InvokeAsync(() => cut.Find("[data-testid=audit-filter-operation]").ChangeAsync(new ChangeEventArgs { Value = AuditOperations.StopVm }));
+
+        Assert.EndsWith("/audit?operation=Stop%20VM&user=alice", navigation.Uri);
+        cut.WaitForAssertion(() => Assert.Equal(["alice stopped it"], Messages(cut)));
+        Assert.Equal(AuditOperations.StopVm, cut.Find("[data-testid=audit-filter-operation]").GetAttribute("value"));
+    }
+
+    [Fact]
+    public async Task Page_AnOperationOnlyTheAddressNames_IsFilteredByAndShownInTheSelect()
+    {
+        await Get<AuditLog>().WriteAsync("admin", null, null, "Retired operation", AuditOutcome.Success, "from an older portal");
+        await Get<AuditLog>().WriteAsync("admin", null, null, AuditOperations.RunVm, AuditOutcome.Success, "a run");
+        Services.GetRequiredService<NavigationManager>().NavigateTo("audit?operation=Retired%20operation");
+
+        var cut = Render<AuditPage>();
+
+        cut.WaitForAssertion(() => Assert.Equal(["from an older portal"], Messages(cut)));
+        Assert.Equal("Retired operation", cut.Find("[data-testid=audit-filter-operation] option:last-child").GetAttribute("value"));
+        Assert.Equal("Retired operation", cut.Find("[data-testid=audit-filter-operation]").GetAttribute("value"));
+    }
+
     private static List<string> Messages(IRenderedComponent<AuditPage> cut) =>
         cut.FindAll("[data-testid=audit-row] td:last-child").Select(td => td.TextContent).ToList();
 }

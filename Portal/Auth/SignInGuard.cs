@@ -36,8 +36,8 @@ public sealed record SignInOutcome(SignInVerdict Verdict, PortalUser? User = nul
 /// </summary>
 public sealed partial class SignInGuard : IDisposable
 {
-    public const string Operation = "Sign in";
-    public const string SignOutOperation = "Sign out";
+    public const string Operation = Portal.Core.Audit.AuditOperations.SignIn;
+    public const string SignOutOperation = Portal.Core.Audit.AuditOperations.SignOut;
     public const string WrongCredentials = "The user name or password is incorrect.";
 
     /// <summary>A hash to verify against when the user does not exist, so the reply takes as long as for a wrong password.</summary>

@@ -89,7 +89,7 @@ public static partial class ConsoleEndpoints
         await using (viewer)
         {
             var writer = viewer.IsWriter;
-            await audit.WriteAsync(who.UserName, id, who.VmName, "Open serial console", AuditOutcome.Success,
+            await audit.WriteAsync(who.UserName, id, who.VmName, Portal.Core.Audit.AuditOperations.OpenSerialConsole, AuditOutcome.Success,
                 writer ? $"{who.UserName} opened the serial console of {who.VmName}."
                        : $"{who.UserName} opened the serial console of {who.VmName} read-only ({sessions.WriterOf(id)} types).");
             using var socket = await http.WebSockets.AcceptWebSocketAsync();
@@ -176,7 +176,7 @@ public static partial class ConsoleEndpoints
         using (tcp)
         {
             var role = viewers.RoleOf(id, viewer);
-            await audit.WriteAsync(who.UserName, id, who.VmName, "Open graphical console", AuditOutcome.Success,
+            await audit.WriteAsync(who.UserName, id, who.VmName, Portal.Core.Audit.AuditOperations.OpenGraphicalConsole, AuditOutcome.Success,
                 role is { IsWriter: false }
                     ? $"{who.UserName} opened the graphical console of {who.VmName}, read-only while {role.WriterName} uses it."
                     : $"{who.UserName} opened the graphical console of {who.VmName}.");

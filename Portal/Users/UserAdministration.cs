@@ -36,7 +36,7 @@ public sealed class UserAdministration(IServiceScopeFactory scopes, AuditLog aud
     Portal.Auth.SignInGuard? guard = null)
 {
     /// <summary>The operation name of every audit entry this class writes.</summary>
-    public const string Operation = "Manage users";
+    public const string Operation = Portal.Core.Audit.AuditOperations.ManageUsers;
 
     private readonly SemaphoreSlim _gate = new(1, 1);
 

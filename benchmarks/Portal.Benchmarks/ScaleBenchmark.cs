@@ -313,6 +313,10 @@ internal static class ScaleBenchmark
                      ("admin's failures", new(AuditOutcome.Failure, "admin")),
                      ("one operator's warnings about one VM", new(AuditOutcome.Warning, AuditUser(1), auditVm)),
                      ("a user with no entry", new(User: "nobody")),
+                     // The seed's entries are all Create snapshot: an operation with none, and with every entry.
+                     ("an operation with no entry (Run VM)", new(Operation: Portal.Core.Audit.AuditOperations.RunVm)),
+                     ("the seed's operation (Create snapshot)", new(Operation: Portal.Core.Audit.AuditOperations.CreateSnapshot)),
+                     ("failures of Create snapshot", new(AuditOutcome.Failure, Operation: Portal.Core.Audit.AuditOperations.CreateSnapshot)),
                  })
         {
             var older = (await q.AuditAsync(200, filter: filter)).LastOrDefault()?.Id;

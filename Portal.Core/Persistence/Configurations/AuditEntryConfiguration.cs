@@ -20,5 +20,6 @@ internal sealed class AuditEntryConfiguration : IEntityTypeConfiguration<AuditEn
         b.HasIndex(x => new { x.Outcome, x.Id });
         b.HasIndex(x => new { x.User, x.Id });
         b.HasIndex(x => new { x.VmName, x.Id });
+        b.HasIndex(x => new { x.Operation, x.Id });
     }
 }

@@ -187,6 +187,8 @@ namespace Portal.Core.Persistence.Migrations
 
                     b.HasIndex("VmId");
 
+                    b.HasIndex("Operation", "Id");
+
                     b.HasIndex("Outcome", "Id");
 
                     b.HasIndex("User", "Id");

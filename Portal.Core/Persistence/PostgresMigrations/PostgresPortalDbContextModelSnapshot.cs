@@ -198,6 +198,8 @@ namespace Portal.Core.Persistence.PostgresMigrations
 
                     b.HasIndex("VmId");
 
+                    b.HasIndex("Operation", "Id");
+
                     b.HasIndex("Outcome", "Id");
 
                     b.HasIndex("User", "Id");
