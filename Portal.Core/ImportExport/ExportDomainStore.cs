@@ -110,6 +110,12 @@ public sealed class ExportDomainStore(IHypervisor hypervisor)
             Entry entry;
             try { entry = Entry.Of(Read(info.FullName, id)); }
             catch (OvfException ex) { entry = new Entry(id, null, default, 0, 0, ex.Message); }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // Not kept: a file that cannot be opened now (removed meanwhile, its mode changed) is tried again next time.
+                result.Add(new Entry(id, null, default, 0, 0, $"The OVF cannot be read: {ex.Message}"));
+                continue;
+            }
             _entries[info.FullName] = (info.LastWriteTimeUtc, info.Length, entry);
             result.Add(entry);
         }

@@ -90,6 +90,26 @@ public sealed class ExportDomainListTests : PortalTest
         Assert.Equal($"The OVF in folder {stray} describes VM {vm.Id}.", listed[1].Error);
     }
 
+    [Fact]
+    public async Task List_AnOvfThatCannotBeOpened_ListedWithTheReasonAndTriedAgainOnceItCanBe()
+    {
+        var (store, domain) = await ExportDomainAsync();
+        var vm = await WriteAsync(store, domain, "looped", snapshots: 1, withMemory: 0);
+        var file = await OvfPathAsync(domain, vm.Id);
+        var kept = file + ".kept";
+        File.Move(file, kept);
+        // A link to itself: there, but no one (root included) can open it.
+        File.CreateSymbolicLink(file, file);
+
+        var listed = (await store.ListAsync(domain, Ct)).Single();
+        Assert.Equal((vm.Id, (string?)null), (listed.VmId, listed.Name));
+        Assert.StartsWith("The OVF cannot be read: ", listed.Error);
+
+        File.Delete(file);
+        File.Move(kept, file);
+        Assert.Equal("looped", (await store.ListAsync(domain, Ct)).Single().Name);
+    }
+
     private async Task<(ExportDomainStore Store, StorageDomain Domain)> ExportDomainAsync()
     {
         await using var db = await Portal.DbAsync();
