@@ -57,6 +57,7 @@ public static class PortalWebExtensions
         services.AddPortalSecurity();
         services.AddScoped<OperationRunner>();
         services.AddSingleton<UserAdministration>();
+        services.AddHostedService<Portal.Core.Storage.StorageOverviewWarmup>();
         services.AddPortalApi();
         builder.AddPortalMetrics();
         return builder;

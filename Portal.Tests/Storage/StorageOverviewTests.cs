@@ -69,4 +69,35 @@ public sealed class StorageOverviewTests : PortalTest
         Assert.NotSame(first, second);
         Assert.True(watch.Elapsed >= SharedView.MinInterval, $"the second read was done {watch.Elapsed.TotalMilliseconds:F0} ms after the first began");
     }
+
+    [Fact]
+    public async Task Warmup_PortalReady_ReadsTheOverviewOnceAndSaysWhatItHolds()
+    {
+        var store = Portal.Get<global::Portal.Core.ImportExport.ExportDomainStore>();
+        var export = (await Portal.Queries.StorageDomainsAsync(Ct)).Single(d => d.Role == StorageRole.Export);
+        var xml = "<domain type='test'><name>x</name></domain>";
+        await store.WriteAsync(export, new global::Portal.Core.ImportExport.OvfVm(Guid.NewGuid(), "exported", "Default", "4.8", false, 512, DateTime.UtcNow, xml,
+            [new(Guid.NewGuid(), global::Portal.Core.ImportExport.OvfDocument.ActiveType, "Active VM", DateTime.UtcNow, null, null, 0, xml, null, null)]), Ct);
+        var log = new Messages<StorageOverviewWarmup>();
+        using var warmup = new StorageOverviewWarmup(Portal.Get<PortalReadiness>(), Overview, log);
+
+        await warmup.StartAsync(Ct);
+        await warmup.ExecuteTask!.WaitAsync(TimeSpan.FromSeconds(30), Ct);
+
+        var domains = (await Overview.CurrentAsync(Ct)).Domains.Count;
+        Assert.Matches($"^Storage overview of {domains} domains and 1 exported VMs read in [0-9]+ ms$", Assert.Single(log.Lines));
+    }
+
+    /// <summary>The lines written to a logger, formatted.</summary>
+    private sealed class Messages<T> : Microsoft.Extensions.Logging.ILogger<T>
+    {
+        public List<string> Lines { get; } = [];
+
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => true;
+
+        public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId, TState state, Exception? exception,
+            Func<TState, Exception?, string> formatter) => Lines.Add(formatter(state, exception));
+    }
 }
