@@ -16,7 +16,7 @@ public sealed class SharedView<T>(Func<Task<T>> read, TimeProvider clock)
 {
     private readonly Lock _gate = new();
     private long _version;
-    private (long Version, Task<T> Read)? _current;
+    private (long Version, DateTimeOffset Started, Task<T> Read)? _current;
     private DateTimeOffset _nextStart = DateTimeOffset.MinValue;
 
     /// <summary>Raised on the thread of <see cref="MarkStale"/>; hand work off, as for <see cref="Vms.PortalNotifier"/>.</summary>
@@ -37,13 +37,21 @@ public sealed class SharedView<T>(Func<Task<T>> read, TimeProvider clock)
     }
 
     /// <summary>The view as of the last change, shared with every caller until the next one.</summary>
-    public Task<T> CurrentAsync(CancellationToken ct = default)
+    public Task<T> CurrentAsync(CancellationToken ct = default) => CurrentAsync(null, ct);
+
+    /// <summary>
+    /// The view as of the last change, or read again when the last read began more than <paramref name="maxAge"/> ago:
+    /// for a page being opened, which should show what changed without an event (files copied onto an export domain, a
+    /// pool filled by something else on the host). The pages already open are not told.
+    /// </summary>
+    public Task<T> CurrentAsync(TimeSpan? maxAge, CancellationToken ct = default)
     {
         Task<T> current;
         lock (_gate)
         {
             var version = Interlocked.Read(ref _version);
-            if (_current is not { } c || c.Version != version || c.Read.IsFaulted || c.Read.IsCanceled)
+            if (_current is not { } c || c.Version != version || c.Read.IsFaulted || c.Read.IsCanceled
+                || (maxAge is { } age && c.Read.IsCompleted && clock.GetUtcNow() - c.Started > age))
             {
                 var now = clock.GetUtcNow();
                 var start = now > _nextStart ? now : _nextStart;
@@ -51,7 +59,7 @@ public sealed class SharedView<T>(Func<Task<T>> read, TimeProvider clock)
                 // On the thread pool: not on the first caller's circuit, whose dispatcher would otherwise run the
                 // read (libvirt calls, OVF files) for every page.
                 var wait = start - now;
-                _current = (version, Task.Run(() => ReadAsync(wait)));
+                _current = (version, start, Task.Run(() => ReadAsync(wait)));
             }
             current = _current.Value.Read;
         }
@@ -103,8 +111,11 @@ public abstract class PortalOverview<T> : IDisposable
         remove => _view.Changed -= value;
     }
 
-    /// <inheritdoc cref="SharedView{T}.CurrentAsync"/>
+    /// <inheritdoc cref="SharedView{T}.CurrentAsync(CancellationToken)"/>
     public Task<T> CurrentAsync(CancellationToken ct = default) => _view.CurrentAsync(ct);
+
+    /// <inheritdoc cref="SharedView{T}.CurrentAsync(TimeSpan?, CancellationToken)"/>
+    public Task<T> CurrentAsync(TimeSpan? maxAge, CancellationToken ct = default) => _view.CurrentAsync(maxAge, ct);
 
     public void Dispose()
     {

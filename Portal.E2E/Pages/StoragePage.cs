@@ -15,6 +15,9 @@ public sealed class StoragePage(IPage page)
     public ILocator ExportedRow(string exportDomain, string vm) =>
         ExportedVms(exportDomain).GetByRole(AriaRole.Row).Filter(new() { Has = page.GetByRole(AriaRole.Cell, new() { Name = vm, Exact = true }) });
     public ILocator ImportButton(string vm) => page.GetByRole(AriaRole.Button, new() { Name = $"Import {vm}", Exact = true });
+    public ILocator ExportedSearch(string exportDomain) => page.GetByRole(AriaRole.Textbox, new() { Name = $"Search the VMs on {exportDomain}", Exact = true });
+    public ILocator ExportedPager(string exportDomain) => page.GetByTestId($"export-{exportDomain}-pager");
+    public ILocator ExportedNames(string exportDomain) => ExportedVms(exportDomain).Locator("tbody tr td:first-child");
 }
 
 /// <summary>Add storage domain (Storage page, Admin): name, role, where the pool comes from, and its location.</summary>
