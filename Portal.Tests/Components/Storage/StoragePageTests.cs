@@ -149,6 +149,31 @@ public sealed class StoragePageTests : PortalComponentTest
         Assert.Equal((kept.Id, 2, kept.Snapshots[0].Configuration), (dialog.Exported.Id, dialog.Exported.Snapshots.Count, dialog.Exported.Snapshots[0].Configuration));
     }
 
+    [Fact]
+    public async Task ExportedVms_SortedByExportTime_NewestFirstThenOldestThenByNameAgain()
+    {
+        var store = Get<ExportDomainStore>();
+        var domain = await ExportDomainAsync();
+        var monday = new DateTime(2026, 11, 30, 9, 0, 0, DateTimeKind.Utc);
+        await store.WriteAsync(domain, ExportedVm("alpha", monday.AddDays(1)), Ct);
+        await store.WriteAsync(domain, ExportedVm("bravo", monday), Ct);
+        await store.WriteAsync(domain, ExportedVm("charlie", monday.AddDays(2)), Ct);
+        var cut = Render<StoragePage>();
+        const string Names = "[data-testid=export-export-file-vms] tbody tr td:first-child";
+        cut.WaitForAssertion(() => Assert.Equal(["alpha", "bravo", "charlie"], cut.FindAll(Names).Select(td => td.TextContent)));
+
+        await ClickAsync(cut, "[data-testid=export-export-file-sort-exported]");
+        cut.WaitForAssertion(() => Assert.Equal(["charlie", "alpha", "bravo"], cut.FindAll(Names).Select(td => td.TextContent)));
+        Assert.Equal("descending", cut.Find("[data-testid=export-export-file-sort-exported]").ParentElement!.GetAttribute("aria-sort"));
+
+        await ClickAsync(cut, "[data-testid=export-export-file-sort-exported]");
+        cut.WaitForAssertion(() => Assert.Equal(["bravo", "alpha", "charlie"], cut.FindAll(Names).Select(td => td.TextContent)));
+
+        await ClickAsync(cut, "[data-testid=export-export-file-sort-name]");
+        cut.WaitForAssertion(() => Assert.Equal(["alpha", "bravo", "charlie"], cut.FindAll(Names).Select(td => td.TextContent)));
+        Assert.Equal("none", cut.Find("[data-testid=export-export-file-sort-exported]").ParentElement!.GetAttribute("aria-sort"));
+    }
+
     private async Task<StorageDomain> ExportDomainAsync()
     {
         await using var db = await Get<IDbContextFactory<PortalDbContext>>().CreateDbContextAsync(Ct);
@@ -156,11 +181,11 @@ public sealed class StoragePageTests : PortalComponentTest
     }
 
     /// <summary>An exported VM with a Regular snapshot and the Active one.</summary>
-    private static OvfVm ExportedVm(string name)
+    private static OvfVm ExportedVm(string name, DateTime? exportedAt = null)
     {
         const string xml = "<domain type='test'><name>x</name></domain>";
         var first = Guid.NewGuid();
-        var when = new DateTime(2026, 12, 6, 9, 0, 0, DateTimeKind.Utc);
+        var when = exportedAt ?? new DateTime(2026, 12, 6, 9, 0, 0, DateTimeKind.Utc);
         return new OvfVm(Guid.NewGuid(), name, "Default", "4.8", false, 512, when, xml,
         [
             new OvfSnapshot(first, OvfDocument.RegularType, "before", when, null, null, 0, xml, null, null),
