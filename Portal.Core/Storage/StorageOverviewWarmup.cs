@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace Portal.Core.Storage;
@@ -10,21 +9,16 @@ namespace Portal.Core.Storage;
 /// changed. Registered by the web portal, which has the page.
 /// </summary>
 public sealed partial class StorageOverviewWarmup(PortalReadiness readiness, StorageOverview overview, ILogger<StorageOverviewWarmup> log)
-    : BackgroundService
+    : WhenReadyService(readiness)
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override async Task RunAsync(CancellationToken ct)
     {
-        try { await readiness.WhenReady.WaitAsync(stoppingToken); }
-        catch (Exception) { return; } // stopping, or start-up failed (reported where it failed)
         var started = Stopwatch.GetTimestamp();
-        try
-        {
-            var view = await overview.CurrentAsync(stoppingToken);
-            LogRead(log, view.Domains.Count, view.Exports.Values.Sum(e => e.Count), Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested) { }
-        catch (Exception ex) { LogFailed(log, ex); } // the page reads it itself
+        var view = await overview.CurrentAsync(ct);
+        LogRead(log, view.Domains.Count, view.Exports.Values.Sum(e => e.Count), Stopwatch.GetElapsedTime(started).TotalMilliseconds);
     }
+
+    protected override void Failed(Exception error) => LogFailed(log, error); // the page reads it itself
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Storage overview of {Domains} domains and {Exported} exported VMs read in {Milliseconds:F0} ms")]
     private static partial void LogRead(ILogger log, int domains, int exported, double milliseconds);

@@ -10,23 +10,18 @@ namespace Portal.Api;
 /// first call took 0.81–0.98 s before, 0.29–0.39 s now; benchmarks/README.md). A start that failed has nothing to read.
 /// </summary>
 public sealed partial class VmHardwareWarmup(PortalReadiness readiness, PortalQueries queries, VmHardwareCache cache, ILogger<VmHardwareWarmup> log)
-    : BackgroundService
+    : WhenReadyService(readiness)
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override async Task RunAsync(CancellationToken ct)
     {
-        try { await readiness.WhenReady.WaitAsync(stoppingToken); }
-        catch (Exception) { return; } // stopping, or start-up failed (reported where it failed)
         var started = Stopwatch.GetTimestamp();
-        try
-        {
-            var all = new CollectionSearch<Core.Vms.Vm>(SearchQuery.Parse(null), PortalSearches.Vms, CaseSensitive: true, Max: null).Validated();
-            var vms = await queries.SearchVmsAsync(all, stoppingToken);
-            var read = await cache.WarmAsync(vms, stoppingToken);
-            LogWarmed(log, read, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested) { }
-        catch (Exception ex) { LogFailed(log, ex); } // the requests read what is missing themselves
+        var all = new CollectionSearch<Core.Vms.Vm>(SearchQuery.Parse(null), PortalSearches.Vms, CaseSensitive: true, Max: null).Validated();
+        var vms = await queries.SearchVmsAsync(all, ct);
+        var read = await cache.WarmAsync(vms, ct);
+        LogWarmed(log, read, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
     }
+
+    protected override void Failed(Exception error) => LogFailed(log, error);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Hardware of {Count} VMs read from their hosts in {Milliseconds:F0} ms")]
     private static partial void LogWarmed(ILogger log, int count, double milliseconds);
