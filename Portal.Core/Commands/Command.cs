@@ -74,7 +74,8 @@ public abstract partial class Command<TRequest, TRun>(CommandServices services) 
 
     protected virtual string RefusalMessage(TRun run, Refusal refusal) => Refusal.Describe(Operation, refusal.Reason);
 
-    protected virtual string ForbiddenMessage(TRequest request, CommandResult forbidden) => Refusal.Describe(Operation, forbidden.Message);
+    protected virtual string ForbiddenMessage(TRequest request, CommandResult forbidden) =>
+        Refusal.Describe(Operation, forbidden.Message ?? "the user may not do this");
 
     protected virtual string SuccessMessage(TRun run) => run.AuditMessage ?? $"{Operation} has been completed.";
 
