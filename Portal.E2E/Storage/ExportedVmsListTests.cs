@@ -2,6 +2,7 @@ using System.Text.RegularExpressions;
 using Portal.Core.ImportExport;
 using Portal.E2E.Infrastructure;
 using Portal.E2E.Pages;
+using Portal.Tests.Support;
 
 namespace Portal.E2E.Storage;
 
@@ -44,17 +45,7 @@ public sealed class ExportedVmsListTests(PortalFixture portal) : PortalTest(port
     /// <summary>A VM with a chain of <paramref name="snapshots"/> snapshots, the last one Active, in master/vms/{id}/{id}.ovf.</summary>
     private void WriteOvf(string name, int snapshots)
     {
-        const string xml = "<domain type='test'><name>x</name><memory unit='KiB'>524288</memory></domain>";
-        var when = new DateTime(2026, 12, 6, 9, 0, 0, DateTimeKind.Utc);
-        var list = new List<OvfSnapshot>();
-        Guid? parent = null;
-        for (var i = 0; i < snapshots; i++)
-        {
-            var id = Guid.NewGuid();
-            list.Add(new OvfSnapshot(id, i == snapshots - 1 ? OvfDocument.ActiveType : OvfDocument.RegularType, $"s{i}", when, parent, null, 0, xml, null, null));
-            parent = id;
-        }
-        var vm = new OvfVm(Guid.NewGuid(), name, "Default", "4.8", false, 512, when, xml, list);
+        var vm = ExportedVms.Chain(name, new DateTime(2026, 12, 6, 9, 0, 0, DateTimeKind.Utc), snapshots);
         var dir = Path.Combine(Portal.Process.DataDirectory, "storage", Domain, "master", "vms", vm.Id.ToString());
         Directory.CreateDirectory(dir);
         OvfDocument.Build(vm).Save(Path.Combine(dir, $"{vm.Id}.ovf"));

@@ -130,20 +130,6 @@ public sealed class ExportDomainListTests : PortalTest
     }
 
     /// <summary>A VM with a chain of snapshots, the last one Active; the first <paramref name="withMemory"/> keep memory.</summary>
-    private static OvfVm Vm(Guid id, string name, int snapshots, int withMemory)
-    {
-        const string xml = "<domain type='test'><name>x</name><memory unit='KiB'>524288</memory></domain>";
-        var when = new DateTime(2026, 12, 6, 8, 0, 0, DateTimeKind.Utc);
-        var list = new List<OvfSnapshot>();
-        Guid? parent = null;
-        for (var i = 0; i < snapshots; i++)
-        {
-            var sid = Guid.NewGuid();
-            var memory = i < withMemory ? new MemoryReference(Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid(), null, null) : null;
-            list.Add(new OvfSnapshot(sid, i == snapshots - 1 ? OvfDocument.ActiveType : OvfDocument.RegularType, $"s{i}", when.AddMinutes(i),
-                parent, memory, memory is null ? 0 : 1 << 20, xml, null, null));
-            parent = sid;
-        }
-        return new OvfVm(id, name, "Default", "4.8", false, 512, when.AddHours(name.Length), xml, list);
-    }
+    private static OvfVm Vm(Guid id, string name, int snapshots, int withMemory) =>
+        ExportedVms.Chain(name, new DateTime(2026, 12, 6, 8, 0, 0, DateTimeKind.Utc).AddHours(name.Length), snapshots, withMemory) with { Id = id };
 }

@@ -5,6 +5,7 @@ using Portal.Core.Hypervisor;
 using Portal.Core.ImportExport;
 using Portal.Core.Persistence;
 using Portal.Core.Storage;
+using Portal.Tests.Support;
 using static Portal.Benchmarks.LatencyBenchmark;
 
 namespace Portal.Benchmarks;
@@ -111,21 +112,11 @@ internal static class ExportListBenchmark
         var when = new DateTime(2026, 12, 1, 0, 0, 0, DateTimeKind.Utc);
         for (var i = 1; i <= count; i++)
         {
-            var snapshots = new List<OvfSnapshot>();
-            Guid? parent = null;
-            for (var j = 0; j < 10; j++)
-            {
-                var id = Guid.NewGuid();
-                var memory = j == 9 && i % 10 == 0
-                    ? new MemoryReference(domain.Id, Guid.Empty, Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid()) : null;
-                var hypervisorXml = j == 9 ? null : $"<domainsnapshot><name>{id}</name>{xml}</domainsnapshot>";
-                snapshots.Add(new OvfSnapshot(id, j == 9 ? OvfDocument.ActiveType : OvfDocument.RegularType, $"snapshot {j}",
-                    when.AddMinutes(j), parent, memory, memory is null ? 0 : 128L << 20, xml, j == 9 ? null : id.ToString(), hypervisorXml,
-                    [new OvfDisk("vda", Guid.NewGuid(), Guid.NewGuid(), 1L << 30)]));
-                parent = id;
-            }
-            await store.WriteAsync(domain, new OvfVm(Guid.NewGuid(), $"exported-{i:D4}", "Default", "4.8", false, 512,
-                when.AddHours(i), xml, snapshots), CancellationToken.None);
+            // A tenth of the VMs keep memory in their oldest snapshot; every snapshot but the Active one has libvirt's XML.
+            var vm = ExportedVms.Chain($"exported-{i:D4}", when.AddHours(i), 10, withMemory: i % 10 == 0 ? 1 : 0, xml, domain.Id,
+                (j, s) => (j == 9 ? s : s with { HypervisorName = s.Id.ToString(), HypervisorXml = $"<domainsnapshot><name>{s.Id}</name>{xml}</domainsnapshot>" })
+                    with { MemorySizeBytes = s.Memory is null ? 0 : 128L << 20, Disks = [new OvfDisk("vda", Guid.NewGuid(), Guid.NewGuid(), 1L << 30)] });
+            await store.WriteAsync(domain, vm, CancellationToken.None);
         }
         var pool = await hypervisor.GetPoolAsync(domain.PoolName);
         return Directory.EnumerateFiles(Path.Combine(pool.TargetPath!, "master", "vms"), "*.ovf", SearchOption.AllDirectories)

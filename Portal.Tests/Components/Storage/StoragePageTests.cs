@@ -7,6 +7,7 @@ using Portal.Core.Persistence;
 using Portal.Core.Snapshots;
 using Portal.Core.Storage;
 using Portal.Tests.Components.Support;
+using Portal.Tests.Support;
 
 namespace Portal.Tests.Components.Storage;
 
@@ -181,15 +182,6 @@ public sealed class StoragePageTests : PortalComponentTest
     }
 
     /// <summary>An exported VM with a Regular snapshot and the Active one.</summary>
-    private static OvfVm ExportedVm(string name, DateTime? exportedAt = null)
-    {
-        const string xml = "<domain type='test'><name>x</name></domain>";
-        var first = Guid.NewGuid();
-        var when = exportedAt ?? new DateTime(2026, 12, 6, 9, 0, 0, DateTimeKind.Utc);
-        return new OvfVm(Guid.NewGuid(), name, "Default", "4.8", false, 512, when, xml,
-        [
-            new OvfSnapshot(first, OvfDocument.RegularType, "before", when, null, null, 0, xml, null, null),
-            new OvfSnapshot(Guid.NewGuid(), OvfDocument.ActiveType, "Active VM", when, first, null, 0, xml, null, null),
-        ]);
-    }
+    private static OvfVm ExportedVm(string name, DateTime? exportedAt = null) =>
+        ExportedVms.Chain(name, exportedAt ?? new DateTime(2026, 12, 6, 9, 0, 0, DateTimeKind.Utc));
 }
