@@ -17,10 +17,11 @@ public sealed class NoDeadClickTests(PortalFixture portal) : PortalTest(portal),
     {
         await SignInAsync();
         var id = (await Db.VmAsync(DemoVms.WebFrontend)).Id;
-        // A loaded machine: the circuit takes seconds to connect after the page is shown.
+        // A loaded machine: the circuit connects only after the page is shown and clicked (the test lets it through).
+        var connect = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         await Page.RouteAsync(new Regex("/_blazor/negotiate"), async route =>
         {
-            await Task.Delay(2500);
+            await connect.Task.WaitAsync(TimeSpan.FromSeconds(30));
             await route.ContinueAsync();
         });
         var shell = new PortalShell(Page);
@@ -33,7 +34,12 @@ public sealed class NoDeadClickTests(PortalFixture portal) : PortalTest(portal),
         await Expect(Page.GetByTestId("portal-connecting")).ToBeAttachedAsync();
         await Expect(Page.Locator(".mud-main-content")).ToHaveAttributeAsync("inert", "");
 
-        await Page.GetByTestId("snapshot-create").ClickAsync();
+        // The click is made while the page is still connecting; the circuit connects only then.
+        var click = Page.GetByTestId("snapshot-create").ClickAsync();
+        await Expect(shell.Main).ToHaveAttributeAsync("data-interactive", "false");
+        Assert.False(click.IsCompleted);
+        connect.SetResult();
+        await click;
 
         await Expect(new CreateSnapshotDialog(Page).Dialog).ToBeVisibleAsync();
         await Expect(shell.Main).ToHaveAttributeAsync("data-interactive", "true");

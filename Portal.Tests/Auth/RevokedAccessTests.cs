@@ -13,6 +13,7 @@ using Portal.Core.Commands;
 using Portal.Core.Persistence;
 using Portal.Core.Snapshots;
 using Portal.Tests.Api;
+using Portal.Tests.Support;
 using static Portal.Tests.Api.ApiTestExtensions;
 
 namespace Portal.Tests.Auth;
@@ -107,14 +108,14 @@ public sealed partial class RevokedAccessTests : IAsyncLifetime
         await AddUserAsync(name, Roles.Admin);
         var principal = await PrincipalAsync(name);
         var options = Options.Create(new SecurityOptions { RevalidationInterval = TimeSpan.FromSeconds(1) });
-        using var provider = new RevalidatingActorStateProvider(NullLoggerFactory.Instance,
-            _app.Services.GetRequiredService<IDbContextFactory<PortalDbContext>>(), TimeProvider.System, options);
+        var checks = new CountingFactory(_app.Services.GetRequiredService<IDbContextFactory<PortalDbContext>>());
+        using var provider = new RevalidatingActorStateProvider(NullLoggerFactory.Instance, checks, TimeProvider.System, options);
         provider.SetAuthenticationState(Task.FromResult(new AuthenticationState(principal)));
         var changed = new TaskCompletionSource<AuthenticationState>(TaskCreationOptions.RunContinuationsAsynchronously);
         provider.AuthenticationStateChanged += async t => changed.TrySetResult(await t);
 
-        // Still valid: a revalidation or two pass without a change.
-        await Task.Delay(TimeSpan.FromSeconds(1.5), Ct);
+        // Still valid: two revalidations pass without a change (the third has begun, so the first two are done).
+        await Wait.UntilAsync(() => Task.FromResult(checks.Created), n => n >= 3, "two revalidations have passed");
         Assert.False(changed.Task.IsCompleted);
 
         await WithUsersAsync(async users =>
@@ -131,6 +132,26 @@ public sealed partial class RevokedAccessTests : IAsyncLifetime
 
         var state = await changed.Task.WaitAsync(TimeSpan.FromSeconds(10), Ct);
         Assert.False(state.User.Identity?.IsAuthenticated);
+    }
+
+    /// <summary>The portal's context factory, counting the contexts made: one per revalidation of a circuit.</summary>
+    private sealed class CountingFactory(IDbContextFactory<PortalDbContext> inner) : IDbContextFactory<PortalDbContext>
+    {
+        private int _created;
+
+        public int Created => Volatile.Read(ref _created);
+
+        public PortalDbContext CreateDbContext()
+        {
+            Interlocked.Increment(ref _created);
+            return inner.CreateDbContext();
+        }
+
+        public Task<PortalDbContext> CreateDbContextAsync(CancellationToken ct = default)
+        {
+            Interlocked.Increment(ref _created);
+            return inner.CreateDbContextAsync(ct);
+        }
     }
 
     private async Task AssertSignedOutAsync(string cookie)
