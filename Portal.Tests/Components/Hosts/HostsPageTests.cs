@@ -5,6 +5,7 @@ using Portal.Components.Layout;
 using Portal.Components.Pages.Hosts;
 using Portal.Core.Auth;
 using Portal.Core.Hosts;
+using Portal.Core.Persistence;
 using Portal.Core.Vms;
 using Portal.Tests.Components.Support;
 
@@ -155,6 +156,34 @@ public sealed class HostsPageTests : PortalComponentTest
         var remove = cut.Find($"[data-testid=host-{lost}-remove]");
         Assert.True(remove.HasAttribute("disabled"));
         Assert.Equal("Only administrators can remove hosts.", remove.GetAttribute("title"));
+    }
+
+    [Fact]
+    public async Task Grid_MoreHostsThanAPage_PagedByTheUsersSizeAndSearchedByNameUriClusterOrState()
+    {
+        for (var i = 1; i <= 11; i++)
+            await Get<AddHostCommand>().ExecuteAsync(new AddHostRequest($"lost-{i:D2}", $"qemu+tcp://127.0.0.1:{i}/system"), Actor.Admin("admin"), Ct);
+        await Get<UserPreferences>().SetPageSizeAsync("admin", "hosts", 10, Ct);
+
+        var cut = Render<HostsPage>();
+
+        cut.WaitForAssertion(() => Assert.Equal(10, cut.FindAll("tr.host-row").Count));
+        Assert.Contains("1-10 of 12", cut.Find("[data-testid=hosts-pager]").TextContent);
+        await ClickAsync(cut, "[data-testid=hosts-pager] button[aria-label='Next page']");
+        cut.WaitForAssertion(() => Assert.Contains("11-12 of 12", cut.Find("[data-testid=hosts-pager]").TextContent));
+
+        // By a part of the URI, in any case.
+        await InputAsync(cut, "input[data-testid=hosts-search]", "127.0.0.1:1/");
+        cut.WaitForAssertion(() => Assert.Equal(["lost-01"], cut.FindAll("tr.host-row [data-testid$=-name]").Select(e => e.TextContent)),
+            TimeSpan.FromSeconds(5));
+        // By state: every unreachable host, none of the connected one.
+        await InputAsync(cut, "input[data-testid=hosts-search]", "disconnected");
+        cut.WaitForAssertion(() => Assert.Contains("1-10 of 11", cut.Find("[data-testid=hosts-pager]").TextContent), TimeSpan.FromSeconds(5));
+        await InputAsync(cut, "input[data-testid=hosts-search]", "EMBEDDED");
+        cut.WaitForAssertion(() => Assert.Equal(["embedded-test-host"], cut.FindAll("tr.host-row [data-testid$=-name]").Select(e => e.TextContent)),
+            TimeSpan.FromSeconds(5));
+        await InputAsync(cut, "input[data-testid=hosts-search]", "kvm-99");
+        cut.WaitForAssertion(() => Assert.Equal("No host matches 'kvm-99'.", cut.Find("[data-testid=hosts-no-records]").TextContent), TimeSpan.FromSeconds(5));
     }
 
     [Theory]
