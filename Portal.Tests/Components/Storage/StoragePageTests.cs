@@ -25,6 +25,48 @@ public sealed class StoragePageTests : PortalComponentTest
     }
 
     [Fact]
+    public async Task MemoryVolumesList_LargestFirstSortedSearchedAndARemovedSnapshotsVolumeGoesLive()
+    {
+        var web = (await VmAsync("web-frontend")).Id;
+        var db = (await VmAsync("db-primary")).Id;
+        await SnapshotAsync(web, "small", saveMemory: true);
+        var large = await SnapshotAsync(db, "large", saveMemory: true);
+        await using (var context = await Get<IDbContextFactory<PortalDbContext>>().CreateDbContextAsync(Ct))
+        {
+            // The test driver's dumps are a few bytes each: sizes as a real host's would differ.
+            foreach (var s in await context.Snapshots.Include(s => s.MemoryVolume).Where(s => s.MemoryVolumeId != null).ToListAsync(Ct))
+                s.MemoryVolume!.SizeBytes = s.Id == large ? 3L << 30 : 512L << 20;
+            await context.SaveChangesAsync(Ct);
+        }
+
+        var cut = Render<StoragePage>();
+
+        const string Rows = "[data-testid=memory-data-file-volumes] tbody tr";
+        cut.WaitForAssertion(() => Assert.Equal(["db-primary|large|3 GiB", "web-frontend|small|512 MiB"], Shown()));
+        Assert.Equal($"vms/{db}", cut.Find(Rows + " a").GetAttribute("href"));
+        Assert.Equal("descending", cut.Find("[data-testid=memory-data-file-sort-size]").ParentElement!.GetAttribute("aria-sort"));
+
+        await ClickAsync(cut, "[data-testid=memory-data-file-sort-vm]");
+        cut.WaitForAssertion(() => Assert.Equal(["db-primary|large|3 GiB", "web-frontend|small|512 MiB"], Shown()));
+        await ClickAsync(cut, "[data-testid=memory-data-file-sort-vm]");
+        cut.WaitForAssertion(() => Assert.Equal(["web-frontend|small|512 MiB", "db-primary|large|3 GiB"], Shown()));
+
+        await InputAsync(cut, "input[data-testid=memory-data-file-search]", "SMA");
+        cut.WaitForAssertion(() => Assert.Equal(["web-frontend|small|512 MiB"], Shown()), TimeSpan.FromSeconds(5));
+        await InputAsync(cut, "input[data-testid=memory-data-file-search]", "");
+        cut.WaitForAssertion(() => Assert.Equal(2, Shown().Count), TimeSpan.FromSeconds(5));
+
+        // The snapshot removed elsewhere (the API, another page): its volume leaves the list without a reload.
+        var admin = Portal.Core.Auth.Actor.Admin("admin");
+        await PortalFixture.Succeeds(Get<Portal.Core.Vms.StopVmCommand>().ExecuteAsync(new Portal.Core.Vms.StopVmRequest(db), admin, Ct));
+        await PortalFixture.Succeeds(Get<RemoveSnapshotCommand>().ExecuteAsync(new RemoveSnapshotRequest(db, large), admin, Ct));
+        cut.WaitForAssertion(() => Assert.Equal(["web-frontend|small|512 MiB"], Shown()));
+        Assert.Contains("1-1 of 1", cut.Find("[data-testid=memory-data-file-pager]").TextContent);
+
+        List<string> Shown() => cut.FindAll(Rows).Select(r => string.Join('|', r.QuerySelectorAll("td").Take(3).Select(td => td.TextContent.Trim()))).ToList();
+    }
+
+    [Fact]
     public async Task AddDialog_Opened_OffersTheHostsUnregisteredPoolsInItsFirstRender()
     {
         await Get<Portal.Core.Hypervisor.IHypervisor>().CreatePoolAsync(StoragePoolXml.Disk("by-hand", "/dev/sdy"), overwrite: false, Ct);
