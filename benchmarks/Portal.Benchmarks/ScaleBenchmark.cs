@@ -324,6 +324,12 @@ internal static class ScaleBenchmark
             if (older is not null) Row($"audit log filtered, {what}: the next page", await TimeAsync(20, () => q.AuditAsync(200, beforeId: older, filter: filter)));
         }
         Row("storage domains (memory counted, first VM names, each pool asked of libvirt)", await TimeAsync(20, () => q.StorageDomainRowsAsync()));
+        var memoryDomain = (await q.StorageDomainRowsAsync()).OrderByDescending(d => d.MemoryVolumes + d.MissingMemoryVolumes).First();
+        Row($"memory volumes of {memoryDomain.Name} ({memoryDomain.MemoryVolumes + memoryDomain.MissingMemoryVolumes:N0}), first page (25, largest first)",
+            await TimeAsync(20, () => q.MemoryVolumePageAsync(new MemoryVolumeQuery(memoryDomain.Id, 0, 25))));
+        Row("memory volumes, page 100 by VM", await TimeAsync(20, () => q.MemoryVolumePageAsync(new MemoryVolumeQuery(memoryDomain.Id, 100, 25, SortBy: MemoryVolumeSort.Vm))));
+        Row("memory volumes, newest first", await TimeAsync(20, () => q.MemoryVolumePageAsync(new MemoryVolumeQuery(memoryDomain.Id, 0, 25, SortBy: MemoryVolumeSort.Saved))));
+        Row("memory volumes, search 'vm-012' (VM or snapshot)", await TimeAsync(20, () => q.MemoryVolumePageAsync(new MemoryVolumeQuery(memoryDomain.Id, 0, 25, "vm-012"))));
         Row("data domains a dialog offers (each pool asked of libvirt)", await TimeAsync(20, () => q.StorageDomainChoicesAsync(Portal.Core.Storage.StorageRole.Data)));
         Row("hosts (VMs and running VMs counted per host)", await TimeAsync(20, () => q.HostRowsAsync()));
         Row("every VM row (VmsAsync, unpaged)", await TimeAsync(5, () => q.VmsAsync()));
