@@ -18,6 +18,11 @@ public sealed class StoragePage(IPage page)
     public ILocator ExportedSearch(string exportDomain) => page.GetByRole(AriaRole.Textbox, new() { Name = $"Search the VMs on {exportDomain}", Exact = true });
     public ILocator ExportedPager(string exportDomain) => page.GetByTestId($"export-{exportDomain}-pager");
     public ILocator ExportedNames(string exportDomain) => ExportedVms(exportDomain).Locator("tbody tr td:first-child");
+    public ILocator MemoryVolumes(string domain) => page.GetByTestId($"memory-{domain}-volumes");
+    public ILocator MemoryVolumeRows(string domain) => MemoryVolumes(domain).Locator("tbody tr");
+    public ILocator MemoryVolumeSearch(string domain) => page.GetByRole(AriaRole.Textbox, new() { Name = $"Search the memory volumes on {domain}", Exact = true });
+    public ILocator MemoryVolumePager(string domain) => page.GetByTestId($"memory-{domain}-pager");
+    public ILocator MemoryVolumeSort(string domain, string column) => page.GetByTestId($"memory-{domain}-sort-{column}");
 }
 
 /// <summary>Add storage domain (Storage page, Admin): name, role, where the pool comes from, and its location.</summary>
