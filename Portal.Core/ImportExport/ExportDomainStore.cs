@@ -13,10 +13,12 @@ public sealed class ExportDomainStore(IHypervisor hypervisor)
     /// An exported VM as a list shows it: its name, export time and snapshot counts; an unreadable OVF with its error
     /// (and no name). The whole OVF is read with <see cref="ReadAsync"/>.
     /// </summary>
-    public sealed record Entry(Guid VmId, string? Name, DateTime ExportedAt, int Snapshots, int WithMemory, string? Error)
+    /// <param name="MemoryMiB">The VM's memory, and <paramref name="IsStateless"/>: what the API's representation of an exported VM shows.</param>
+    public sealed record Entry(Guid VmId, string? Name, DateTime ExportedAt, int Snapshots, int WithMemory, string? Error,
+        int MemoryMiB = 0, bool IsStateless = false)
     {
         public static Entry Of(OvfVm vm) =>
-            new(vm.Id, vm.Name, vm.ExportedAt, vm.Snapshots.Count, vm.Snapshots.Count(s => s.Memory is not null), null);
+            new(vm.Id, vm.Name, vm.ExportedAt, vm.Snapshots.Count, vm.Snapshots.Count(s => s.Memory is not null), null, vm.MemoryMiB, vm.IsStateless);
 
         /// <summary>What a list shows first: the name, or the id of an OVF that could not be read.</summary>
         public string Title => Name ?? VmId.ToString();

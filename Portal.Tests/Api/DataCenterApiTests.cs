@@ -65,6 +65,50 @@ public sealed class DataCenterApiTests
     }
 
     [Fact]
+    public async Task ExportDomainVms_ListedByNameWithImport_ADataDomainListsNone_AndImportTakesTheClusterByName()
+    {
+        await using var app = new PortalApiFactory();
+        await app.InitializeAsync();
+        using var client = app.Admin();
+        var queries = app.Services.GetRequiredService<PortalQueries>();
+        var domains = await queries.StorageDomainsAsync(Ct);
+        var (export, data) = (domains.Single(d => d.Name == "export-file").Id, domains.Single(d => d.Name == "data-file").Id);
+        foreach (var vm in new[] { BuildAgent, PortalApiFactory.WebFrontend })
+        {
+            if (vm == WebFrontend) await (await client.Post($"{Vm(vm)}/stop", Action(""))).XmlAsync(HttpStatusCode.OK);
+            await (await client.Post($"{Vm(vm)}/export", Action("<storage_domain name=\"export-file\"/>"))).XmlAsync(HttpStatusCode.OK);
+        }
+
+        var listed = await (await client.Get($"{Base}/storagedomains/{export}/vms")).XmlAsync(HttpStatusCode.OK);
+
+        var vms = listed.Elements("vm").ToList();
+        Assert.Equal(["build-agent", "web-frontend"], vms.Select(v => v.Text("name")));
+        var web = vms[1];
+        Assert.Equal(($"{Base}/storagedomains/{export}/vms/{WebFrontend}", WebFrontend.ToString()), (web.Attribute("href")!.Value, web.Attribute("id")!.Value));
+        Assert.Equal(("down", (1024L << 20).ToString(), "false"), (web.Text("status"), web.Text("memory"), web.Text("stateless")));
+        Assert.Equal(export.ToString(), web.Element("storage_domain")!.Attribute("id")!.Value);
+        Assert.Equal($"{Base}/storagedomains/{export}/vms/{WebFrontend}/import",
+            web.Element("actions")!.Elements("link").Single(l => l.Attribute("rel")!.Value == "import").Attribute("href")!.Value);
+        Assert.Equal(["build-agent"], (await (await client.Get($"{Base}/storagedomains/{export}/vms?max=1")).XmlAsync(HttpStatusCode.OK)).Elements("vm").Select(v => v.Text("name")));
+        Assert.Equal("web-frontend", (await (await client.Get($"{Base}/storagedomains/{export}/vms/{WebFrontend}")).XmlAsync(HttpStatusCode.OK)).Text("name"));
+        Assert.Contains((await (await client.Get($"{Base}/storagedomains/{export}")).XmlAsync(HttpStatusCode.OK)).Elements("link"),
+            l => l.Attribute("rel")!.Value == "vms");
+        // A data domain lists none here (as oVirt); an id not on the domain, or not an id, is a 404.
+        Assert.Empty((await (await client.Get($"{Base}/storagedomains/{data}/vms")).XmlAsync(HttpStatusCode.OK)).Elements("vm"));
+        await (await client.Get($"{Base}/storagedomains/{export}/vms/{Guid.NewGuid()}")).FaultAsync(HttpStatusCode.NotFound);
+        await (await client.Get($"{Base}/storagedomains/{export}/vms/not-an-id")).FaultAsync(HttpStatusCode.NotFound);
+
+        // Imported as a clone into the cluster named, as oVirt's import scripts name it.
+        await (await client.Post($"{Base}/storagedomains/{export}/vms/{BuildAgent}/import",
+            Action("<storage_domain name=\"data-file\"/><cluster><name>Production</name></cluster><clone>true</clone><vm><name>agent-copy</name></vm>")))
+            .XmlAsync(HttpStatusCode.OK);
+        var copy = (await queries.VmsAsync(Ct)).Single(v => v.Name == "agent-copy");
+        Assert.Equal("Production", copy.Cluster);
+        await (await client.Post($"{Base}/storagedomains/{export}/vms/{BuildAgent}/import",
+            Action("<storage_domain name=\"data-file\"/><cluster><name>Nowhere</name></cluster><clone>true</clone>"))).FaultAsync(HttpStatusCode.NotFound);
+    }
+
+    [Fact]
     public async Task StorageDomainAndHost_AddedAndRemoved_Answer201ThenOk()
     {
         await using var app = new PortalApiFactory();

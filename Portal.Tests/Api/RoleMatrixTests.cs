@@ -30,6 +30,7 @@ public sealed class RoleMatrixTests(PortalApiFactory app) : IClassFixture<Portal
         ["GET host"] = new(HttpMethod.Get, $"{Base}/hosts/{{host}}", null, Ok, Ok),
         ["GET storagedomains"] = new(HttpMethod.Get, $"{Base}/storagedomains", null, Ok, Ok),
         ["GET storagedomain"] = new(HttpMethod.Get, $"{Base}/storagedomains/{{domain}}", null, Ok, Ok),
+        ["GET storagedomain vms"] = new(HttpMethod.Get, $"{Base}/storagedomains/{{domain}}/vms", null, Ok, Ok),
         ["GET events"] = new(HttpMethod.Get, $"{Base}/events", null, Ok, Ok),
         ["GET event"] = new(HttpMethod.Get, $"{Base}/events/999999", null, HttpStatusCode.NotFound, HttpStatusCode.NotFound),
         ["GET snapshots"] = new(HttpMethod.Get, $"{Web}/snapshots", null, Ok, Ok),

@@ -23,6 +23,14 @@ public sealed class OvirtSdkTests
     }
 
     [Fact]
+    public async Task Sdk_ExportThenImportFromTheExportDomainsList_AsOvirtsScriptsDo()
+    {
+        var output = await ClientScenario.RunAsync("sdk_scenarios.py", "export_import", needsSdk: true);
+        Assert.Contains("step: listed on the export domain: build-agent (512 MiB)", output);
+        Assert.Contains("step: imported as a clone: agent-imported", output);
+    }
+
+    [Fact]
     public async Task Sdk_Close_RevokesTheToken()
     {
         var output = await ClientScenario.RunAsync("sdk_scenarios.py", "close", needsSdk: true);

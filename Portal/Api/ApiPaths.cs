@@ -20,5 +20,6 @@ internal static class ApiPaths
     public static string Cluster(Guid id) => $"{Base}/clusters/{id}";
     public static string Host(Guid id) => $"{Base}/hosts/{id}";
     public static string StorageDomain(Guid id) => $"{Base}/storagedomains/{id}";
+    public static string ExportedVm(Guid domainId, Guid vmId) => $"{StorageDomain(domainId)}/vms/{vmId}";
     public static string Event(long id) => $"{Base}/events/{id}";
 }

@@ -14,15 +14,7 @@ internal static class ApiSearch
     /// <param name="maxLimit">The largest <c>max</c> honoured (events: 1000).</param>
     public static CollectionSearch<T> From<T>(HttpRequest request, SearchFields<T> fields, int? defaultMax = null, int maxLimit = int.MaxValue)
     {
-        var max = defaultMax;
-        if (request.Query.TryGetValue("max", out var maxText))
-        {
-            if (!int.TryParse(maxText, NumberStyles.None, CultureInfo.InvariantCulture, out var m) || m < 1)
-                throw ApiFault.BadRequest($"max must be a whole number of at least 1, not '{maxText}'.");
-            max = m;
-        }
-        if (max is { } limit) max = Math.Min(limit, maxLimit);
-
+        var max = Max(request, defaultMax, maxLimit);
         var caseSensitive = Flag(request, "case_sensitive") ?? true;
         _ = Flag(request, "all_content");
         try
@@ -33,6 +25,19 @@ internal static class ApiSearch
         {
             throw ApiFault.BadRequest(ex.Message);
         }
+    }
+
+    /// <summary>The <c>max</c> query parameter (at least 1), <paramref name="defaultMax"/> when absent, at most <paramref name="maxLimit"/>.</summary>
+    public static int? Max(HttpRequest request, int? defaultMax = null, int maxLimit = int.MaxValue)
+    {
+        var max = defaultMax;
+        if (request.Query.TryGetValue("max", out var maxText))
+        {
+            if (!int.TryParse(maxText, NumberStyles.None, CultureInfo.InvariantCulture, out var m) || m < 1)
+                throw ApiFault.BadRequest($"max must be a whole number of at least 1, not '{maxText}'.");
+            max = m;
+        }
+        return max is { } limit ? Math.Min(limit, maxLimit) : null;
     }
 
     /// <summary>An xsd:boolean query parameter; null when absent.</summary>

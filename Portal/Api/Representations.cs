@@ -117,7 +117,28 @@ internal static class Representations
         Storage = new HostStorage { Type = d.Kind == StorageKind.Block ? "fcp" : "localfs" },
         Available = pool?.AvailableBytes,
         Used = pool?.AllocationBytes,
+        Links = d.Role == StorageRole.Export ? [new Link { Href = ApiPaths.StorageDomain(d.Id) + "/vms", Rel = "vms" }] : null,
     };
+
+    /// <summary>
+    /// A VM on an export domain, from its OVF: what the portal keeps of it while listing (name, memory, stateless), Down,
+    /// with its domain and the import action. Importing it is what gives it a cluster, a host and hardware.
+    /// </summary>
+    public static VmRepresentation ExportedVm(StorageDomain domain, Core.ImportExport.ExportDomainStore.Entry e)
+    {
+        var href = ApiPaths.ExportedVm(domain.Id, e.VmId);
+        return new VmRepresentation
+        {
+            Href = href,
+            Id = e.VmId.ToString(),
+            Actions = ActionLinks.For(href, "import"),
+            Name = e.Name ?? "",
+            Memory = (long)e.MemoryMiB * 1024 * 1024,
+            Stateless = e.IsStateless,
+            Status = StatusText(VmStatus.Down),
+            StorageDomain = Ref.To(ApiPaths.StorageDomain(domain.Id), domain.Id),
+        };
+    }
 
     public static EventRepresentation Event(AuditEntry a) => new()
     {

@@ -165,6 +165,36 @@ def scenario_snapshots(conn, base):
     step("events: %d newest" % len(events))
 
 
+def scenario_export_import(conn, base):
+    """oVirt's export and import script: export a stopped VM, find it on the export domain, import it as a clone."""
+    system = conn.system_service()
+    vms = system.vms_service()
+    sds = system.storage_domains_service()
+    vm = vms.list(search="name=build-agent")[0]
+    export = sds.list(search="name=export-file")[0]
+    vms.vm_service(vm.id).export(storage_domain=types.StorageDomain(name="export-file"), exclusive=True, discard_snapshots=False)
+    step("exported build-agent to %s" % export.name)
+
+    exported_service = sds.storage_domain_service(export.id).vms_service()
+    listed = poll(lambda: [v for v in exported_service.list() if v.name == "build-agent"], lambda l: len(l) == 1, "build-agent on the export domain")
+    exported = listed[0]
+    check(exported.id == vm.id and exported.status == types.VmStatus.DOWN, "the exported VM keeps its id, Down: %r" % exported.status)
+    check(exported.memory == vm.memory and exported.storage_domain.id == export.id, "its memory and its storage domain")
+    check(exported_service.vm_service(exported.id).get().name == "build-agent", "got by id")
+    check(len(exported_service.list(max=1)) == 1, "max=1")
+    data = sds.list(search="name=data-file")[0]
+    check(sds.storage_domain_service(data.id).vms_service().list() == [], "a data domain lists none, as in oVirt")
+    step("listed on the export domain: %s (%d MiB)" % (exported.name, exported.memory // (1024 * 1024)))
+
+    exported_service.vm_service(exported.id).import_(storage_domain=types.StorageDomain(name="data-file"),
+                                                     cluster=types.Cluster(name="Production"), clone=True,
+                                                     vm=types.Vm(name="agent-imported"))
+    imported = poll(lambda: vms.list(search="name=agent-imported"), lambda l: len(l) == 1, "the imported VM")[0]
+    check(imported.id != vm.id and imported.status == types.VmStatus.DOWN, "a clone has a new id")
+    check(system.clusters_service().cluster_service(imported.cluster.id).get().name == "Production", "in the cluster named")
+    step("imported as a clone: %s" % imported.name)
+
+
 def scenario_close(conn, base):
     """close() revokes the token (sso-logout); the token is refused afterwards."""
     token = conn.authenticate()

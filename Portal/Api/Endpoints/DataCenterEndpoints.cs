@@ -51,7 +51,7 @@ internal static class DataCenterEndpoints
                 var body = await ApiInput.ReadAsync(http, "action", allowEmpty: false);
                 var target = await DomainAsync(q, body.Child("storage_domain"), "action.storage_domain");
                 var request = new ImportVmRequest(exportDomain, vmId, target, AsClone: body.Boolean("clone") ?? false,
-                    Collapse: body.Boolean("collapse_snapshots") ?? false, NewName: body.Child("vm")?.String("name"), ClusterId: body.Child("cluster")?.Id());
+                    Collapse: body.Boolean("collapse_snapshots") ?? false, NewName: body.Child("vm")?.String("name"), ClusterId: await ClusterAsync(q, body.Child("cluster"), "action.cluster"));
                 var result = await import.ExecuteAsync(request, http.Actor());
                 return VmEndpoints.ActionReply(result);
             })
@@ -113,7 +113,7 @@ internal static class DataCenterEndpoints
                 var address = body.String("address")?.Trim() ?? throw ApiFault.Incomplete("host.address is required.");
                 // oVirt's address is a host name; the portal reaches a host through libvirt, so a name becomes libvirt's ssh URI.
                 var uri = address.Contains("://", StringComparison.Ordinal) ? address : $"qemu+ssh://root@{address}/system";
-                var result = await add.ExecuteAsync(new AddHostRequest(body.String("name"), uri, body.Child("cluster")?.Id()), http.Actor());
+                var result = await add.ExecuteAsync(new AddHostRequest(body.String("name"), uri, await ClusterAsync(q, body.Child("cluster"), "host.cluster")), http.Actor());
                 if (!result.Succeeded) throw ApiFault.From(result);
                 var info = result.ValueAs<HostConnectionInfo>();
                 var h = (await q.HostsAsync()).First(x => x.Id == info.HostId);
@@ -158,6 +158,15 @@ internal static class DataCenterEndpoints
         if (reference.Id() is { } id) return id;
         var name = reference.String("name") ?? throw ApiFault.Incomplete($"{path}.id or {path}.name is required.");
         return (await q.StorageDomainsAsync()).FirstOrDefault(d => d.Name == name)?.Id ?? throw ApiFault.NotFound($"There is no storage domain named {name}.");
+    }
+
+    /// <summary>A cluster given by id or by name (as oVirt's clients send either); null when the body names none.</summary>
+    private static async Task<Guid?> ClusterAsync(PortalQueries q, ApiInput? reference, string path)
+    {
+        if (reference is null) return null;
+        if (reference.Id() is { } id) return id;
+        var name = reference.String("name") ?? throw ApiFault.Incomplete($"{path}.id or {path}.name is required.");
+        return (await q.ClustersAsync()).FirstOrDefault(c => c.Name == name)?.Id ?? throw ApiFault.NotFound($"There is no cluster named {name}.");
     }
 
     private static bool Flag(IQueryCollection query, string name) =>

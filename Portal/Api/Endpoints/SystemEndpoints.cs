@@ -3,6 +3,8 @@ using Portal.Api.Model;
 using Portal.Core;
 using Portal.Core.Hosts;
 using Portal.Core.Hypervisor;
+using Portal.Core.ImportExport;
+using Portal.Core.Storage;
 using Portal.Core.Search;
 
 namespace Portal.Api.Endpoints;
@@ -91,12 +93,35 @@ internal static class SystemEndpoints
 
         api.MapGet("/storagedomains/{id}", async (string id, PortalQueries q, IHypervisor hypervisor, CancellationToken ct) =>
             {
-                var domainId = EndpointHelpers.PathId(id, "storage domain");
-                var d = (await q.StorageDomainsAsync(ct)).FirstOrDefault(x => x.Id == domainId) ?? throw ApiFault.NotFound($"There is no storage domain with id {domainId}.");
+                var d = await DomainAsync(q, id, ct);
                 return Ovirt.Ok(Representations.StorageDomain(d, await PoolAsync(hypervisor, d.PoolName, ct)));
             })
             .Describe("Storage domains", "Get a storage domain", "")
             .Returns<StorageDomainRepresentation>().Faults(404);
+
+        api.MapGet("/storagedomains/{id}/vms", async (HttpContext http, string id, PortalQueries q, ExportDomainStore exports, CancellationToken ct) =>
+            {
+                var domain = await DomainAsync(q, id, ct);
+                var max = ApiSearch.Max(http.Request);
+                // As oVirt: a data domain lists none here (its VMs are /vms); an export domain its exported VMs, by name.
+                var entries = domain.Role != StorageRole.Export ? [] : (await ExportedAsync(exports, domain, ct)).Where(e => e.Error is null);
+                return Ovirt.Ok(new VmList { Items = entries.Take(max ?? int.MaxValue).Select(e => Representations.ExportedVm(domain, e)).ToList() });
+            })
+            .Describe("Storage domains", "List the VMs on an export domain",
+                "By name, each Down with its `storage_domain` and the `import` action (`POST …/vms/{vm-id}/import`). An OVF that cannot be read is " +
+                "left out (the Storage page shows it with the reason). A data domain lists none, as in oVirt. `max`.")
+            .Returns<VmList>().Faults(400, 404);
+
+        api.MapGet("/storagedomains/{id}/vms/{vm}", async (string id, string vm, PortalQueries q, ExportDomainStore exports, CancellationToken ct) =>
+            {
+                var domain = await DomainAsync(q, id, ct);
+                var vmId = EndpointHelpers.PathId(vm, "exported VM");
+                var entry = domain.Role != StorageRole.Export ? null
+                    : (await ExportedAsync(exports, domain, ct)).FirstOrDefault(e => e.VmId == vmId && e.Error is null);
+                return Ovirt.Ok(Representations.ExportedVm(domain, entry ?? throw ApiFault.NotFound($"There is no VM with id {vmId} on {domain.Name}.")));
+            })
+            .Describe("Storage domains", "Get a VM on an export domain", "")
+            .Returns<VmRepresentation>().Faults(404);
 
         api.MapGet("/events", async (HttpContext http, PortalQueries q, CancellationToken ct) =>
             {
@@ -118,6 +143,22 @@ internal static class SystemEndpoints
             })
             .Describe("Events", "Get one audit entry", "")
             .Returns<EventRepresentation>().Faults(404);
+    }
+
+    private static async Task<StorageDomain> DomainAsync(PortalQueries q, string id, CancellationToken ct)
+    {
+        var domainId = EndpointHelpers.PathId(id, "storage domain");
+        return (await q.StorageDomainsAsync(ct)).FirstOrDefault(x => x.Id == domainId) ?? throw ApiFault.NotFound($"There is no storage domain with id {domainId}.");
+    }
+
+    /// <summary>The export domain's VMs, or a 409 with the reason its directory cannot be listed (its pool gone, say).</summary>
+    private static async Task<IReadOnlyList<ExportDomainStore.Entry>> ExportedAsync(ExportDomainStore exports, StorageDomain domain, CancellationToken ct)
+    {
+        try { return await exports.ListAsync(domain, ct); }
+        catch (Exception ex) when (ex is OvfException or HypervisorException or IOException or UnauthorizedAccessException)
+        {
+            throw ApiFault.From(Portal.Core.Commands.CommandResult.Conflict($"The VMs on {domain.Name} cannot be listed: {ex.Message}"));
+        }
     }
 
     private static async Task<PoolInfo?> PoolAsync(IHypervisor hypervisor, string pool, CancellationToken ct)

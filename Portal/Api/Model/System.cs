@@ -128,6 +128,10 @@ public sealed class StorageDomainRepresentation : Identified
     [XmlElement("used"), JsonPropertyName("used")]
     public long? Used { get; set; }
 
+    /// <summary>An export domain's <c>vms</c> (the VMs exported to it), as oVirt links its sub-collections.</summary>
+    [XmlElement("link"), JsonPropertyName("link")]
+    public List<Link>? Links { get; set; }
+
     // XmlSerializer writes a null Nullable<T> as xsi:nil; these leave the element out instead.
     public bool ShouldSerializeAvailable() => Available.HasValue;
     public bool ShouldSerializeUsed() => Used.HasValue;

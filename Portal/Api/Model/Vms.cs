@@ -70,6 +70,10 @@ public sealed class VmRepresentation : Identified
     /// <summary>Only with <c>follow=snapshots</c> (otherwise the <c>snapshots</c> link); JSON <c>{"snapshot": [...]}</c>, as oVirt nests lists.</summary>
     [XmlElement("snapshots"), JsonPropertyName("snapshots")]
     public SnapshotList? Snapshots { get; set; }
+
+    /// <summary>Only on a VM listed on an export domain (<c>/storagedomains/{id}/vms</c>): the domain that holds it.</summary>
+    [XmlElement("storage_domain"), JsonPropertyName("storage_domain")]
+    public Ref? StorageDomain { get; set; }
 }
 
 [XmlRoot("vms")]
