@@ -73,7 +73,7 @@ public sealed class RealQemuConsoleTests(RealHostFixture portal) : PortalTest(po
         await TypeAsync(Page, "echo writer-$((6*7))");
         await Expect(Terminal(other)).ToContainTextAsync("writer-42", new() { Timeout = SlowMs });
         // The guest never got the watcher's line: its shell would have answered it in the serial log.
-        Assert.DoesNotContain("watcher-42", await File.ReadAllTextAsync(Path.Combine(RealHostFixture.Root, "console", $"{vm}.log")));
+        Assert.DoesNotContain("watcher-42", await File.ReadAllTextAsync(Path.Combine(RealHostFixture.Root, "console", $"{vm}.log"), TestContext.Current.CancellationToken));
         Assert.Contains(await Db.AuditAsync(0, vm), e => e.Operation == "Open serial console" && e.Message.EndsWith("read-only (admin types).".Replace("admin", Portal.AdminUser)));
 
         // The writer leaves: the watcher types now.

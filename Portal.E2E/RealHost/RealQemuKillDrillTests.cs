@@ -69,17 +69,17 @@ public sealed class RealQemuKillDrillTests : IAsyncLifetime
         Assert.Empty(await again.DatabaseViolationsAsync());
         await using (var db = again.Db.Open())
         {
-            var vm = await db.Vms.Include(v => v.Snapshots).SingleAsync(v => v.Name == Vm);
+            var vm = await db.Vms.Include(v => v.Snapshots).SingleAsync(v => v.Name == Vm, TestContext.Current.CancellationToken);
             Assert.Null(vm.Snapshots.Single(s => s.Type == SnapshotType.Active).MemoryVolumeId); // cleared by recovery
             Assert.Equal(VmStatus.Up, vm.Status);
-            Assert.Contains(await db.AuditEntries.Where(a => a.Operation == "Run VM").Select(a => a.Message).ToListAsync(),
+            Assert.Contains(await db.AuditEntries.Where(a => a.Operation == "Run VM").Select(a => a.Message).ToListAsync(TestContext.Current.CancellationToken),
                 m => m.Contains("was recovered after restart: the host had done it, so it was completed"));
         }
         Assert.Equal(bootId, (await WaitForCounterAsync((await CountersAsync()).Last().Counter + 1)).BootId);
 
         // The next run boots fresh: the memory was used once.
         await again.StopAsync(Vm);
-        var mark = (await File.ReadAllTextAsync(ConsoleLog)).Length;
+        var mark = (await File.ReadAllTextAsync(ConsoleLog, TestContext.Current.CancellationToken)).Length;
         await again.StartAsync(Vm);
         var fresh = await Poll.UntilAsync(async () => GuestConsole.Boots((await File.ReadAllTextAsync(ConsoleLog))[mark..]),
             b => b.Count > 0, "the guest to boot fresh", Slow);
@@ -105,9 +105,9 @@ public sealed class RealQemuKillDrillTests : IAsyncLifetime
         Assert.Empty(await again.DatabaseViolationsAsync());
         await using (var db = again.Db.Open())
         {
-            var vm = await db.Vms.Include(v => v.Snapshots).ThenInclude(s => s.MemoryVolume).SingleAsync(v => v.Name == Vm);
+            var vm = await db.Vms.Include(v => v.Snapshots).ThenInclude(s => s.MemoryVolume).SingleAsync(v => v.Name == Vm, TestContext.Current.CancellationToken);
             Assert.Equal(VmStatus.Up, vm.Status); // never left paused by the dump
-            var known = (await db.MemoryVolumes.ToListAsync()).SelectMany(m => new[] { m.DumpVolumeName, m.ConfVolumeName }).ToHashSet();
+            var known = (await db.MemoryVolumes.ToListAsync(TestContext.Current.CancellationToken)).SelectMany(m => new[] { m.DumpVolumeName, m.ConfVolumeName }).ToHashSet();
             // Whole (libvirtd finished the dump: the snapshot and its memory are kept) or gone (nothing of it is left).
             if (vm.Snapshots.SingleOrDefault(s => s.Description == "s1") is { } s1)
             {
@@ -120,7 +120,7 @@ public sealed class RealQemuKillDrillTests : IAsyncLifetime
             else Assert.DoesNotContain(Virsh($"snapshot-list {Vm} --name").Split('\n'), l => l.Trim().Length > 0);
             foreach (var volume in Virsh("vol-list portal-data").Split('\n').Select(l => l.Trim().Split(' ')[0]).Where(n => Guid.TryParse(n, out _)))
                 Assert.Contains(volume, known);
-            Assert.Contains(await db.AuditEntries.Where(a => a.Operation == "Create snapshot").Select(a => a.Message).ToListAsync(),
+            Assert.Contains(await db.AuditEntries.Where(a => a.Operation == "Create snapshot").Select(a => a.Message).ToListAsync(TestContext.Current.CancellationToken),
                 m => m.Contains("was recovered after restart"));
         }
         // The guest went on all along, and a snapshot can be taken again.
