@@ -104,6 +104,9 @@ public abstract class PortalOverview<T> : IDisposable
     /// <summary>Reads what the page shows.</summary>
     protected abstract Task<T> ReadAsync();
 
+    /// <summary>A change found without an event: every open page is told, and the next caller reads again.</summary>
+    protected void MarkStale() => _view.MarkStale();
+
     /// <inheritdoc cref="SharedView{T}.Changed"/>
     public event Action? Changed
     {

@@ -39,6 +39,13 @@ public sealed class ExportDomainStore(IHypervisor hypervisor)
         return root;
     }
 
+    /// <summary>
+    /// When a VM was last added to or removed from the domain's directory (its folder made or deleted), by the file
+    /// system's clock (UTC). An OVF changed in place is not seen here: its own time is, when the domain is listed.
+    /// </summary>
+    public async Task<DateTime> ContentsChangedAtAsync(StorageDomain domain, CancellationToken ct) =>
+        Directory.GetLastWriteTimeUtc(await RootAsync(domain, ct));
+
     public async Task<bool> ExistsAsync(StorageDomain domain, Guid vmId, CancellationToken ct) =>
         File.Exists(Path.Combine(await RootAsync(domain, ct), vmId.ToString(), $"{vmId}.ovf"));
 

@@ -20,7 +20,32 @@ public sealed class StorageOverview(PortalQueries queries, ExportDomainStore exp
         AuditOperations.OpenGraphicalConsole, AuditOperations.EditVm,
     };
 
-    public sealed record View(IReadOnlyList<StorageDomainRow> Domains, IReadOnlyDictionary<Guid, IReadOnlyList<ExportDomainStore.Entry>> Exports);
+    /// <param name="ExportsChangedAt">Each export domain's directory's time of last change, taken before its VMs were listed.</param>
+    public sealed record View(IReadOnlyList<StorageDomainRow> Domains, IReadOnlyDictionary<Guid, IReadOnlyList<ExportDomainStore.Entry>> Exports,
+        IReadOnlyDictionary<Guid, DateTime>? ExportsChangedAt = null);
+
+    /// <summary>
+    /// The view for a page being opened. It is read again when it began more than <paramref name="maxAge"/> ago, or
+    /// when a VM was added to or removed from an export domain's directory since (OVFs copied there by hand or by
+    /// another portal: no event tells of them). Every open page is then told too.
+    /// </summary>
+    public async Task<View> OpenedAsync(TimeSpan maxAge, CancellationToken ct = default)
+    {
+        var view = await CurrentAsync(maxAge, ct);
+        foreach (var d in await queries.StorageDomainsAsync(ct))
+        {
+            if (d.Role != StorageRole.Export) continue;
+            DateTime changed;
+            try { changed = await exports.ContentsChangedAtAsync(d, ct); }
+            catch (Exception ex) when (ex is OvfException or HypervisorException or IOException or UnauthorizedAccessException) { continue; } // the view says why
+            if (view.ExportsChangedAt?.GetValueOrDefault(d.Id) != changed)
+            {
+                MarkStale();
+                return await CurrentAsync(ct);
+            }
+        }
+        return view;
+    }
 
     protected override bool IsStaleAfter(PortalEvent e) => e switch
     {
@@ -33,15 +58,21 @@ public sealed class StorageOverview(PortalQueries queries, ExportDomainStore exp
     {
         var domains = await queries.StorageDomainRowsAsync();
         var exported = new Dictionary<Guid, IReadOnlyList<ExportDomainStore.Entry>>();
+        var changedAt = new Dictionary<Guid, DateTime>();
         foreach (var d in await queries.StorageDomainsAsync())
         {
             if (d.Role != StorageRole.Export) continue;
-            try { exported[d.Id] = await exports.ListAsync(d, CancellationToken.None); }
+            try
+            {
+                // Before the list: a VM added while it is listed makes the next page opened read again.
+                changedAt[d.Id] = await exports.ContentsChangedAtAsync(d, CancellationToken.None);
+                exported[d.Id] = await exports.ListAsync(d, CancellationToken.None);
+            }
             catch (Exception ex) when (ex is OvfException or HypervisorException or IOException)
             {
                 exported[d.Id] = [new(Guid.Empty, null, default, 0, 0, ex.Message)];
             }
         }
-        return new View(domains, exported);
+        return new View(domains, exported, changedAt);
     }
 }

@@ -75,9 +75,7 @@ public sealed class StorageOverviewTests : PortalTest
     {
         var store = Portal.Get<global::Portal.Core.ImportExport.ExportDomainStore>();
         var export = (await Portal.Queries.StorageDomainsAsync(Ct)).Single(d => d.Role == StorageRole.Export);
-        var xml = "<domain type='test'><name>x</name></domain>";
-        await store.WriteAsync(export, new global::Portal.Core.ImportExport.OvfVm(Guid.NewGuid(), "exported", "Default", "4.8", false, 512, DateTime.UtcNow, xml,
-            [new(Guid.NewGuid(), global::Portal.Core.ImportExport.OvfDocument.ActiveType, "Active VM", DateTime.UtcNow, null, null, 0, xml, null, null)]), Ct);
+        await store.WriteAsync(export, ExportedVms.Chain("exported", DateTime.UtcNow), Ct);
         var log = new Messages<StorageOverviewWarmup>();
         using var warmup = new StorageOverviewWarmup(Portal.Get<PortalReadiness>(), Overview, log);
 
@@ -86,6 +84,30 @@ public sealed class StorageOverviewTests : PortalTest
 
         var domains = (await Overview.CurrentAsync(Ct)).Domains.Count;
         Assert.Matches($"^Storage overview of {domains} domains and 1 exported VMs read in [0-9]+ ms$", Assert.Single(log.Lines));
+    }
+
+    [Fact]
+    public async Task OpenedAsync_AVmCopiedOntoTheExportDomainSinceTheLastRead_IsReadAgainAndOpenPagesAreTold()
+    {
+        var export = (await Portal.Queries.StorageDomainsAsync(Ct)).Single(d => d.Role == StorageRole.Export);
+        var first = await Overview.CurrentAsync(Ct);
+        var changes = 0;
+        Overview.Changed += () => Interlocked.Increment(ref changes);
+        // Nothing changed since: the same view, however long ago it was read (the max age is not what decides here).
+        Assert.Same(first, await Overview.OpenedAsync(TimeSpan.FromHours(1), Ct));
+
+        // An OVF copied into the domain's directory, as another portal's export or a copied domain leaves it.
+        var vm = ExportedVms.Chain("copied-in", DateTime.UtcNow);
+        var pool = await Portal.Hypervisor.GetPoolAsync(export.PoolName, Ct);
+        var dir = Path.Combine(pool.TargetPath!, "master", "vms", vm.Id.ToString());
+        Directory.CreateDirectory(dir);
+        global::Portal.Core.ImportExport.OvfDocument.Build(vm).Save(Path.Combine(dir, $"{vm.Id}.ovf"));
+
+        var opened = await Overview.OpenedAsync(TimeSpan.FromHours(1), Ct);
+
+        Assert.Equal(["copied-in"], opened.Exports[export.Id].Select(e => e.Name));
+        Assert.Equal(1, changes);
+        Assert.Same(opened, await Overview.OpenedAsync(TimeSpan.FromHours(1), Ct));
     }
 
     /// <summary>The lines written to a logger, formatted.</summary>
