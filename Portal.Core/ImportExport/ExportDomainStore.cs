@@ -40,6 +40,13 @@ public sealed class ExportDomainStore(IHypervisor hypervisor)
     }
 
     /// <summary>
+    /// What reading an export domain can fail with that says why it cannot be read (its pool gone, its directory not
+    /// readable, an OVF that is not one), as opposed to a bug: shown or answered with its message.
+    /// </summary>
+    public static bool IsUnreadable(Exception ex) =>
+        ex is OvfException or HypervisorException or IOException or UnauthorizedAccessException;
+
+    /// <summary>
     /// When a VM was last added to or removed from the domain's directory (its folder made or deleted), by the file
     /// system's clock (UTC). An OVF changed in place is not seen here: its own time is, when the domain is listed.
     /// </summary>

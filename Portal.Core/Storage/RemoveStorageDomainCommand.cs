@@ -85,7 +85,7 @@ public sealed class RemoveStorageDomainCommand(CommandServices s, ExportDomainSt
                 var entries = await exports.ListAsync(domain, ct);
                 return new(null, entries.Select(e => e.Title).Order(StringComparer.OrdinalIgnoreCase).ToList());
             }
-            catch (Exception ex) when (ex is OvfException or IOException or UnauthorizedAccessException) { /* nothing readable to warn about */ }
+            catch (Exception ex) when (ExportDomainStore.IsUnreadable(ex)) { /* nothing readable to warn about */ }
         }
         return new(null, []);
     }

@@ -37,7 +37,7 @@ public sealed class StorageOverview(PortalQueries queries, ExportDomainStore exp
             if (d.Role != StorageRole.Export) continue;
             DateTime changed;
             try { changed = await exports.ContentsChangedAtAsync(d, ct); }
-            catch (Exception ex) when (ex is OvfException or HypervisorException or IOException or UnauthorizedAccessException) { continue; } // the view says why
+            catch (Exception ex) when (ExportDomainStore.IsUnreadable(ex)) { continue; } // the view says why
             if (view.ExportsChangedAt?.GetValueOrDefault(d.Id) != changed)
             {
                 MarkStale();
@@ -68,7 +68,7 @@ public sealed class StorageOverview(PortalQueries queries, ExportDomainStore exp
                 changedAt[d.Id] = await exports.ContentsChangedAtAsync(d, CancellationToken.None);
                 exported[d.Id] = await exports.ListAsync(d, CancellationToken.None);
             }
-            catch (Exception ex) when (ex is OvfException or HypervisorException or IOException)
+            catch (Exception ex) when (ExportDomainStore.IsUnreadable(ex))
             {
                 exported[d.Id] = [new(Guid.Empty, null, default, 0, 0, ex.Message)];
             }

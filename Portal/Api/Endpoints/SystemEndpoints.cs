@@ -155,7 +155,7 @@ internal static class SystemEndpoints
     private static async Task<IReadOnlyList<ExportDomainStore.Entry>> ExportedAsync(ExportDomainStore exports, StorageDomain domain, CancellationToken ct)
     {
         try { return await exports.ListAsync(domain, ct); }
-        catch (Exception ex) when (ex is OvfException or HypervisorException or IOException or UnauthorizedAccessException)
+        catch (Exception ex) when (ExportDomainStore.IsUnreadable(ex))
         {
             throw ApiFault.From(Portal.Core.Commands.CommandResult.Conflict($"The VMs on {domain.Name} cannot be listed: {ex.Message}"));
         }
