@@ -47,10 +47,13 @@ public sealed partial class PortalQueries
         Guid ClusterId, string Cluster, string CompatibilityVersion, Guid? HostId, string? Host, string? HostUri);
 
     /// <summary>The audit log, newest first unless the search sorts otherwise.</summary>
-    public async Task<IReadOnlyList<AuditEntry>> SearchAuditAsync(CollectionSearch<AuditEntry> search, CancellationToken ct = default)
+    /// <param name="afterId">Only the entries written after this one (oVirt's <c>from</c>): a range of the primary key.</param>
+    public async Task<IReadOnlyList<AuditEntry>> SearchAuditAsync(CollectionSearch<AuditEntry> search, long? afterId = null, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        return await search.ApplyTo(db.AuditEntries.AsNoTracking(), a => a.Id, true, CollectionSearch<AuditEntry>.DialectOf(db)).ToListAsync(ct);
+        var entries = db.AuditEntries.AsNoTracking();
+        if (afterId is { } after) entries = entries.Where(a => a.Id > after);
+        return await search.ApplyTo(entries, a => a.Id, true, CollectionSearch<AuditEntry>.DialectOf(db)).ToListAsync(ct);
     }
 
     public async Task<IReadOnlyList<Host>> SearchHostsAsync(CollectionSearch<Host> search, CancellationToken ct = default)

@@ -160,6 +160,34 @@ public sealed class SearchApiTests(PortalApiFactory app) : IClassFixture<PortalA
     }
 
     [Fact]
+    public async Task Events_From_ReturnsOnlyTheEntriesWrittenAfterThatIndex()
+    {
+        await using var own = new PortalApiFactory();
+        await own.InitializeAsync();
+        using var client = own.Admin();
+        async Task<List<XElement>> Events(string query) =>
+            (await (await client.Get($"{Base}/events?{query}")).XmlAsync(HttpStatusCode.OK)).Elements("event").ToList();
+        static long Index(XElement e) => long.Parse(e.Text("index"));
+        var seen = Index((await Events("max=1"))[0]);
+
+        await (await client.Post($"{Vm(PortalApiFactory.BuildAgent)}/start", Action())).XmlAsync(HttpStatusCode.OK);
+        await (await client.Post($"{Vm(PortalApiFactory.BuildAgent)}/stop", Action())).XmlAsync(HttpStatusCode.OK);
+
+        var since = await Events($"from={seen}");
+        Assert.Equal(["Stop VM", "Run VM"], since.Select(e => e.Text("name")));
+        Assert.All(since, e => Assert.True(Index(e) > seen, "only entries after the one seen"));
+        // More new entries than max: the newest first, the older ones on the next page of the same from.
+        Assert.Equal(["Stop VM"], (await Events($"from={seen}&max=1")).Select(e => e.Text("name")));
+        Assert.Equal(["Run VM"], (await Events($"from={seen}&max=1&{Search("page 2")}")).Select(e => e.Text("name")));
+        Assert.Empty(await Events($"from={seen}&max=1&{Search("page 3")}"));
+        Assert.Equal(["Run VM"], (await Events($"from={seen}&{Search("name=\"Run VM\"")}")).Select(e => e.Text("name")));
+        Assert.Empty(await Events($"from={Index(since[0])}"));
+
+        Assert.Contains("from", await (await client.Get($"{Base}/events?from=yesterday")).FaultAsync(HttpStatusCode.BadRequest));
+        Assert.Contains("from", await (await client.Get($"{Base}/events?from=-1")).FaultAsync(HttpStatusCode.BadRequest));
+    }
+
+    [Fact]
     public async Task Vm_FollowSnapshotsAndCluster_EmbedsThem()
     {
         using var client = app.Admin();

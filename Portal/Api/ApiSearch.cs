@@ -40,6 +40,18 @@ internal static class ApiSearch
         return max is { } limit ? Math.Min(limit, maxLimit) : null;
     }
 
+    /// <summary>
+    /// oVirt's <c>from</c> on the events collection: only entries whose index is greater (indexes only grow), so a
+    /// poller asks for what was written since the last one it saw. Null when absent.
+    /// </summary>
+    public static long? After(HttpRequest request)
+    {
+        if (!request.Query.TryGetValue("from", out var text)) return null;
+        return long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var index)
+            ? index
+            : throw ApiFault.BadRequest($"from must be an event index (a whole number), not '{text}'.");
+    }
+
     /// <summary>An xsd:boolean query parameter; null when absent.</summary>
     public static bool? Flag(HttpRequest request, string name)
     {

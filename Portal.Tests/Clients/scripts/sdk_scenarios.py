@@ -100,6 +100,7 @@ def scenario_snapshots(conn, base):
     vm_service = vms.vm_service(vm.id)
     snaps = vm_service.snapshots_service()
     check(vm.status == types.VmStatus.UP, "web-frontend is up")
+    seen = int(system.events_service().list(max=1)[0].index)
 
     snap = snaps.add(types.Snapshot(description="sdk: before upgrade", persist_memorystate=True))
     snap_service = snaps.snapshot_service(snap.id)
@@ -163,6 +164,11 @@ def scenario_snapshots(conn, base):
     check(len(events) > 0 and all(isinstance(e.time, datetime) for e in events), "events with dates")
     check(any(e.name == "Create snapshot" for e in events), "the audit log has the snapshot")
     step("events: %d newest" % len(events))
+    since = system.events_service().list(from_=seen, search='vm.name=web-frontend')
+    check(since and all(e.index > seen for e in since), "from_ gives only the entries after index %d" % seen)
+    check(any(e.name == "Create snapshot" for e in since) and not system.events_service().list(from_=since[0].index),
+          "from_ the newest index gives nothing more")
+    step("events: %d for web-frontend since index %d" % (len(since), seen))
 
 
 def scenario_export_import(conn, base):

@@ -125,11 +125,14 @@ internal static class SystemEndpoints
 
         api.MapGet("/events", async (HttpContext http, PortalQueries q, CancellationToken ct) =>
             {
-                var entries = await q.SearchAuditAsync(ApiSearch.From(http.Request, PortalSearches.Events, defaultMax: 100, maxLimit: 1000), ct);
+                var search = ApiSearch.From(http.Request, PortalSearches.Events, defaultMax: 100, maxLimit: 1000);
+                var entries = await q.SearchAuditAsync(search, ApiSearch.After(http.Request), ct);
                 return Ovirt.Ok(new EventList { Items = entries.Select(Representations.Event).ToList() });
             })
             .Describe("Events", "List the audit log, newest first",
-                "`?max=N` returns the N newest entries (default 100, at most 1000). `severity` is normal (success), warning or error (failure). " +
+                "`?max=N` returns the N newest entries (default 100, at most 1000). `?from=I` only those whose `index` is greater than I " +
+                "(indexes only grow: a poller passes the newest index it has seen; more than `max` new entries come as `page 2`, `page 3`…). " +
+                "`severity` is normal (success), warning or error (failure). " +
                 "`search`: `severity=`, `name=` (the operation), `message=`, `vm.name=`, `usrname=`, `and`/`or`, `sortby time|name`, `page N`. " +
                 "Refusals by a validator are answered, not audited.")
             .Returns<EventList>().Faults(400);
