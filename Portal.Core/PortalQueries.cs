@@ -298,6 +298,16 @@ public sealed partial class PortalQueries(IDbContextFactory<PortalDbContext> dbF
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var q = (filter ?? AuditFilter.None).ApplyTo(db.AuditEntries.AsNoTracking());
+        if (filter?.Before is { } before)
+        {
+            // Where the log is read from: the newest entries before that time, found on the time's index (a seek, not a
+            // walk of the million newer ones); the page below them is then read by id, on the filters' indexes. An id
+            // follows the commit and a time the write, so the bound is the greatest id of the 100 newest by time.
+            var newest = await db.AuditEntries.AsNoTracking().Where(a => a.At < before).OrderByDescending(a => a.At).Take(100).Select(a => a.Id).ToListAsync(ct);
+            if (newest.Count == 0) return [];
+            var bound = newest.Max();
+            q = q.Where(a => a.Id <= bound);
+        }
         if (vmId is { } id) q = q.Where(a => a.VmId == id);
         if (beforeId is { } b) q = q.Where(a => a.Id < b);
         return await q.OrderByDescending(a => a.Id).Take(Math.Clamp(max, 1, 1000)).ToListAsync(ct);

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.RegularExpressions;
 using Portal.E2E.Infrastructure;
 using Portal.E2E.Pages;
@@ -46,6 +47,33 @@ public sealed class AuditFilterTests(PortalFixture portal) : PortalTest(portal)
         await Expect(audit.User).ToHaveValueAsync("");
         await Expect(audit.ClearFilter).ToBeHiddenAsync();
         await Expect(audit.Rows.First).ToBeVisibleAsync();
+    }
+
+    [Fact]
+    public async Task Filter_BeforePicked_TheLogIsReadBackFromThatMinute()
+    {
+        var stranger = "stranger-" + Guid.NewGuid().ToString("N")[..8];
+        await Page.GotoAsync(LoginPage.Path);
+        await new LoginPage(Page).SubmitAsync(stranger, "not-a-password");
+        await Expect(new LoginPage(Page).Error).ToBeVisibleAsync();
+        await SignInAsync();
+        var audit = new AuditPage(Page);
+        await Page.GotoAsync($"{AuditPage.Path}?user={stranger}");
+        await new PortalShell(Page).WaitInteractiveAsync();
+        await Expect(audit.Rows).ToHaveCountAsync(1);
+        var at = DateTime.ParseExact((await audit.Rows.Locator("td").First.TextContentAsync())!.Trim(), "yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
+        var minute = at.AddSeconds(-at.Second);
+
+        await audit.Before.FillAsync(minute.ToString("yyyy-MM-ddTHH:mm", CultureInfo.InvariantCulture));
+
+        await Expect(Page).ToHaveURLAsync(new Regex($"/audit\\?user={stranger}&before={minute:yyyy-MM-dd}T{minute:HH}%3A{minute:mm}$"));
+        await Expect(audit.Empty).ToHaveTextAsync("No entry matches the filter.");
+
+        await audit.Before.FillAsync(minute.AddMinutes(1).ToString("yyyy-MM-ddTHH:mm", CultureInfo.InvariantCulture));
+
+        await Expect(audit.Rows).ToHaveCountAsync(1);
+        await Expect(audit.Rows).ToContainTextAsync($"User {stranger} failed to sign in");
+        await Expect(audit.User).ToHaveValueAsync(stranger);
     }
 
     [Fact]

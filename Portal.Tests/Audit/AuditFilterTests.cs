@@ -1,6 +1,8 @@
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Portal.Core;
 using Portal.Core.Audit;
+using Portal.Core.Persistence;
 using Portal.Tests.Support;
 
 namespace Portal.Tests.Audit;
@@ -51,6 +53,34 @@ public sealed class AuditFilterTests : PortalTest
         Assert.Equal(2, (await Queries.AuditAsync(1000, filter: new(AuditOutcome.Warning, "alice", "web-frontend"), ct: Ct)).Count);
         Assert.Equal(18, (await Queries.AuditAsync(1000, filter: new(Operation: AuditOperations.StopVm), ct: Ct)).Count);
         Assert.Equal(3, (await Queries.AuditAsync(1000, filter: new(AuditOutcome.Failure, "bob", Operation: AuditOperations.RunVm), ct: Ct)).Count);
+    }
+
+    [Fact]
+    public async Task Audit_Before_ReadsBackFromThatTimeByEveryFilterAndPagesWithoutGaps()
+    {
+        var t0 = new DateTime(2026, 11, 1, 8, 0, 0, DateTimeKind.Utc);
+        await using (var db = await Portal.Get<IDbContextFactory<PortalDbContext>>().CreateDbContextAsync(Ct))
+        {
+            // One an hour, alice and bob in turn; then one written last with a time among them (a slow commit).
+            for (var i = 0; i < 30; i++)
+                db.AuditEntries.Add(new AuditEntry { At = t0.AddHours(i), User = i % 2 == 0 ? "alice" : "bob", Operation = AuditOperations.RunVm, Message = $"hour {i}" });
+            await db.SaveChangesAsync(Ct);
+            db.AuditEntries.Add(new AuditEntry { At = t0.AddHours(10.5), User = "bob", Operation = AuditOperations.RunVm, Message = "committed late" });
+            await db.SaveChangesAsync(Ct);
+        }
+        var before = new AuditFilter(Before: t0.AddHours(20));
+
+        var shown = await Queries.AuditAsync(1000, filter: before, ct: Ct);
+
+        Assert.Equal(["committed late", .. Enumerable.Range(0, 20).Reverse().Select(i => $"hour {i}")], shown.Select(a => a.Message));
+        Assert.All(shown, a => Assert.True(before.Matches(a)));
+        Assert.Equal(["committed late", "hour 19", "hour 17"], (await Queries.AuditAsync(3, filter: before with { User = "bob" }, ct: Ct)).Select(a => a.Message));
+        // Paged below the last entry shown, as the page's "Show older entries" does: every one once.
+        var first = await Queries.AuditAsync(7, filter: before, ct: Ct);
+        var rest = await Queries.AuditAsync(100, beforeId: first[^1].Id, filter: before, ct: Ct);
+        Assert.Equal(shown.Select(a => a.Id), first.Concat(rest).Select(a => a.Id));
+        Assert.Empty(await Queries.AuditAsync(10, filter: new(Before: t0), ct: Ct));
+        Assert.Equal("hour 0", Assert.Single(await Queries.AuditAsync(10, filter: new(Before: t0.AddMinutes(1)), ct: Ct)).Message);
     }
 
     [Fact]

@@ -1,8 +1,10 @@
 using Bunit;
 using Microsoft.AspNetCore.Components;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Portal.Components.Pages.Audit;
 using Portal.Core.Audit;
+using Portal.Core.Persistence;
 using Portal.Tests.Components.Support;
 
 namespace Portal.Tests.Components;
@@ -133,6 +135,39 @@ public sealed class AuditPageTests : PortalComponentTest
         cut.WaitForAssertion(() => Assert.Equal(["from an older portal"], Messages(cut)));
         Assert.Equal("Retired operation", cut.Find("[data-testid=audit-filter-operation] option:last-child").GetAttribute("value"));
         Assert.Equal("Retired operation", cut.Find("[data-testid=audit-filter-operation]").GetAttribute("value"));
+    }
+
+    [Fact]
+    public async Task Page_BeforePicked_ShowsTheOlderEntriesKeepsTheOtherPartsAndNoNewEntry()
+    {
+        await using (var db = await Get<IDbContextFactory<PortalDbContext>>().CreateDbContextAsync())
+        {
+            var t0 = new DateTime(2026, 11, 1, 8, 0, 0, DateTimeKind.Utc);
+            foreach (var (hour, user) in new[] { (0, "alice"), (1, "bob"), (2, "alice"), (3, "alice") })
+                db.AuditEntries.Add(new AuditEntry { At = t0.AddHours(hour), User = user, Operation = "Bench", Message = $"{user} at {8 + hour}:00" });
+            await db.SaveChangesAsync();
+        }
+        var navigation = Services.GetRequiredService<NavigationManager>();
+        navigation.NavigateTo("audit?user=alice");
+        var cut = Render<AuditPage>();
+        cut.WaitForAssertion(() => Assert.Equal(["alice at 11:00", "alice at 10:00", "alice at 8:00"], Messages(cut)));
+
+        // The browser's picker gives minutes; the times are the table's, UTC.
+        await cut.InvokeAsync(() => cut.Find("[data-testid=audit-filter-before]").ChangeAsync(new ChangeEventArgs { Value = "2026-11-01T10:30" }));
+
+        Assert.EndsWith("/audit?user=alice&before=2026-11-01T10%3A30", navigation.Uri);
+        cut.WaitForAssertion(() => Assert.Equal(["alice at 10:00", "alice at 8:00"], Messages(cut)));
+        Assert.Equal("2026-11-01T10:30", cut.Find("[data-testid=audit-filter-before]").GetAttribute("value"));
+        Assert.Contains("from 2026-11-01 10:30:00 UTC back", cut.Find("[data-testid=audit-caption]").TextContent);
+        // An entry written now is after that time: it does not come in on top.
+        await Get<AuditLog>().WriteAsync("alice", null, null, "Bench", AuditOutcome.Success, "alice now");
+        await cut.InvokeAsync(() => { }); // the renderer's queue is in order: the entry's handler has run before this
+        Assert.DoesNotContain("alice now", Messages(cut));
+
+        await cut.InvokeAsync(() => cut.Find("[data-testid=audit-filter-before]").ChangeAsync(new ChangeEventArgs { Value = "" }));
+
+        Assert.EndsWith("/audit?user=alice", navigation.Uri);
+        cut.WaitForAssertion(() => Assert.Equal("alice now", Messages(cut)[0]));
     }
 
     private static List<string> Messages(IRenderedComponent<AuditPage> cut) =>

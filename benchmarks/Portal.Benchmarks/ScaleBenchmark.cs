@@ -323,6 +323,23 @@ internal static class ScaleBenchmark
             Row($"audit log filtered, {what}: first page", await TimeAsync(20, () => q.AuditAsync(200, filter: filter)));
             if (older is not null) Row($"audit log filtered, {what}: the next page", await TimeAsync(20, () => q.AuditAsync(200, beforeId: older, filter: filter)));
         }
+        // The page's "Before (UTC)": the log read back from a time halfway down it (a time-index seek, then by id).
+        // The seed writes an entry a second, so half the ids back in seconds is about half the log back.
+        var newestEntry = (await q.AuditAsync(1))[0];
+        var halfway = new Portal.Core.Audit.AuditFilter(Before: newestEntry.At.AddSeconds(-newestEntry.Id / 2));
+        Row("audit log before a time halfway back, first page", await TimeAsync(20, () => q.AuditAsync(200, filter: halfway)));
+        var halfwayOlder = (await q.AuditAsync(200, filter: halfway)).LastOrDefault()?.Id;
+        if (halfwayOlder is not null) Row("audit log before a time halfway back, the next page", await TimeAsync(20, () => q.AuditAsync(200, beforeId: halfwayOlder, filter: halfway)));
+        Row("audit log before a time halfway back, failures", await TimeAsync(20, () => q.AuditAsync(200, filter: halfway with { Outcome = AuditOutcome.Failure })));
+        Row("audit log before a time halfway back, one operator's", await TimeAsync(20, () => q.AuditAsync(200, filter: halfway with { User = AuditUser(1) })));
+
+        // GET /events?from=I (a poller's question): the 50 newest entries of the log, plainly and with a search.
+        var newest = (await q.AuditAsync(1))[0].Id;
+        Portal.Core.Search.CollectionSearch<AuditEntry> Events(string search) =>
+            new Portal.Core.Search.CollectionSearch<AuditEntry>(Portal.Core.Search.SearchQuery.Parse(search), Portal.Core.Search.PortalSearches.Events, Max: 100).Validated();
+        Row("events since an index, 50 new (API from=)", await TimeAsync(20, () => q.SearchAuditAsync(Events(""), newest - 50)));
+        Row($"events since an index, 50 new, vm.name={auditVm}", await TimeAsync(20, () => q.SearchAuditAsync(Events($"vm.name={auditVm}"), newest - 50)));
+        Row("events since an index, 50 new, severity=error", await TimeAsync(20, () => q.SearchAuditAsync(Events("severity=error"), newest - 50)));
         Row("storage domains (memory counted, first VM names, each pool asked of libvirt)", await TimeAsync(20, () => q.StorageDomainRowsAsync()));
         var memoryDomain = (await q.StorageDomainRowsAsync()).OrderByDescending(d => d.MemoryVolumes + d.MissingMemoryVolumes).First();
         Row($"memory volumes of {memoryDomain.Name} ({memoryDomain.MemoryVolumes + memoryDomain.MissingMemoryVolumes:N0}), first page (25, largest first)",
