@@ -140,12 +140,12 @@ public sealed class AuditPageTests : PortalComponentTest
     [Fact]
     public async Task Page_BeforePicked_ShowsTheOlderEntriesKeepsTheOtherPartsAndNoNewEntry()
     {
-        await using (var db = await Get<IDbContextFactory<PortalDbContext>>().CreateDbContextAsync())
+        await using (var db = await Get<IDbContextFactory<PortalDbContext>>().CreateDbContextAsync(Ct))
         {
             var t0 = new DateTime(2026, 11, 1, 8, 0, 0, DateTimeKind.Utc);
             foreach (var (hour, user) in new[] { (0, "alice"), (1, "bob"), (2, "alice"), (3, "alice") })
                 db.AuditEntries.Add(new AuditEntry { At = t0.AddHours(hour), User = user, Operation = "Bench", Message = $"{user} at {8 + hour}:00" });
-            await db.SaveChangesAsync();
+            await db.SaveChangesAsync(Ct);
         }
         var navigation = Services.GetRequiredService<NavigationManager>();
         navigation.NavigateTo("audit?user=alice");
