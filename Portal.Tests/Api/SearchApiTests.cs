@@ -1,5 +1,7 @@
 using System.Net;
 using System.Xml.Linq;
+using Microsoft.Extensions.DependencyInjection;
+using Portal.Core.Audit;
 using static Portal.Tests.Api.ApiTestExtensions;
 
 namespace Portal.Tests.Api;
@@ -182,6 +184,15 @@ public sealed class SearchApiTests(PortalApiFactory app) : IClassFixture<PortalA
         Assert.Empty(await Events($"from={seen}&max=1&{Search("page 3")}"));
         Assert.Equal(["Run VM"], (await Events($"from={seen}&{Search("name=\"Run VM\"")}")).Select(e => e.Text("name")));
         Assert.Empty(await Events($"from={Index(since[0])}"));
+
+        // A poller that fell behind: from= without max gives it every entry since, not the default 100.
+        var log = own.Services.GetRequiredService<AuditLog>();
+        for (var i = 0; i < 120; i++) await log.WriteAsync("admin", null, null, "Bench", AuditOutcome.Success, $"entry {i}");
+        var pending = await Events($"from={seen}");
+        Assert.Equal(122, pending.Count);
+        Assert.Equal("entry 119", pending[0].Text("description"));
+        Assert.Equal(["Stop VM", "Run VM"], pending.TakeLast(2).Select(e => e.Text("name")));
+        Assert.Equal(100, (await Events("")).Count); // without from, the newest 100 as before
 
         Assert.Contains("from", await (await client.Get($"{Base}/events?from=yesterday")).FaultAsync(HttpStatusCode.BadRequest));
         Assert.Contains("from", await (await client.Get($"{Base}/events?from=-1")).FaultAsync(HttpStatusCode.BadRequest));

@@ -125,13 +125,18 @@ internal static class SystemEndpoints
 
         api.MapGet("/events", async (HttpContext http, PortalQueries q, CancellationToken ct) =>
             {
-                var search = ApiSearch.From(http.Request, PortalSearches.Events, defaultMax: 100, maxLimit: 1000);
-                var entries = await q.SearchAuditAsync(search, ApiSearch.After(http.Request), ct);
+                // A poller's from= without max wants every pending entry (oVirt gives all of them, the SDK's example
+                // relies on it): up to 10,000 there, so one that fell far behind is not cut to the default 100.
+                var after = ApiSearch.After(http.Request);
+                var limit = after is null ? 1000 : FollowLimit;
+                var search = ApiSearch.From(http.Request, PortalSearches.Events, defaultMax: after is null ? 100 : FollowLimit, maxLimit: limit);
+                var entries = await q.SearchAuditAsync(search, after, ct);
                 return Ovirt.Ok(new EventList { Items = entries.Select(Representations.Event).ToList() });
             })
             .Describe("Events", "List the audit log, newest first",
                 "`?max=N` returns the N newest entries (default 100, at most 1000). `?from=I` only those whose `index` is greater than I " +
-                "(indexes only grow: a poller passes the newest index it has seen; more than `max` new entries come as `page 2`, `page 3`…). " +
+                "(indexes only grow: a poller passes the newest index it has seen), all of them up to 10,000 unless `max` says fewer; " +
+                "more come as `page 2`, `page 3`… of the same `from`. " +
                 "`severity` is normal (success), warning or error (failure). " +
                 "`search`: `severity=`, `name=` (the operation), `message=`, `vm.name=`, `usrname=`, `and`/`or`, `sortby time|name`, `page N`. " +
                 "Refusals by a validator are answered, not audited.")
@@ -147,6 +152,9 @@ internal static class SystemEndpoints
             .Describe("Events", "Get one audit entry", "")
             .Returns<EventRepresentation>().Faults(404);
     }
+
+    /// <summary>The most entries one <c>events?from=</c> reply holds.</summary>
+    internal const int FollowLimit = 10_000;
 
     private static async Task<StorageDomain> DomainAsync(PortalQueries q, string id, CancellationToken ct)
     {
