@@ -84,6 +84,7 @@ public sealed class ApiHostileInputFuzzTests(PortalApiFactory app) : IClassFixtu
             cases.Add(($"query search U+{(int)c:X4}", HttpMethod.Get, $"{Base}/vms?search=name%3D{escaped}", () => null));
             cases.Add(($"query events U+{(int)c:X4}", HttpMethod.Get, $"{Base}/events?search=name%3D{escaped}", () => null));
             cases.Add(($"query max U+{(int)c:X4}", HttpMethod.Get, $"{Base}/events?max=1{escaped}", () => null));
+            cases.Add(($"query from U+{(int)c:X4}", HttpMethod.Get, $"{Base}/events?from=1{escaped}", () => null));
         }
 
         var before = await CountAsync();
