@@ -128,8 +128,9 @@ internal static class SystemEndpoints
                 // A poller's from= without max wants every pending entry (oVirt gives all of them, the SDK's example
                 // relies on it): up to 10,000 there, so one that fell far behind is not cut to the default 100.
                 var after = ApiSearch.After(http.Request);
-                var limit = after is null ? 1000 : FollowLimit;
-                var search = ApiSearch.From(http.Request, PortalSearches.Events, defaultMax: after is null ? 100 : FollowLimit, maxLimit: limit);
+                var search = after is null
+                    ? ApiSearch.From(http.Request, PortalSearches.Events, defaultMax: 100, maxLimit: 1000)
+                    : ApiSearch.From(http.Request, PortalSearches.Events, defaultMax: FollowLimit, maxLimit: FollowLimit);
                 var entries = await q.SearchAuditAsync(search, after, ct);
                 return Ovirt.Ok(new EventList { Items = entries.Select(Representations.Event).ToList() });
             })
