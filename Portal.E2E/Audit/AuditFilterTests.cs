@@ -12,12 +12,7 @@ public sealed class AuditFilterTests(PortalFixture portal) : PortalTest(portal)
     [Fact]
     public async Task Filter_UserTypedThenOutcomeChosen_TheAddressAndRowsFollowAndBackUndoes()
     {
-        // A failed sign-in under a name of this test's own: one Failure entry by that user, whatever other tests wrote.
-        var stranger = "stranger-" + Guid.NewGuid().ToString("N")[..8];
-        await Page.GotoAsync(LoginPage.Path);
-        await new LoginPage(Page).SubmitAsync(stranger, "not-a-password");
-        await Expect(new LoginPage(Page).Error).ToBeVisibleAsync();
-        await SignInAsync();
+        var stranger = await StrangerFailsToSignInAsync();
         var audit = new AuditPage(Page);
         await Page.GotoAsync(AuditPage.Path);
         await new PortalShell(Page).WaitInteractiveAsync();
@@ -52,11 +47,7 @@ public sealed class AuditFilterTests(PortalFixture portal) : PortalTest(portal)
     [Fact]
     public async Task Filter_BeforePicked_TheLogIsReadBackFromThatMinute()
     {
-        var stranger = "stranger-" + Guid.NewGuid().ToString("N")[..8];
-        await Page.GotoAsync(LoginPage.Path);
-        await new LoginPage(Page).SubmitAsync(stranger, "not-a-password");
-        await Expect(new LoginPage(Page).Error).ToBeVisibleAsync();
-        await SignInAsync();
+        var stranger = await StrangerFailsToSignInAsync();
         var audit = new AuditPage(Page);
         await Page.GotoAsync($"{AuditPage.Path}?user={stranger}");
         await new PortalShell(Page).WaitInteractiveAsync();
@@ -74,6 +65,14 @@ public sealed class AuditFilterTests(PortalFixture portal) : PortalTest(portal)
         await Expect(audit.Rows).ToHaveCountAsync(1);
         await Expect(audit.Rows).ToContainTextAsync($"User {stranger} failed to sign in");
         await Expect(audit.User).ToHaveValueAsync(stranger);
+
+        // The entry's time opens the whole log from its second back: every user's entries, this one among the newest.
+        await audit.Rows.Locator("td").First.GetByRole(AriaRole.Link).ClickAsync();
+
+        var next = at.AddSeconds(1);
+        await Expect(Page).ToHaveURLAsync(new Regex($"/audit\\?before={next:yyyy-MM-dd}T{next:HH}%3A{next:mm}%3A{next:ss}$"));
+        await Expect(audit.User).ToHaveValueAsync("");
+        await Expect(audit.Rows.Filter(new() { HasText = $"User {stranger} failed to sign in" })).ToHaveCountAsync(1);
     }
 
     [Fact]
@@ -98,5 +97,17 @@ public sealed class AuditFilterTests(PortalFixture portal) : PortalTest(portal)
         await Expect(audit.User).ToHaveValueAsync("admin");
         await Expect(audit.Outcome).ToHaveValueAsync("Success");
         await Expect(audit.Rows.First).ToContainTextAsync("User admin signed in");
+    }
+
+    /// <summary>A failed sign-in under a name of the test's own (one Failure entry by that user, whatever other tests
+    /// wrote), then the admin signs in. Returns the name.</summary>
+    private async Task<string> StrangerFailsToSignInAsync()
+    {
+        var stranger = "stranger-" + Guid.NewGuid().ToString("N")[..8];
+        await Page.GotoAsync(LoginPage.Path);
+        await new LoginPage(Page).SubmitAsync(stranger, "not-a-password");
+        await Expect(new LoginPage(Page).Error).ToBeVisibleAsync();
+        await SignInAsync();
+        return stranger;
     }
 }

@@ -158,6 +158,7 @@ public sealed class AuditPageTests : PortalComponentTest
         Assert.EndsWith("/audit?user=alice&before=2026-11-01T10%3A30", navigation.Uri);
         cut.WaitForAssertion(() => Assert.Equal(["alice at 10:00", "alice at 8:00"], Messages(cut)));
         Assert.Equal("2026-11-01T10:30", cut.Find("[data-testid=audit-filter-before]").GetAttribute("value"));
+        Assert.False(cut.Find("[data-testid=audit-filter-before]").HasAttribute("step")); // minutes only: no seconds field to fill
         Assert.Contains("from 2026-11-01 10:30:00 UTC back", cut.Find("[data-testid=audit-caption]").TextContent);
         // An entry written now is after that time: it does not come in on top.
         await Get<AuditLog>().WriteAsync("alice", null, null, "Bench", AuditOutcome.Success, "alice now");
@@ -168,6 +169,14 @@ public sealed class AuditPageTests : PortalComponentTest
 
         Assert.EndsWith("/audit?user=alice", navigation.Uri);
         cut.WaitForAssertion(() => Assert.Equal("alice now", Messages(cut)[0]));
+        // Each entry's time opens the whole log from the end of its second back.
+        Assert.Equal("audit?before=2026-11-01T10%3A00%3A01", cut.FindAll("[data-testid=audit-row] td:first-child a")[2].GetAttribute("href"));
+
+        navigation.NavigateTo("audit?before=2026-11-01T10%3A00%3A01");
+
+        cut.WaitForAssertion(() => Assert.Equal(["alice at 10:00", "bob at 9:00", "alice at 8:00"], Messages(cut)));
+        // A time with seconds shows them in the picker (step 1), so the box says what the page shows.
+        Assert.Equal(("2026-11-01T10:00:01", "1"), (cut.Find("[data-testid=audit-filter-before]").GetAttribute("value"), cut.Find("[data-testid=audit-filter-before]").GetAttribute("step")));
     }
 
     private static List<string> Messages(IRenderedComponent<AuditPage> cut) =>
