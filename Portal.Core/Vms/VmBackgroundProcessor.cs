@@ -17,7 +17,40 @@ namespace Portal.Core.Vms;
 public sealed partial class VmBackgroundProcessor(PortalNotifier notifier, VmLocks locks, IServiceProvider services, ILogger<VmBackgroundProcessor> log) : BackgroundService
 {
     private readonly Channel<PortalEvent> _work = Channel.CreateUnbounded<PortalEvent>(new() { SingleReader = true });
+    private readonly Lock _gate = new();
+    private int _queued;
+    private TaskCompletionSource? _idle;
     private IDisposable? _subscription;
+
+    /// <summary>
+    /// Completes once every event queued so far has been handled (at once if none is). What an event queues while it
+    /// is handled is waited for too: the task completes only when the queue is empty and nothing is being handled.
+    /// </summary>
+    public Task WhenIdleAsync()
+    {
+        lock (_gate)
+        {
+            if (_queued == 0) return Task.CompletedTask;
+            return (_idle ??= new(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+        }
+    }
+
+    private void Enqueue(PortalEvent e)
+    {
+        lock (_gate) _queued++;
+        if (!_work.Writer.TryWrite(e)) Handled(1);
+    }
+
+    private void Handled(int count)
+    {
+        TaskCompletionSource? idle = null;
+        lock (_gate)
+        {
+            _queued -= count;
+            if (_queued == 0) (idle, _idle) = (_idle, null);
+        }
+        idle?.TrySetResult();
+    }
 
     /// <summary>
     /// Subscribes before the host finishes starting: since .NET 10 all of ExecuteAsync runs later on the thread
@@ -33,7 +66,7 @@ public sealed partial class VmBackgroundProcessor(PortalNotifier notifier, VmLoc
             if (e is VmStatusChanged { To: VmStatus.Down } down && locks.HeldBy(down.VmId) is not null) return;
             // The reconcile's own VmInventoryChanged would only start another reconcile that finds nothing to do.
             if (e is VmStatusChanged { To: VmStatus.Down } or VmInventoryChanged { Reconciled: false } or HostStateChanged { State: not HostState.Connecting })
-                _work.Writer.TryWrite(e);
+                Enqueue(e);
         });
         return base.StartAsync(cancellationToken);
     }
@@ -57,6 +90,7 @@ public sealed partial class VmBackgroundProcessor(PortalNotifier notifier, VmLoc
         {
             await foreach (var e in _work.Reader.ReadAllAsync(stoppingToken))
             {
+                var handled = 1;
                 // One failed item must not end the service: an unhandled exception here stops the whole portal
                 // (BackgroundServiceExceptionBehavior.StopHost). The next event tries again.
                 try
@@ -73,7 +107,7 @@ public sealed partial class VmBackgroundProcessor(PortalNotifier notifier, VmLoc
                         case VmInventoryChanged:
                             // One reconcile covers every inventory change queued before it lists the hosts: a burst of
                             // defines (a script cloning VMs) is not a reconcile per domain.
-                            while (_work.Reader.TryPeek(out var next) && next is VmInventoryChanged) _work.Reader.TryRead(out _);
+                            while (_work.Reader.TryPeek(out var next) && next is VmInventoryChanged && _work.Reader.TryRead(out _)) handled++;
                             await services.GetRequiredService<VmInventory>().ReconcileAsync(stoppingToken);
                             break;
                         case HostStateChanged { State: HostState.Disconnected } lost:
@@ -82,6 +116,7 @@ public sealed partial class VmBackgroundProcessor(PortalNotifier notifier, VmLoc
                     }
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException) { LogFailed(log, e.GetType().Name, ex); }
+                finally { Handled(handled); }
             }
         }
         catch (OperationCanceledException) { }

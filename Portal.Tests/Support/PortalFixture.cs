@@ -42,6 +42,7 @@ public sealed class PortalFixture : IAsyncDisposable
     public VmLocks Locks => Services.GetRequiredService<VmLocks>();
     public PortalQueries Queries => Services.GetRequiredService<PortalQueries>();
     public PortalNotifier Notifier => Services.GetRequiredService<PortalNotifier>();
+    public VmBackgroundProcessor Background => Services.GetServices<IHostedService>().OfType<VmBackgroundProcessor>().Single();
 
     /// <summary>The fault injector on the primary host's connection; only fixtures started with <c>injectFaults: true</c> have one.</summary>
     public FaultInjectingHypervisor Faults => FaultsOrNull

@@ -108,8 +108,11 @@ public sealed class VmInventoryTests() : PortalTest(injectFaults: true)
         var (listed, release) = await armed.Task.WaitAsync(Wait.DefaultTimeout, Ct);
         try
         {
-            // Nothing lists the host again (bounded: a second reconcile of 7 VMs would list within milliseconds).
-            Assert.NotSame(listed, await Task.WhenAny(listed, Task.Delay(1000, Ct)));
+            // Nothing lists the host again: the background processor runs out of work first. (A second reconcile would
+            // be held on its list, and the processor would not be idle before it.)
+            var idle = Portal.Background.WhenIdleAsync();
+            Assert.Same(idle, await Task.WhenAny(listed, idle).WaitAsync(Wait.DefaultTimeout, Ct));
+            Assert.False(listed.IsCompleted);
         }
         finally { release.SetResult(); }
     }
@@ -127,7 +130,28 @@ public sealed class VmInventoryTests() : PortalTest(injectFaults: true)
         // The held reconcile lists once more (the statuses), then one reconcile for the five lists twice; one each
         // would list ten times.
         await Wait.UntilAsync(() => Task.FromResult(Portal.Faults.Calls(nameof(IHypervisor.ListDomainsAsync))), n => n >= before + 3, "the queued changes are reconciled");
-        await Task.Delay(1000, Ct); // bounded: further reconciles of 7 VMs would list within milliseconds
+        await Portal.Background.WhenIdleAsync().WaitAsync(Wait.DefaultTimeout, Ct); // every queued change handled
         Assert.InRange(Portal.Faults.Calls(nameof(IHypervisor.ListDomainsAsync)) - before, 3, 5);
+    }
+
+    [Fact]
+    public async Task Background_WhenIdle_WaitsForTheEventBeingHandledAndThoseQueuedBehindIt()
+    {
+        await Portal.Background.WhenIdleAsync().WaitAsync(Wait.DefaultTimeout, Ct); // the start's reconcile is over
+        var (listed, release) = Portal.Faults.HoldOn(nameof(IHypervisor.ListDomainsAsync));
+        Portal.Notifier.Publish(new VmInventoryChanged());
+        await listed.WaitAsync(Wait.DefaultTimeout, Ct);
+        Portal.Notifier.Publish(new VmInventoryChanged());
+
+        var idle = Portal.Background.WhenIdleAsync();
+        Assert.False(idle.IsCompleted); // the reconcile is held on its list
+        var before = Portal.Faults.Calls(nameof(IHypervisor.ListDomainsAsync));
+        release.SetResult();
+
+        await idle.WaitAsync(Wait.DefaultTimeout, Ct);
+        // By then the queued change has been reconciled too: the held reconcile lists once more (the statuses), the
+        // queued one twice.
+        Assert.True(Portal.Faults.Calls(nameof(IHypervisor.ListDomainsAsync)) >= before + 3);
+        Assert.True(Portal.Background.WhenIdleAsync().IsCompleted);
     }
 }
