@@ -116,6 +116,8 @@ public sealed class RoutingHypervisor(HostConnections hosts, SnapshotRecordResto
     public Task<IReadOnlyList<DiskImage>> GetDiskImagesAsync(string configurationXml, CancellationToken ct = default) =>
         Storage.GetDiskImagesAsync(configurationXml, ct);
     public Task<string?> FindVolumePathAsync(string pool, string name, CancellationToken ct = default) => Storage.FindVolumePathAsync(pool, name, ct);
+    public Task<PoolFileRead?> ReadPoolFileAsync(string path, long offset, int maxBytes, CancellationToken ct = default) =>
+        Storage.ReadPoolFileAsync(path, offset, maxBytes, ct);
 
     /// <summary>The host of the domain a configuration describes (by its &lt;uuid&gt;), or the primary for one without.</summary>
     private async Task<(Guid? HostId, IHypervisor Connection)> ForConfigurationAsync(string xml, CancellationToken ct)

@@ -126,6 +126,15 @@ public interface IHypervisor
     Task<string?> FindVolumePathAsync(string pool, string name, CancellationToken ct = default);
 
     /// <summary>
+    /// Reads a file of the host through the active storage pool whose folder holds it (libvirt's
+    /// virStorageVolDownload): how a file of a remote host reaches the portal. Reads from <paramref name="offset"/> to
+    /// the end, or only the last <paramref name="maxBytes"/> when more has been written since; from the start when the
+    /// file is now shorter than <paramref name="offset"/> (written anew). Null when no active pool's folder is the file's
+    /// folder; nothing read, of length 0, when one is and the file is not there (yet).
+    /// </summary>
+    Task<PoolFileRead?> ReadPoolFileAsync(string path, long offset, int maxBytes, CancellationToken ct = default);
+
+    /// <summary>
     /// The disk images a configuration uses: each file disk whose image is a volume of a storage pool of the host.
     /// The test driver has no disk images and returns none.
     /// </summary>
@@ -174,6 +183,9 @@ public sealed record PoolInfo(string Name, long CapacityBytes, long AllocationBy
 
 /// <summary>A volume as libvirt named it, and its path on the host.</summary>
 public sealed record VolumeRef(string Name, string Path);
+
+/// <summary>Bytes of a host's file read from <paramref name="Start"/>, and the file's length when they were read.</summary>
+public sealed record PoolFileRead(byte[] Bytes, long Start, long Length);
 
 public enum VolumeFormat { Raw, Qcow2 }
 

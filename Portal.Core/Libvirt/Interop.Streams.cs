@@ -16,6 +16,9 @@ internal static unsafe partial class Interop
     [LibraryImport(Lib)] internal static partial int virStreamFinish(StreamHandle st);
     [LibraryImport(Lib)] internal static partial int virStreamAbort(StreamHandle st);
     [LibraryImport(Lib)] internal static partial int virStreamFree(IntPtr st);
+
+    // ---- a volume's bytes (a remote host's file, through the pool that holds it) ----
+    [LibraryImport(Lib)] internal static partial int virStorageVolDownload(StorageVolHandle vol, StreamHandle st, ulong offset, ulong length, uint flags);
 }
 
 internal sealed class StreamHandle() : SafeHandle(IntPtr.Zero, ownsHandle: true)

@@ -883,6 +883,63 @@ public sealed unsafe partial class LibvirtHypervisor : IHypervisor, IDisposable
         return result;
     }, ct);
 
+    public Task<PoolFileRead?> ReadPoolFileAsync(string path, long offset, int maxBytes, CancellationToken ct = default) => Native(() =>
+    {
+        const string op = "Reading a file of the host";
+        var v = Interop.virStorageVolLookupByPath(_conn, path);
+        if (v.IsInvalid)
+        {
+            // A file written since its pool was last refreshed (a console log a domain's first start created) is not
+            // a volume yet: only the pool of its folder is refreshed, as this is asked again and again.
+            v.Dispose();
+            if (!RefreshPoolOfFolder(Path.GetDirectoryName(path))) return null;
+            v = Interop.virStorageVolLookupByPath(_conn, path);
+            if (v.IsInvalid) { v.Dispose(); return new PoolFileRead([], 0, 0); } // a pool's folder, no such file yet
+        }
+        using (v)
+        {
+            Check(Interop.virStorageVolGetInfo(v, out var info), op);
+            var length = (long)info.Capacity;
+            if (offset > length) offset = 0;
+            var start = Math.Max(offset, length - maxBytes);
+            return new PoolFileRead(start < length ? Download(v, start, length - start, op) : [], start, length);
+        }
+    }, ct);
+
+    private unsafe byte[] Download(StorageVolHandle v, long start, long count, string op)
+    {
+        using var stream = Interop.virStreamNew(_conn, 0);
+        if (stream.IsInvalid) throw new HypervisorException(op, LastError());
+        Check(Interop.virStorageVolDownload(v, stream, (ulong)start, (ulong)count, 0), op);
+        var bytes = new byte[count];
+        var read = 0;
+        fixed (byte* buffer = bytes)
+        {
+            while (read < bytes.Length)
+            {
+                var n = Interop.virStreamRecv(stream.DangerousGetHandle(), buffer + read, (nuint)(bytes.Length - read));
+                if (n == 0) break; // the file ended sooner (cut short since its size was read)
+                if (n < 0) { Interop.virStreamAbort(stream); throw new HypervisorException(op, LastError()); }
+                read += n;
+            }
+        }
+        // What is left past the count (the file grew meanwhile) is not asked for: the stream ends at the count.
+        Check(Interop.virStreamFinish(stream), op);
+        return read == bytes.Length ? bytes : bytes[..read];
+    }
+
+    /// <summary>Refreshes the active pool whose directory is <paramref name="folder"/>; false when none is.</summary>
+    private bool RefreshPoolOfFolder(string? folder)
+    {
+        if (folder is null || Interop.virConnectListAllStoragePools(_conn, out var array, 2 /* VIR_CONNECT_LIST_STORAGE_POOLS_ACTIVE */) is not (var n and > 0))
+            return false;
+        var refreshed = LibvirtLists.Map(LibvirtLists.Take(array, n, StoragePoolHandle.FromOwned), p =>
+            Interop.Owned(Interop.virStoragePoolGetXMLDesc(p, 0)) is { } xml && PoolDescription.Parse(xml).TargetPath is { } target
+            && string.Equals(target.TrimEnd('/'), folder.TrimEnd('/'), StringComparison.Ordinal)
+            && Interop.virStoragePoolRefresh(p, 0) == 0);
+        return refreshed.Contains(true);
+    }
+
     private void RefreshActivePools()
     {
         if (Interop.virConnectListAllStoragePools(_conn, out var array, 2 /* VIR_CONNECT_LIST_STORAGE_POOLS_ACTIVE */) is var n and > 0)

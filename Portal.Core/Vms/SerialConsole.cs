@@ -8,24 +8,29 @@ namespace Portal.Core.Vms;
 public sealed record ConsoleChunk(string Text, long NextOffset, string? Unavailable);
 
 /// <summary>
-/// Reads a VM's serial console from the log file its domain writes (&lt;serial type='file'&gt; or a &lt;log file&gt;), read-only. The
-/// file is on the host, so this works for local URIs (qemu:///system); the path comes from the domain XML only.
+/// Reads a VM's serial console from the log file its domain writes (&lt;serial type='file'&gt; or a &lt;log file&gt;), read-only;
+/// the path comes from the domain XML only. A local host's file is read directly; a remote host's (qemu+ssh) through
+/// libvirt, from the storage pool whose folder holds it.
 /// </summary>
 public sealed class SerialConsole(IHypervisor hypervisor, HostConnections hosts)
 {
     public const int MaxChunkBytes = 64 * 1024;
+    private const string NotWrittenYet = "The VM has not written to its console yet.";
 
     public async Task<ConsoleChunk> ReadAsync(Guid vmId, long offset, CancellationToken ct = default)
     {
         var uri = await hosts.HostOfDomainAsync(vmId, ct) is { } hostId && hosts.Find(hostId) is { } host ? host.Uri : hypervisor.Uri;
-        if (!IsLocal(uri)) return new("", offset, $"The console log is on the remote host of {uri}.");
         string xml;
         try { xml = await hypervisor.GetDomainXmlAsync(vmId, inactive: false, ct); }
         catch (HypervisorException ex) { return new("", offset, ex.LibvirtMessage); }
         var path = LogPath(xml);
         if (path is null) return new("", offset, "This VM has no serial console log (a <serial type='file'> device, or a <serial> with a <log file>).");
-        if (!File.Exists(path)) return new("", 0, "The VM has not written to its console yet.");
+        return IsLocal(uri) ? await ReadLocalAsync(path, offset, ct) : await ReadRemoteAsync(vmId, uri, path, offset, ct);
+    }
 
+    private static async Task<ConsoleChunk> ReadLocalAsync(string path, long offset, CancellationToken ct)
+    {
+        if (!File.Exists(path)) return new("", 0, NotWrittenYet);
         await using var f = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
         // A new file (or one truncated by a fresh start) begins again at the start; a long backlog shows its tail.
         if (offset > f.Length) offset = 0;
@@ -33,8 +38,26 @@ public sealed class SerialConsole(IHypervisor hypervisor, HostConnections hosts)
         f.Seek(start, SeekOrigin.Begin);
         var buffer = new byte[f.Length - start];
         var read = await f.ReadAtLeastAsync(buffer, buffer.Length, throwOnEndOfStream: false, ct);
-        return new(Encoding.UTF8.GetString(buffer, 0, read).Replace("\r", ""), start + read, null);
+        return new(Text(buffer.AsSpan(0, read)), start + read, null);
     }
+
+    private async Task<ConsoleChunk> ReadRemoteAsync(Guid vmId, string uri, string path, long offset, CancellationToken ct)
+    {
+        PoolFileRead? read;
+        try { read = await (await hosts.ForDomainAsync(vmId, ct)).ReadPoolFileAsync(path, offset, MaxChunkBytes, ct); }
+        catch (HypervisorException ex) { return new("", offset, ex.LibvirtMessage); }
+        if (read is null)
+        {
+            var folder = Path.GetDirectoryName(path);
+            return new("", offset, $"The console log is {path} on the host of {uri}, in no storage pool: the portal reads a remote " +
+                $"host's files through libvirt's storage pools. Define a directory pool for {folder} on that host " +
+                $"(virsh pool-define-as NAME dir --target {folder}; virsh pool-start NAME) and the log shows here.");
+        }
+        if (read.Length == 0) return new("", 0, NotWrittenYet);
+        return new(Text(read.Bytes), read.Start + read.Bytes.Length, null);
+    }
+
+    private static string Text(ReadOnlySpan<byte> bytes) => Encoding.UTF8.GetString(bytes).Replace("\r", "");
 
     /// <summary>
     /// The file the first logged serial port writes: a file serial port's own file, or the &lt;log file&gt; of any other

@@ -9,8 +9,8 @@ namespace Portal.E2E.RealHost;
 /// <summary>
 /// A host reached over qemu+ssh, as the README says the portal manages one: a memory snapshot previewed and run through
 /// the UI, with every libvirt call, lifecycle event and the serial terminal's stream going through ssh. The guest's
-/// console log is a file on the host, which the portal cannot read over libvirt: the Log tab says so, and the terminal
-/// is how the operator sees the guest.
+/// console log is a file on the host: the Log tab reads it through libvirt once its folder is a storage pool, and says
+/// how to make it one before.
 /// </summary>
 [Trait("Category", "RealHost")]
 public sealed class RealQemuSshTests(RealHostOverSshFixture portal) : PortalTest(portal), IClassFixture<RealHostOverSshFixture>
@@ -33,9 +33,7 @@ public sealed class RealQemuSshTests(RealHostOverSshFixture portal) : PortalTest
         await Expect(Terminal(Page)).ToContainTextAsync(new Regex("COUNTER [3-9]\\d* boot_id="), new() { Timeout = SlowMs });
         await TypeUntilAnsweredAsync(Page, "echo ssh-$((6*7))", "ssh-42");
         var bootId = GuestConsole.Counters(await Terminal(Page).InnerTextAsync()).Last().BootId;
-        var log = Page.GetByRole(AriaRole.Tab, new() { Name = "Log", Exact = true });
-        await log.ClickAsync();
-        await Expect(Page.GetByTestId("vm-console-unavailable")).ToHaveTextAsync($"The console log is on the remote host of {RealHostOverSshFixture.Uri}.");
+        await ReadsTheLogOnceItsFolderIsAPoolAsync(bootId);
 
         var snapshotId = await steps.CreateMemorySnapshotAsync(vm, "over ssh");
         await steps.StopAsync(vm);
@@ -61,4 +59,37 @@ public sealed class RealQemuSshTests(RealHostOverSshFixture portal) : PortalTest
         Assert.Empty(GuestConsole.Boots(await Terminal(Page).InnerTextAsync()));
         await steps.StopAsync(vm);
     }
+
+    /// <summary>The Log tab, with the guest's folder of console logs not a pool, then a (transient) pool.</summary>
+    private async Task ReadsTheLogOnceItsFolderIsAPoolAsync(string bootId)
+    {
+        const string pool = "portal-console-ssh";
+        var folder = $"{RealHostFixture.Root}/console";
+        DestroyPool(pool);
+        try
+        {
+            await Page.GetByRole(AriaRole.Tab, new() { Name = "Log", Exact = true }).ClickAsync();
+            await Expect(Page.GetByTestId("vm-console-unavailable")).ToContainTextAsync(
+                $"The console log is {folder}/tiny.log on the host of {RealHostOverSshFixture.Uri}, in no storage pool", new() { Timeout = SlowMs });
+            await Expect(Page.GetByTestId("vm-console-unavailable")).ToContainTextAsync($"virsh pool-define-as NAME dir --target {folder}");
+
+            Virsh($"pool-create-as {pool} dir --target {folder}");
+            Assert.Contains(pool, Virsh("pool-list --name").Split('\n').Select(l => l.Trim()));
+
+            // The tab follows the file through ssh: the guest's counters of this boot, and new ones as it prints them.
+            await Expect(Page.GetByTestId("vm-console-unavailable")).ToHaveCountAsync(0, new() { Timeout = SlowMs });
+            await Expect(Page.GetByTestId("vm-console")).ToContainTextAsync($"boot_id={bootId}", new() { Timeout = SlowMs });
+            var seen = GuestConsole.Counters(await Page.GetByTestId("vm-console").InnerTextAsync()).Last().Counter;
+            await Poll.UntilAsync(() => Page.GetByTestId("vm-console").InnerTextAsync(),
+                t => GuestConsole.Counters(t).Last().Counter > seen, "a counter printed after the first read", RealHostSteps.Slow);
+            // The box shows the newest line and scrolls back to the rest (the whole boot is taller than it).
+            var box = await Page.GetByTestId("vm-console").EvaluateAsync<double[]>(
+                "p => { const s = p.parentElement; return [s.getBoundingClientRect().bottom - p.getBoundingClientRect().bottom, s.scrollHeight - s.clientHeight]; }");
+            Assert.InRange(box[0], -1, 1); // the log's end at the box's end
+            Assert.True(box[1] > 0, "the box scrolls");
+        }
+        finally { DestroyPool(pool); }
+    }
+
+    private static void DestroyPool(string pool) => Virsh($"pool-destroy {pool}"); // transient: gone once stopped
 }

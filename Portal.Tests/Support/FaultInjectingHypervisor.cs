@@ -204,6 +204,7 @@ public sealed class FaultInjectingHypervisor(IHypervisor inner) : IHypervisor, I
     public async Task<bool> DeleteVolumeAsync(string pool, string name, CancellationToken ct = default) { await Intercept(nameof(DeleteVolumeAsync)); return await inner.DeleteVolumeAsync(pool, name, ct); }
     public async Task<IReadOnlyList<string>> ListVolumeNamesAsync(string pool, CancellationToken ct = default) { await Intercept(nameof(ListVolumeNamesAsync)); return await inner.ListVolumeNamesAsync(pool, ct); }
     public async Task<string?> FindVolumePathAsync(string pool, string name, CancellationToken ct = default) { await Intercept(nameof(FindVolumePathAsync)); return await inner.FindVolumePathAsync(pool, name, ct); }
+    public async Task<PoolFileRead?> ReadPoolFileAsync(string path, long offset, int maxBytes, CancellationToken ct = default) { await Intercept(nameof(ReadPoolFileAsync)); return await inner.ReadPoolFileAsync(path, offset, maxBytes, ct); }
     public async Task<IReadOnlyList<DiskImage>> GetDiskImagesAsync(string configurationXml, CancellationToken ct = default) { await Intercept(nameof(GetDiskImagesAsync)); return await inner.GetDiskImagesAsync(configurationXml, ct); }
 
     public async Task<VolumeRef> CreateVolumeAsync(string pool, string name, long bytes, bool preallocate, CancellationToken ct = default)
