@@ -1,4 +1,3 @@
-using System.Text;
 using Portal.Core.Hosts;
 using Portal.Core.Hypervisor;
 
@@ -38,7 +37,8 @@ public sealed class SerialConsole(IHypervisor hypervisor, HostConnections hosts)
         f.Seek(start, SeekOrigin.Begin);
         var buffer = new byte[f.Length - start];
         var read = await f.ReadAtLeastAsync(buffer, buffer.Length, throwOnEndOfStream: false, ct);
-        return new(Text(buffer.AsSpan(0, read)), start + read, null);
+        var (text, consumed) = ConsoleLogText.Read(buffer.AsSpan(0, read));
+        return new(text, start + consumed, null);
     }
 
     private async Task<ConsoleChunk> ReadRemoteAsync(Guid vmId, string uri, string path, long offset, CancellationToken ct)
@@ -54,10 +54,9 @@ public sealed class SerialConsole(IHypervisor hypervisor, HostConnections hosts)
                 $"(virsh pool-define-as NAME dir --target {folder}; virsh pool-start NAME) and the log shows here.");
         }
         if (read.Length == 0) return new("", 0, NotWrittenYet);
-        return new(Text(read.Bytes), read.Start + read.Bytes.Length, null);
+        var (text, consumed) = ConsoleLogText.Read(read.Bytes);
+        return new(text, read.Start + consumed, null);
     }
-
-    private static string Text(ReadOnlySpan<byte> bytes) => Encoding.UTF8.GetString(bytes).Replace("\r", "");
 
     /// <summary>
     /// The file the first logged serial port writes: a file serial port's own file, or the &lt;log file&gt; of any other
