@@ -40,6 +40,61 @@ public sealed class VmStatusStripTests : PortalComponentTest
     }
 
     [Fact]
+    public void Strip_LastHourPicked_TheRecentRunsFillTheStrip_SevenDaysReachesFurtherBack()
+    {
+        List<VmStatusTransition> transitions =
+        [
+            T(1, VmStatus.Down, VmStatus.Up, Now.AddDays(-3)),
+            T(2, VmStatus.Up, VmStatus.Down, Now.AddMinutes(-30)),
+            T(3, VmStatus.Down, VmStatus.RestoringState, Now.AddMinutes(-15)),
+            T(4, VmStatus.RestoringState, VmStatus.Up, Now.AddMinutes(-15).AddSeconds(3)),
+        ];
+        var cut = Render<VmTimeline>(p => p.Add(x => x.Transitions, transitions));
+        string Label() => cut.Find("[data-testid=vm-status-strip] [role=img]").GetAttribute("aria-label")!;
+        string Axis() => string.Join(" | ", cut.FindAll("[data-testid=status-strip-axis] span").Select(s => s.TextContent));
+        IEnumerable<double> Shares() => cut.FindAll("[data-testid=status-strip-segment]").Select(s => Share(s.GetAttribute("style")!));
+
+        cut.Find("[data-testid=status-strip-window-1h]").Click();
+
+        Assert.Equal("Status over the last hour: Up 44 min 57 s, Down 15 min 0 s, Restoring state 3 s.", Label());
+        Assert.Equal([50, 25, 0.0833, 24.9167], Shares());
+        Assert.Equal("11:00 UTC (1 h ago) | 30 min ago | now", Axis());
+
+        cut.Find("[data-testid=status-strip-window-7d]").Click();
+
+        Assert.Equal("Status over the last 7 days: Not recorded 96 h 0 min, Up 71 h 44 min, Down 15 min 0 s, Restoring state 3 s.", Label());
+        Assert.Equal("2026-11-25 12:00 UTC (7 days ago) | 3.5 days ago | now", Axis());
+    }
+
+    [Fact]
+    public void Strip_RecordedPicked_ANewVmsFewMinutesFillTheStrip_AndANewChangeKeepsThePick()
+    {
+        List<VmStatusTransition> transitions =
+        [
+            T(1, VmStatus.Down, VmStatus.PoweringUp, Now.AddMinutes(-3)),
+            T(2, VmStatus.PoweringUp, VmStatus.Up, Now.AddMinutes(-3).AddSeconds(1)),
+            T(3, VmStatus.Up, VmStatus.SavingState, Now.AddMinutes(-2)),
+            T(4, VmStatus.SavingState, VmStatus.Up, Now.AddMinutes(-2).AddSeconds(0.5)),
+        ];
+        var cut = Render<VmStatusStrip>(p => p.Add(x => x.Transitions, transitions));
+        Assert.Contains("Not recorded 23 h 57 min", cut.Find("[data-testid=vm-status-strip-legend]").TextContent);
+
+        cut.Find("[data-testid=status-strip-window-recorded]").Click();
+
+        Assert.Equal(["PoweringUp", "Up", "SavingState", "Up"], cut.FindAll("[data-testid=status-strip-segment]").Select(s => s.GetAttribute("data-status")));
+        Assert.Equal([0.5556, 32.7778, 0.2778, 66.3889], cut.FindAll("[data-testid=status-strip-segment]").Select(s => Share(s.GetAttribute("style")!)));
+        Assert.Equal("Status since the first recorded change, 2026-12-02 11:57:00 UTC: Up 2 min 58 s, Powering up 1 s, Saving state 0.5 s.",
+            cut.Find("[role=img]").GetAttribute("aria-label"));
+        Assert.Equal("2026-12-02 11:57:00 UTC (first recorded change) | 1.5 min ago | now",
+            string.Join(" | ", cut.FindAll("[data-testid=status-strip-axis] span").Select(s => s.TextContent)));
+
+        // The page gives the strip a new change: it stays on what the user picked.
+        cut.Render(p => p.Add(x => x.Transitions, [.. transitions, T(5, VmStatus.Up, VmStatus.PoweringDown, Now.AddSeconds(-30))]));
+        Assert.StartsWith("Status since the first recorded change", cut.Find("[role=img]").GetAttribute("aria-label"));
+        Assert.Equal("PoweringDown", cut.FindAll("[data-testid=status-strip-segment]")[^1].GetAttribute("data-status"));
+    }
+
+    [Fact]
     public void Strip_HistoryStartingInsideTheWindow_TimeBeforeIsNotRecorded()
     {
         // The page loads the latest 200 transitions (and a new VM has none older): what came before is not known.
