@@ -33,12 +33,17 @@ public static class AuditOperations
     public const string StopVm = "Stop VM";
     public const string UndoPreview = "Undo preview";
 
+    // The inventory as another client of a host changed it (VmInventory): domains defined or undefined outside the portal.
+    public const string DiscoverVm = "Discover VM";
+    public const string VmBackOnHost = "VM back on host";
+    public const string VmMissingOnHost = "VM missing on host";
+
     /// <summary>All of them, by name.</summary>
     public static readonly IReadOnlyList<string> All =
     [
-        AddHost, AddStorageDomain, CloneVmFromSnapshot, CommitSnapshot, CreateSnapshot, EditVm, ExportVm, ImportVm,
+        AddHost, AddStorageDomain, CloneVmFromSnapshot, CommitSnapshot, CreateSnapshot, DiscoverVm, EditVm, ExportVm, ImportVm,
         ManageUsers, MoveHost, OpenGraphicalConsole, OpenSerialConsole, PreviewSnapshot, ProcessVmDown, RemoveHost,
         RemoveMemoryVolume, RemoveSnapshot, RemoveStorageDomain, RemoveVm, RestoreSnapshot, RunVm, SignIn, SignOut,
-        StopVm, UndoPreview,
+        StopVm, UndoPreview, VmBackOnHost, VmMissingOnHost,
     ];
 }

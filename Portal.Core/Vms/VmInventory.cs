@@ -1,5 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
+using Portal.Core.Audit;
+using Portal.Core.Auth;
 using Portal.Core.Clusters;
 using Portal.Core.Hosts;
 using Portal.Core.Hypervisor;
@@ -12,11 +14,15 @@ namespace Portal.Core.Vms;
 /// Brings the database's VMs in line with the domains of every connected host: libvirt is the truth for what exists
 /// and runs. New domains become VMs of the host they are on (cluster and stateless flag from the portal's domain
 /// metadata), vanished ones are marked missing, and every VM's status is taken from its host. The VMs of a host that
-/// is not connected are left as they are in the database, NotResponding (<see cref="HostLostAsync"/>).
+/// is not connected are left as they are in the database, NotResponding (<see cref="HostLostAsync"/>). What another
+/// client changed is audited: a VM discovered, one missing on its host, one back.
 /// </summary>
 public sealed partial class VmInventory(HostConnections hosts, IDbContextFactory<PortalDbContext> dbFactory, VmMonitor monitor,
-    VmLocks locks, PortalNotifier notifier, SnapshotRecordRestorer records, TimeProvider clock, ILogger<VmInventory> log)
+    VmLocks locks, PortalNotifier notifier, SnapshotRecordRestorer records, AuditLog audit, TimeProvider clock, ILogger<VmInventory> log)
 {
+    /// <summary>Up to this many VMs of one kind of change in one reconcile get an entry each; more get one entry that names the first of them.</summary>
+    internal const int EntriesPerVm = 20;
+
     private readonly SemaphoreSlim _gate = new(1, 1);
 
     public async Task ReconcileAsync(CancellationToken ct = default)
@@ -115,6 +121,11 @@ public sealed partial class VmInventory(HostConnections hosts, IDbContextFactory
         // (the test driver starts from its node file; a restarted libvirtd reconnects) and for VMs it has again.
         var again = new HashSet<Guid>();
         var mine = new List<DomainInfo>();
+        // A host's first inventory (the first start, a host just added) is not audited: nothing was changed outside the
+        // portal, the portal only met the host's VMs (Add host says how many).
+        var firstInventory = !vms.Values.Any(v => OnHost(v.HostId, host));
+        var discovered = new List<(Guid Id, string Name, string Message)>();
+        var back = new List<(Guid Id, string Name, string Message)>();
         // The configurations of the domains new to the portal, four at a time: a host added with 5,000 VMs read them one
         // after the other (~5 s on qemu:///system here; ~3 s this way).
         var configs = new System.Collections.Concurrent.ConcurrentDictionary<Guid, string>();
@@ -150,6 +161,8 @@ public sealed partial class VmInventory(HostConnections hosts, IDbContextFactory
                 vms[row.Id] = vm = new KnownVm(row.Id, row.Name, row.HostId, false, row.Status);
                 again.Add(vm.Id);
                 LogAdded(log, row.Name, host.Name, cluster.Name);
+                discovered.Add((row.Id, row.Name, $"VM {row.Name}{(row.Name == d.Name ? "" : $" (domain {d.Name})")} was found on host {host.Name} and added to " +
+                    $"cluster {cluster.Name}: the portal did not know its domain (defined by another client of the host)."));
             }
             else if (!OnHost(vm.HostId, host))
             {
@@ -166,11 +179,18 @@ public sealed partial class VmInventory(HostConnections hosts, IDbContextFactory
                 found.Add(vm.Id);
                 again.Add(vm.Id);
                 LogMoved(log, vm.Name, host.Name);
+                back.Add((vm.Id, vm.Name, $"VM {vm.Name}, missing on its host, is now on host {host.Name}."));
             }
             else
             {
                 if (vm.HostId is null) { vm.HostId = host.HostId; placed.Add(vm.Id); }
-                if (vm.IsMissingOnHost) { vm.IsMissingOnHost = false; found.Add(vm.Id); again.Add(vm.Id); }
+                if (vm.IsMissingOnHost)
+                {
+                    vm.IsMissingOnHost = false;
+                    found.Add(vm.Id);
+                    again.Add(vm.Id);
+                    back.Add((vm.Id, vm.Name, $"VM {vm.Name} is on host {host.Name} again: its domain was defined there anew."));
+                }
             }
             hosts.Place(d.Id, host.HostId);
             mine.Add(d);
@@ -200,8 +220,13 @@ public sealed partial class VmInventory(HostConnections hosts, IDbContextFactory
             if (found.Count > 0) await db.Vms.Where(v => found.Contains(v.Id)).ExecuteUpdateAsync(u => u.SetProperty(v => v.IsMissingOnHost, false), ct);
             if (lost.Count > 0) await db.Vms.Where(v => lost.Contains(v.Id)).ExecuteUpdateAsync(u => u.SetProperty(v => v.IsMissingOnHost, true), ct);
             db.Vms.AddRange(added);
+            var entries = Stage(db, host, firstInventory, discovered, back,
+                vms.Values.Where(v => lost.Contains(v.Id)).Select(v => (v.Id, v.Name,
+                    $"VM {v.Name} is no longer on host {host.Name}: its domain is not defined there (removed by another client of the host). " +
+                    "The portal keeps the VM, marked missing, with its snapshots; it comes back if the domain is defined again.")).ToList());
             await db.SaveChangesAsync(ct);
             await tx.CommitAsync(ct);
+            foreach (var entry in entries) audit.Published(entry);
         }
 
         // Checked in the background (a query and a libvirt call per VM with snapshots); a snapshot call about one of
@@ -220,6 +245,32 @@ public sealed partial class VmInventory(HostConnections hosts, IDbContextFactory
         await monitor.SetStatusesAsync(vms.Values.Where(v => v.IsMissingOnHost && OnHost(v.HostId, host)).Select(v => (v.Id, VmStatus.Down)).ToList(),
             "the host no longer has this VM", ct);
         return changed;
+    }
+
+    /// <summary>The audit entries of what another client changed, staged with the reconcile's commit.</summary>
+    private List<AuditEntry> Stage(PortalDbContext db, HostConnectionInfo host, bool firstInventory,
+        List<(Guid Id, string Name, string Message)> discovered, List<(Guid Id, string Name, string Message)> back,
+        List<(Guid Id, string Name, string Message)> missing)
+    {
+        var entries = new List<AuditEntry>();
+        void Each(List<(Guid Id, string Name, string Message)> vms, string operation, AuditOutcome outcome, Func<string, string> summary)
+        {
+            if (vms.Count == 0) return;
+            if (vms.Count <= EntriesPerVm)
+            {
+                entries.AddRange(vms.Select(v => audit.Stage(db, Actor.System.UserName, v.Id, v.Name, operation, outcome, v.Message)));
+                return;
+            }
+            var names = vms.Select(v => v.Name).Order(StringComparer.Ordinal).ToList();
+            var named = string.Join(", ", names.Take(10)) + (names.Count > 10 ? $" and {names.Count - 10} more" : "");
+            entries.Add(audit.Stage(db, Actor.System.UserName, null, null, operation, outcome, summary($"{names.Count} VMs ({named})")));
+        }
+        if (!firstInventory)
+            Each(discovered, AuditOperations.DiscoverVm, AuditOutcome.Success, vms => $"{vms} were found on host {host.Name} and added: the portal did not know their domains.");
+        Each(back, AuditOperations.VmBackOnHost, AuditOutcome.Success, vms => $"{vms}, missing on their host, are on host {host.Name} again.");
+        Each(missing, AuditOperations.VmMissingOnHost, AuditOutcome.Warning,
+            vms => $"{vms} are no longer on host {host.Name}: their domains are not defined there. The portal keeps them, marked missing, with their snapshots.");
+        return entries;
     }
 
     private static Cluster? ClusterFor(System.Xml.Linq.XDocument doc, List<Cluster> clusters, Guid? hostCluster)

@@ -1,3 +1,5 @@
+using Microsoft.EntityFrameworkCore;
+using Portal.Core.Audit;
 using Portal.Core.Hypervisor;
 using Portal.Core.Vms;
 using Portal.Tests.Support;
@@ -28,6 +30,49 @@ public sealed class VmInventoryTests() : PortalTest(injectFaults: true)
         var row = await Wait.UntilAsync(() => Portal.Queries.VmAsync(id, Ct), r => r is not null, "the new domain is in the inventory");
         Assert.Equal(("reports-2", "Legacy", true, 768, VmStatus.Down), (row!.Name, row.Cluster, row.IsStateless, row.MemoryMiB, row.Status));
         Assert.False(row.ClusterSupportsMemory);
+    }
+
+    [Fact]
+    public async Task Reconcile_WhatAnotherClientChanged_IsAudited_DiscoveredMissingAndBack()
+    {
+        var id = Guid.Parse("6b2f1d63-1e4c-4b6f-8d62-3f1b8c2f0001");
+        var host = (await Portal.Queries.VmAsync(await Portal.VmIdAsync("web-frontend"), Ct))!.Host;
+
+        await Portal.Hypervisor.DefineDomainAsync(NewDomainXml, Ct);
+        var discovered = Assert.Single(await Wait.UntilAsync(() => Portal.AuditAsync(id), a => a.Count > 0, "the discovery is audited"));
+        Assert.Equal(("system", "reports-2", AuditOperations.DiscoverVm, AuditOutcome.Success), (discovered.User, discovered.VmName, discovered.Operation, discovered.Outcome));
+        Assert.Equal($"VM reports-2 was found on host {host} and added to cluster Legacy: the portal did not know its domain (defined by another client of the host).", discovered.Message);
+
+        await Portal.Hypervisor.UndefineDomainAsync(id, Ct);
+        var missing = (await Wait.UntilAsync(() => Portal.AuditAsync(id), a => a.Count > 1, "the VM gone is audited"))[1];
+        Assert.Equal((AuditOperations.VmMissingOnHost, AuditOutcome.Warning), (missing.Operation, missing.Outcome));
+        Assert.StartsWith($"VM reports-2 is no longer on host {host}: its domain is not defined there", missing.Message);
+
+        await Portal.Hypervisor.DefineDomainAsync(NewDomainXml, Ct);
+        var back = (await Wait.UntilAsync(() => Portal.AuditAsync(id), a => a.Count > 2, "the VM back is audited"))[2];
+        Assert.Equal((AuditOperations.VmBackOnHost, $"VM reports-2 is on host {host} again: its domain was defined there anew."), (back.Operation, back.Message));
+        await Portal.Background.WhenIdleAsync().WaitAsync(Wait.DefaultTimeout, Ct);
+        Assert.Equal(3, (await Portal.AuditAsync(id)).Count); // once each
+    }
+
+    [Fact]
+    public async Task Reconcile_ManyDomainsDefinedAtOnce_OneAuditEntryNamesTheFirstOfThem()
+    {
+        // Held before its list, one reconcile finds every domain defined meanwhile (a script cloning VMs, say).
+        var (listed, release) = Portal.Faults.HoldOn(nameof(IHypervisor.ListDomainsAsync));
+        Portal.Notifier.Publish(new VmInventoryChanged());
+        await listed.WaitAsync(Wait.DefaultTimeout, Ct);
+        var count = VmInventory.EntriesPerVm + 5;
+        for (var i = 0; i < count; i++)
+            await Portal.Hypervisor.DefineDomainAsync(NewDomainXml.Replace("reports-2", $"batch-{i:00}").Replace("0001</uuid>", $"{i + 100:0000}</uuid>"), Ct);
+        release.SetResult();
+        await Wait.UntilAsync(() => Portal.Queries.VmsAsync(Ct), vms => vms.Count(v => v.Name.StartsWith("batch-", StringComparison.Ordinal)) == count, "every domain is in the inventory");
+        await Portal.Background.WhenIdleAsync().WaitAsync(Wait.DefaultTimeout, Ct);
+
+        await using var db = await Portal.DbAsync();
+        var entry = Assert.Single(await db.AuditEntries.Where(a => a.Operation == AuditOperations.DiscoverVm).ToListAsync(Ct));
+        Assert.Null(entry.VmId);
+        Assert.StartsWith($"{count} VMs (batch-00, batch-01, batch-02, batch-03, batch-04, batch-05, batch-06, batch-07, batch-08, batch-09 and {count - 10} more) were found on host ", entry.Message);
     }
 
     [Fact]
