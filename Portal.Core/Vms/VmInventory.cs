@@ -122,8 +122,8 @@ public sealed partial class VmInventory(HostConnections hosts, IDbContextFactory
         var again = new HashSet<Guid>();
         var mine = new List<DomainInfo>();
         // A host's first inventory (the first start, a host just added) is not audited: nothing was changed outside the
-        // portal, the portal only met the host's VMs (Add host says how many).
-        var firstInventory = !vms.Values.Any(v => OnHost(v.HostId, host));
+        // portal, the portal only met the host's VMs. Once reconciled, a host without VMs gets its first one audited.
+        var firstInventory = !host.Reconciled && !vms.Values.Any(v => OnHost(v.HostId, host));
         var discovered = new List<(Guid Id, string Name, string Message)>();
         var back = new List<(Guid Id, string Name, string Message)>();
         // The configurations of the domains new to the portal, four at a time: a host added with 5,000 VMs read them one

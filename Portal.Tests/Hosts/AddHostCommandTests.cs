@@ -29,6 +29,23 @@ public sealed class AddHostCommandTests : HostsTest
     }
 
     [Fact]
+    public async Task Execute_SecondHost_ItsVmsAreNotDiscoveries_ADomainDefinedOnItLaterIs()
+    {
+        await AddOtherHostAsync();
+        var later = Guid.Parse("7c3e2a10-5b1f-4d2e-8a6b-1c0d9e8f0009");
+
+        await OtherConnection.Inner.DefineDomainAsync($"<domain type='test'><name>b-later</name><uuid>{later}</uuid><memory unit='MiB'>256</memory>" +
+            "<vcpu>1</vcpu><os><type arch='x86_64'>hvm</type></os></domain>", Ct);
+
+        var entry = Assert.Single(await Wait.UntilAsync(() => Portal.AuditAsync(later), a => a.Count > 0, "b-later's discovery is audited"));
+        Assert.Equal(AuditOperations.DiscoverVm, entry.Operation);
+        Assert.StartsWith("VM b-later was found on host other and added to cluster Production", entry.Message);
+        // What the host had when it was added is its first inventory, not something another client changed.
+        Assert.Empty(await Portal.AuditAsync(BWeb));
+        Assert.Empty(await Portal.AuditAsync(BBatch));
+    }
+
+    [Fact]
     public async Task Execute_SecondHost_ItsVmsFollowThatHostsEventsLive()
     {
         await AddOtherHostAsync();
