@@ -25,6 +25,17 @@ public sealed class VmConsoleTests : PortalComponentTest
     }
 
     [Fact]
+    public async Task Log_OfAVmWithoutOne_SaysWhyWithoutAnEmptyBox()
+    {
+        var vm = (await Get<PortalQueries>().VmsAsync(Ct)).First();
+
+        var cut = Render<VmSerialLog>(p => p.Add(c => c.VmId, vm.Id));
+
+        Assert.StartsWith("This VM has no serial console log", cut.WaitForElement("[data-testid=vm-console-unavailable]").TextContent);
+        Assert.Empty(cut.FindAll("[data-testid=vm-console]"));
+    }
+
+    [Fact]
     public async Task Console_OnTheEmbeddedTestHost_SaysItHasNoConsoleAndOpensNothing()
     {
         SetRendererInfo(new RendererInfo("Server", isInteractive: true));
