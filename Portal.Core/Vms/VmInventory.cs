@@ -126,6 +126,7 @@ public sealed partial class VmInventory(HostConnections hosts, IDbContextFactory
         var firstInventory = !host.Reconciled && !vms.Values.Any(v => OnHost(v.HostId, host));
         var discovered = new List<(Guid Id, string Name, string Message)>();
         var back = new List<(Guid Id, string Name, string Message)>();
+        var missing = new List<(Guid Id, string Name, string Message)>();
         // The configurations of the domains new to the portal, four at a time: a host added with 5,000 VMs read them one
         // after the other (~5 s on qemu:///system here; ~3 s this way).
         var configs = new System.Collections.Concurrent.ConcurrentDictionary<Guid, string>();
@@ -209,6 +210,8 @@ public sealed partial class VmInventory(HostConnections hosts, IDbContextFactory
             {
                 vm.IsMissingOnHost = true;
                 lost.Add(vm.Id);
+                missing.Add((vm.Id, vm.Name, $"VM {vm.Name} is no longer on host {host.Name}: its domain is not defined there (removed by another " +
+                    "client of the host). The portal keeps the VM, marked missing, with its snapshots; it comes back if the domain is defined again."));
             }
         }
         var changed = added.Count + placed.Count + found.Count + lost.Count > 0;
@@ -220,10 +223,7 @@ public sealed partial class VmInventory(HostConnections hosts, IDbContextFactory
             if (found.Count > 0) await db.Vms.Where(v => found.Contains(v.Id)).ExecuteUpdateAsync(u => u.SetProperty(v => v.IsMissingOnHost, false), ct);
             if (lost.Count > 0) await db.Vms.Where(v => lost.Contains(v.Id)).ExecuteUpdateAsync(u => u.SetProperty(v => v.IsMissingOnHost, true), ct);
             db.Vms.AddRange(added);
-            var entries = Stage(db, host, firstInventory, discovered, back,
-                vms.Values.Where(v => lost.Contains(v.Id)).Select(v => (v.Id, v.Name,
-                    $"VM {v.Name} is no longer on host {host.Name}: its domain is not defined there (removed by another client of the host). " +
-                    "The portal keeps the VM, marked missing, with its snapshots; it comes back if the domain is defined again.")).ToList());
+            var entries = Stage(db, host, firstInventory, discovered, back, missing);
             await db.SaveChangesAsync(ct);
             await tx.CommitAsync(ct);
             foreach (var entry in entries) audit.Published(entry);
