@@ -31,9 +31,13 @@ public sealed partial class SnapshotRecordRestorer(IDbContextFactory<PortalDbCon
     private readonly Lock _gate = new();
     private readonly CancellationTokenSource _stopping = new();
     private Task _draining = Task.CompletedTask;
+    private int _callsWaiting;
 
     /// <summary>How many VMs are still to be checked (or to be found to have no snapshot with a host record).</summary>
     public int PendingCount => _pending.Count;
+
+    /// <summary>How many snapshot calls are waiting, in <see cref="EnsureAsync"/>, for their VM's check.</summary>
+    public int CallsWaiting => Volatile.Read(ref _callsWaiting);
 
     /// <summary>
     /// The VMs to check on <paramref name="host"/> (its connection). A VM already waiting is checked on this connection
@@ -55,7 +59,14 @@ public sealed partial class SnapshotRecordRestorer(IDbContextFactory<PortalDbCon
 
     /// <summary>Before a snapshot call about <paramref name="vm"/>: its records are given back first if it is still to be checked.</summary>
     public Task EnsureAsync(Guid vm, CancellationToken ct = default) =>
-        _pending.TryGetValue(vm, out var pending) ? CheckAsync(vm, pending).WaitAsync(ct) : Task.CompletedTask;
+        _pending.TryGetValue(vm, out var pending) ? WaitForCheckAsync(vm, pending, ct) : Task.CompletedTask;
+
+    private async Task WaitForCheckAsync(Guid vm, Pending pending, CancellationToken ct)
+    {
+        Interlocked.Increment(ref _callsWaiting);
+        try { await CheckAsync(vm, pending).WaitAsync(ct); }
+        finally { Interlocked.Decrement(ref _callsWaiting); }
+    }
 
     private Task CheckAsync(Guid vm, Pending pending)
     {

@@ -1,6 +1,8 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using Portal.Core.Audit;
 using Portal.Core.Hypervisor;
+using Portal.Core.Snapshots;
 using Portal.Core.Vms;
 using Portal.Tests.Support;
 
@@ -133,7 +135,9 @@ public sealed class VmInventoryTests() : PortalTest(injectFaults: true)
         await redefining.WaitAsync(TimeSpan.FromSeconds(30), Ct);
         await Wait.UntilAsync(() => Portal.Queries.VmAsync(web, Ct), r => !r!.IsMissingOnHost && r.Status == VmStatus.Down, "web-frontend is reconciled meanwhile");
         var names = Portal.Hypervisor.ListSnapshotNamesAsync(web, Ct);
-        Assert.NotSame(names, await Task.WhenAny(names, Task.Delay(300, Ct))); // the portal's call waits for the record
+        var restorer = Portal.Services.GetRequiredService<SnapshotRecordRestorer>();
+        await Wait.UntilAsync(() => restorer.CallsWaiting == 1, "the portal's call waits for the record");
+        Assert.False(names.IsCompleted);
         release.SetResult();
         Assert.Contains(s1.ToString(), await names);
     }
