@@ -5,6 +5,7 @@ using Microsoft.JSInterop;
 using Portal.Components.Pages.Vms;
 using Portal.Core;
 using Portal.Core.Auth;
+using Portal.Core.Hypervisor;
 using Portal.Core.Vms;
 using Portal.Tests.Components.Support;
 using Portal.Tests.Support;
@@ -33,6 +34,33 @@ public sealed class VmConsoleTests : PortalComponentTest
 
         Assert.StartsWith("This VM has no serial console log", cut.WaitForElement("[data-testid=vm-console-unavailable]").TextContent);
         Assert.Empty(cut.FindAll("[data-testid=vm-console]"));
+    }
+
+    [Fact]
+    public async Task Log_NotWrittenYet_SaysSoUntilTheVmWrites_ThenFollowsTheFile()
+    {
+        var id = Guid.Parse("6b2f1d63-1e4c-4b6f-8d62-3f1b8c2f0043");
+        var log = Path.Combine(Path.GetTempPath(), $"portal-console-{Guid.NewGuid():N}.log");
+        await Get<IHypervisor>().DefineDomainAsync($"""
+            <domain type='test'>
+              <name>logged</name><uuid>{id}</uuid><memory unit='MiB'>128</memory><vcpu>1</vcpu>
+              <os><type arch='x86_64'>hvm</type></os>
+              <devices><serial type='pty'><log file='{log}' append='on'/><target port='0'/></serial></devices>
+            </domain>
+            """, Ct);
+        try
+        {
+            var cut = Render<VmSerialLog>(p => p.Add(c => c.VmId, id));
+            Assert.Equal("The VM has not written to its console yet.", cut.WaitForElement("[data-testid=vm-console-unavailable]").TextContent);
+
+            // Looked at every two seconds while there is nothing to follow, every half second once there is.
+            await File.WriteAllTextAsync(log, "boot\r\nCOUNTER 1\r\n", Ct);
+            cut.WaitForAssertion(() => Assert.Equal("boot\nCOUNTER 1\n", cut.Find("[data-testid=vm-console]").TextContent), TimeSpan.FromSeconds(10));
+            Assert.Empty(cut.FindAll("[data-testid=vm-console-unavailable]"));
+            await File.AppendAllTextAsync(log, "COUNTER 2\r\n", Ct);
+            cut.WaitForAssertion(() => Assert.EndsWith("COUNTER 2\n", cut.Find("[data-testid=vm-console]").TextContent), TimeSpan.FromSeconds(10));
+        }
+        finally { File.Delete(log); }
     }
 
     [Fact]
