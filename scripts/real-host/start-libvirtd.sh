@@ -14,6 +14,11 @@ daemon() (
   for fd in /proc/$BASHPID/fd/*; do fd=${fd##*/}; [ "$fd" -gt 2 ] && eval "exec $fd>&-" 2>/dev/null; done
   exec "$@"
 )
+# A /dev/kvm that only root may open (no udev here to give it to group kvm, as Debian's rule does) makes libvirt
+# throw away its QEMU capabilities on every define and start: probed as root, KVM is there; checked for the QEMU user,
+# it is not, so the cache is stale each time and QEMU is probed again (50-90 s under TCG). Give it to group kvm,
+# whose member the QEMU user is; the guests here are type='qemu' (TCG) either way.
+if [ -c /dev/kvm ] && getent group kvm >/dev/null; then chgrp kvm /dev/kvm && chmod 660 /dev/kvm; fi
 # After libvirtd alone was killed (a fault test does that), virtlogd still runs: keep it.
 if ! { [ -f "$RUN/virtlogd.pid" ] && kill -0 "$(cat "$RUN/virtlogd.pid")" 2>/dev/null; }; then daemon virtlogd -d -p "$RUN/virtlogd.pid"; fi
 daemon libvirtd -d -f "$RUN/libvirtd.conf" -p "$RUN/libvirtd.pid"
