@@ -90,7 +90,7 @@ public sealed class RealQemuKillDrillTests : IAsyncLifetime
     public async Task CreateWithMemory_KilledDuringTheDump_TheGuestGoesOnAndTheSnapshotIsWholeOrGone()
     {
         string bootId;
-        await using (var doomed = await StartPortalAsync(crashAt: "Create snapshot:dumping+150"))
+        await using (var doomed = await StartPortalAsync(crashAt: "Create snapshot:dumping+60"))
         {
             var p = new DrillPortal(doomed);
             await p.StartAsync(Vm);
@@ -136,7 +136,7 @@ public sealed class RealQemuKillDrillTests : IAsyncLifetime
         const string clone = "drill-clone";
         object Request(Guid snapshot) => new { name = clone, snapshots = new { snapshot = new[] { new { id = snapshot } } } };
         Guid snapshotId;
-        await using (var doomed = await StartPortalAsync(crashAt: "Clone VM from snapshot:copying-disk+40"))
+        await using (var doomed = await StartPortalAsync(crashAt: "Clone VM from snapshot:copying-disk+5"))
         {
             var p = new DrillPortal(doomed);
             snapshotId = await p.SnapshotAsync(Vm, "base", memory: false);
